@@ -1,0 +1,2 @@
+export { BaseError, type BaseErrorOptions, type ErrorDetails } from "./base.ts";
+export * from "./protocol.ts";

@@ -1,0 +1,97 @@
+/**
+ * Errors raised by the protocol package: decoding hostile bytes, parsing
+ * addresses, handling keys, and verifying certificates, header chains and
+ * proofs. Every class carries a stable code from the unions below.
+ */
+import { BaseError, type BaseErrorOptions } from "./base.ts";
+
+export type DecodeErrorCode =
+  | "DECODE_TRUNCATED"
+  | "DECODE_TRAILING_BYTES"
+  | "DECODE_TOO_LARGE"
+  | "DECODE_NON_CANONICAL"
+  | "DECODE_OUT_OF_RANGE"
+  | "DECODE_UNKNOWN_VERSION"
+  | "DECODE_UNKNOWN_KIND";
+
+/** Bytes that are not the one canonical encoding of a value. */
+export class DecodeError extends BaseError<DecodeErrorCode> {
+  override name = "DecodeError";
+}
+
+/** A value that cannot be encoded (out of range, wrong length, unsorted set...). */
+export class EncodeError extends BaseError<"ENCODE_INVALID_VALUE"> {
+  override name = "EncodeError";
+  constructor(shortMessage: string, options?: BaseErrorOptions) {
+    super("ENCODE_INVALID_VALUE", shortMessage, options);
+  }
+}
+
+export type AddressErrorCode =
+  | "ADDRESS_INVALID_FORMAT"
+  | "ADDRESS_INVALID_CHECKSUM"
+  | "ADDRESS_WRONG_PREFIX"
+  | "ADDRESS_WRONG_LENGTH";
+
+export class AddressError extends BaseError<AddressErrorCode> {
+  override name = "AddressError";
+}
+
+export type KeyErrorCode = "KEY_INVALID_LENGTH" | "KEY_INVALID_HEX" | "KEY_NOT_EXPORTABLE";
+
+export class KeyError extends BaseError<KeyErrorCode> {
+  override name = "KeyError";
+}
+
+export type CertificateErrorCode =
+  | "CERT_WRONG_HEIGHT"
+  | "CERT_WRONG_BLOCK"
+  | "CERT_UNKNOWN_SIGNER"
+  | "CERT_DUPLICATE_SIGNER"
+  | "CERT_BAD_SIGNATURE"
+  | "CERT_INSUFFICIENT_POWER";
+
+/** A finality certificate that does not prove what it claims. */
+export class CertificateError extends BaseError<CertificateErrorCode> {
+  override name = "CertificateError";
+}
+
+export type HeaderChainErrorCode =
+  | "HEADER_WRONG_CHAIN"
+  | "HEADER_NOT_NEXT"
+  | "HEADER_PARENT_MISMATCH"
+  | "HEADER_TIME_NOT_INCREASING"
+  | "HEADER_VALIDATORS_MISMATCH"
+  | "HEADER_NEXT_VALIDATORS_MISMATCH";
+
+/** A header that does not follow from the trusted one. */
+export class HeaderChainError extends BaseError<HeaderChainErrorCode> {
+  override name = "HeaderChainError";
+}
+
+export type ProofErrorCode =
+  | "PROOF_ROOT_MISMATCH"
+  | "PROOF_WRONG_KEY"
+  | "PROOF_WRONG_VALUE"
+  | "PROOF_MALFORMED"
+  | "PROOF_UNSUPPORTED_VERSION";
+
+/** A Merkle or state proof that does not lead to the trusted root. */
+export class ProofError extends BaseError<ProofErrorCode> {
+  override name = "ProofError";
+}
+
+/** A transaction that cannot be signed or built as asked. */
+export class TransactionError extends BaseError<"TX_SIGNER_MISMATCH"> {
+  override name = "TransactionError";
+}
+
+/** The state tree's store lacks a node a root refers to: an incomplete or corrupt store. */
+export class StateStoreError extends BaseError<"STATE_NODE_MISSING"> {
+  override name = "StateStoreError";
+}
+
+/** This runtime lacks something the call needs (e.g. WebCrypto Ed25519). */
+export class RuntimeSupportError extends BaseError<"RUNTIME_UNSUPPORTED"> {
+  override name = "RuntimeSupportError";
+}

@@ -1,0 +1,62 @@
+/** Byte helpers that every protocol module uses. Pure, allocation-aware, browser-safe. */
+import { KeyError } from "../errors/protocol.ts";
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}
+
+/** Strict hex: even length, [0-9a-f] only, optional `0x`. `expectedLength` is in bytes. */
+export function fromHex(hex: string, expectedLength?: number): Uint8Array {
+  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
+  if (body.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(body)) {
+    throw new KeyError("KEY_INVALID_HEX", "Expected an even-length hex string.", {
+      details: { length: body.length },
+    });
+  }
+  const out = new Uint8Array(body.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(body.slice(i * 2, i * 2 + 2), 16);
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new KeyError("KEY_INVALID_LENGTH", `Expected ${expectedLength} bytes of hex.`, {
+      details: { got: out.length },
+    });
+  }
+  return out;
+}
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Lexicographic order, the canonical order of every sorted set in the protocol. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+const textEncoder = new TextEncoder();
+export function utf8(text: string): Uint8Array {
+  return textEncoder.encode(text);
+}

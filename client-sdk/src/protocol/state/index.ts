@@ -1,0 +1,3 @@
+export * from "./account.ts";
+export * from "./nodeStore.ts";
+export * from "./sparseMerkleTree.ts";
