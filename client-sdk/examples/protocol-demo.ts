@@ -22,6 +22,7 @@ import {
   MemoryNodeStore,
   merkleLeafHash,
   merkleProof,
+  proveAccount,
   SecretKey,
   SparseMerkleTree,
   signTransaction,
@@ -150,14 +151,14 @@ const { header } = block;
 const txProof = merkleProof([merkleLeafHash(wire)], 0);
 verifyMerkleProof({ root: header.txRoot, size: header.txCount }, wire, txProof);
 step("transfer proven included in block 1 (Merkle proof against txRoot)");
-const bobProof = await tree.prove(header.stateRoot, accountKey(bobAddress));
-const bobAccount = decodeAccount(bobProof.value!);
+const bobProof = await proveAccount(tree, header.stateRoot, bobAddress);
+const bobAccount = bobProof.account!;
 verifyAccountProof(header.stateRoot, bobAddress, bobAccount, bobProof.proof);
 step(
   `bob's balance ${bobAccount.balance} proven against stateRoot (${bobProof.proof.siblings.length} siblings)`,
 );
 const stranger = addressFromPublicKey(SecretKey.generate().publicKey);
-const absent = await tree.prove(header.stateRoot, accountKey(stranger));
+const absent = await proveAccount(tree, header.stateRoot, stranger);
 verifyAccountProof(header.stateRoot, stranger, null, absent.proof);
 step("an unused address proven absent (non-inclusion proof)");
 try {

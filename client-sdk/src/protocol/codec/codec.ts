@@ -3,10 +3,11 @@
  *
  * Integers are fixed-width big-endian (so there is no non-minimal form),
  * variable-length fields carry a u32 length and a declared maximum, structs
- * are their fields in a fixed order, and unions a one-byte tag. A decoder
- * accepts an input only if re-encoding the result gives the same bytes; it
- * throws a typed `DecodeError` for anything else (truncation, trailing bytes,
- * out-of-range values, unknown tags, unsorted sets). Decoding is bounded by
+ * are their fields in a fixed order, and unions a one-byte tag. Each decoder
+ * is the exact inverse of its encoder, so it accepts only bytes that
+ * re-encode to themselves (the property tests check this) and throws a typed
+ * `DecodeError` for anything else (truncation, trailing bytes, out-of-range
+ * values, unknown tags, unsorted sets). Decoding is bounded by
  * the caller's `maxBytes` and by each list's declared maximum, so hostile
  * input cannot make us allocate more than it sent.
  */

@@ -6,7 +6,7 @@
 import { type Codec, decode, encode, struct, u64Number, versioned } from "../codec/codec.ts";
 import { amountField } from "../fields.ts";
 import { HashTag, taggedHash } from "../hash.ts";
-import { type StateProof, verifyStateProof } from "./sparseMerkleTree.ts";
+import { type SparseMerkleTree, type StateProof, verifyStateProof } from "./sparseMerkleTree.ts";
 
 export interface Account {
   readonly balance: bigint;
@@ -46,4 +46,14 @@ export function verifyAccountProof(
     account === null ? null : encodeAccount(account),
     proof,
   );
+}
+
+/** The account at `address` under `stateRoot` (null if absent) with its proof. */
+export async function proveAccount(
+  tree: SparseMerkleTree,
+  stateRoot: Uint8Array,
+  address: Uint8Array,
+): Promise<{ account: Account | null; proof: StateProof }> {
+  const { value, proof } = await tree.prove(stateRoot, accountKey(address));
+  return { account: value === null ? null : decodeAccount(value), proof };
 }

@@ -5,10 +5,10 @@
  * the caller persists them (the node puts them in its one atomic batch per
  * block). `MemoryNodeStore` serves tests, benchmarks and light clients.
  */
-import { toHex } from "../bytes.ts";
 
 export interface NodeStore {
-  get(hash: Uint8Array): Promise<Uint8Array | undefined>;
+  /** May answer synchronously (memory, caches) or with a promise (LevelDB). */
+  get(hash: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
 export interface NodeWrite {
@@ -16,15 +16,20 @@ export interface NodeWrite {
   readonly node: Uint8Array;
 }
 
+/** A binary string of the hash: a flat 32-character key, the cheapest Map key for it. */
+function keyOf(hash: Uint8Array): string {
+  return String.fromCharCode.apply(null, hash as unknown as number[]);
+}
+
 export class MemoryNodeStore implements NodeStore {
   readonly #nodes = new Map<string, Uint8Array>();
 
-  async get(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.#nodes.get(toHex(hash));
+  get(hash: Uint8Array): Uint8Array | undefined {
+    return this.#nodes.get(keyOf(hash));
   }
 
   write(writes: Iterable<NodeWrite>): void {
-    for (const { hash, node } of writes) this.#nodes.set(toHex(hash), node);
+    for (const { hash, node } of writes) this.#nodes.set(keyOf(hash), node);
   }
 
   get size(): number {

@@ -8,6 +8,7 @@ import {
   accountKey,
   decodeAccount,
   encodeAccount,
+  proveAccount,
   verifyAccountProof,
 } from "./account.ts";
 import { MemoryNodeStore } from "./nodeStore.ts";
@@ -183,8 +184,8 @@ describe("account proofs", () => {
       [...accounts].map(([i, a]) => [accountKey(addr(i)), encodeAccount(a)]),
     );
     for (const [i, a] of accounts) {
-      const { value: v, proof } = await tree.prove(root, accountKey(addr(i)));
-      expect(decodeAccount(v!)).toEqual(a);
+      const { account, proof } = await proveAccount(tree, root, addr(i));
+      expect(account).toEqual(a);
       expect(() => verifyAccountProof(root, addr(i), a, proof)).not.toThrow();
       expect(() =>
         verifyAccountProof(root, addr(i), { ...a, balance: a.balance + 1n }, proof),
@@ -192,7 +193,8 @@ describe("account proofs", () => {
       expect(() => verifyAccountProof(root, addr(i + 1000), a, proof)).toThrow(ProofError);
     }
     const missing = addr(999);
-    const { proof } = await tree.prove(root, accountKey(missing));
+    const { account, proof } = await proveAccount(tree, root, missing);
+    expect(account).toBeNull();
     expect(() => verifyAccountProof(root, missing, null, proof)).not.toThrow();
   });
 });

@@ -186,6 +186,106 @@ export interface TreeUpdate {
   readonly writes: readonly NodeWrite[];
 }
 
+/**
+ * The tree's algorithms are generators that yield the hash of each node they
+ * need and receive its bytes: pure logic, no I/O. `run` feeds them from the
+ * store and awaits only when the store answers with a promise, so an
+ * in-memory store costs no microtask per level and a LevelDB one still works.
+ */
+type TreeOp<T> = Generator<Uint8Array, T, Uint8Array | undefined>;
+
+async function run<T>(store: NodeStore, op: TreeOp<T>): Promise<T> {
+  let step = op.next();
+  while (!step.done) {
+    const got = store.get(step.value);
+    step = op.next(got instanceof Promise ? await got : got);
+  }
+  return step.value;
+}
+
+function* load(hash: Uint8Array): TreeOp<Loaded> {
+  if (equalBytes(hash, EMPTY_ROOT)) return { kind: "empty" };
+  const node = yield hash;
+  if (!node) {
+    throw new StateStoreError(
+      "STATE_NODE_MISSING",
+      "A state tree node is missing from the store.",
+      {
+        details: { hash: toHex(hash), fix: "restore the database or resync the state" },
+      },
+    );
+  }
+  if (node[0] === LEAF)
+    return { kind: "leaf", hash, key: node.subarray(1, 33), value: node.subarray(33) };
+  return { kind: "internal", hash, left: node.subarray(1, 33), right: node.subarray(33, 65) };
+}
+
+function* getOp(root: Uint8Array, key: Uint8Array): TreeOp<Uint8Array | null> {
+  let node = yield* load(root);
+  for (let depth = 0; node.kind === "internal"; depth++) {
+    node = yield* load(bit(key, depth) ? node.right : node.left);
+  }
+  return node.kind === "leaf" && equalBytes(node.key, key) ? node.value : null;
+}
+
+function* proveOp(
+  root: Uint8Array,
+  key: Uint8Array,
+): TreeOp<{ value: Uint8Array | null; proof: StateProof }> {
+  const siblings: Uint8Array[] = [];
+  let node = yield* load(root);
+  for (let depth = 0; node.kind === "internal"; depth++) {
+    const right = bit(key, depth) === 1;
+    siblings.push(right ? node.left : node.right);
+    node = yield* load(right ? node.right : node.left);
+  }
+  if (node.kind === "empty") return { value: null, proof: { siblings, leaf: null } };
+  const leaf = { key: node.key.slice(), valueHash: sha256(node.value) };
+  const value = equalBytes(node.key, key) ? node.value.slice() : null;
+  return { value, proof: { siblings, leaf } };
+}
+
+function* updateOp(
+  hash: Uint8Array,
+  depth: number,
+  entries: readonly Entry[],
+  lo: number,
+  hi: number,
+  writes: NodeWrite[],
+): TreeOp<Sub> {
+  if (lo === hi) return equalBytes(hash, EMPTY_ROOT) ? EMPTY : { kind: "unknown", hash };
+  const node = yield* load(hash);
+  if (node.kind === "empty" || node.kind === "leaf") {
+    // Merge the existing leaf (unless a change replaces it) with the
+    // changes, drop deletions, and build the subtree afresh.
+    const merged: Entry[] = [];
+    let existing: Entry | null = node.kind === "leaf" ? { key: node.key, value: node.value } : null;
+    for (let i = lo; i < hi; i++) {
+      const e = entries[i]!;
+      if (existing && compareBytes(existing.key, e.key) <= 0) {
+        if (compareBytes(existing.key, e.key) < 0) merged.push(existing);
+        existing = null;
+      }
+      if (e.value !== null) merged.push(e);
+    }
+    if (existing) merged.push(existing);
+    if (node.kind === "leaf" && merged.length === 1 && merged[0]!.key === node.key) return node;
+    return buildSub(merged, depth, 0, merged.length, writes);
+  }
+  const mid = splitByBit(entries, lo, hi, depth);
+  const left = yield* updateOp(node.left, depth + 1, entries, lo, mid, writes);
+  const right = yield* updateOp(node.right, depth + 1, entries, mid, hi, writes);
+  // An internal node over the two, unless one side is empty and the other a
+  // lone leaf: then the leaf moves up (the canonical shape).
+  if (left.kind === "empty" && right.kind === "empty") return EMPTY;
+  if (left.kind === "empty" || right.kind === "empty") {
+    const other = left.kind === "empty" ? right : left;
+    const resolved = other.kind === "unknown" ? yield* load(other.hash) : other;
+    if (resolved.kind === "leaf") return resolved;
+  }
+  return makeInternal(left, right, writes);
+}
+
 export class SparseMerkleTree {
   readonly #store: NodeStore;
 
@@ -193,47 +293,17 @@ export class SparseMerkleTree {
     this.#store = store;
   }
 
-  async #load(hash: Uint8Array): Promise<Loaded> {
-    if (equalBytes(hash, EMPTY_ROOT)) return { kind: "empty" };
-    const node = await this.#store.get(hash);
-    if (!node)
-      throw new StateStoreError(
-        "STATE_NODE_MISSING",
-        "A state tree node is missing from the store.",
-        {
-          details: { hash: toHex(hash), fix: "restore the database or resync the state" },
-        },
-      );
-    if (node[0] === LEAF)
-      return { kind: "leaf", hash, key: node.subarray(1, 33), value: node.subarray(33) };
-    return { kind: "internal", hash, left: node.subarray(1, 33), right: node.subarray(33, 65) };
-  }
-
   /** The value stored under `key` in the tree with `root`, or null. */
-  async get(root: Uint8Array, key: Uint8Array): Promise<Uint8Array | null> {
-    let node = await this.#load(root);
-    for (let depth = 0; node.kind === "internal"; depth++) {
-      node = await this.#load(bit(key, depth) ? node.right : node.left);
-    }
-    return node.kind === "leaf" && equalBytes(node.key, key) ? node.value : null;
+  get(root: Uint8Array, key: Uint8Array): Promise<Uint8Array | null> {
+    return run(this.#store, getOp(root, key));
   }
 
   /** The value under `key` (or null) and a proof of it against `root`. */
-  async prove(
+  prove(
     root: Uint8Array,
     key: Uint8Array,
   ): Promise<{ value: Uint8Array | null; proof: StateProof }> {
-    const siblings: Uint8Array[] = [];
-    let node = await this.#load(root);
-    for (let depth = 0; node.kind === "internal"; depth++) {
-      const right = bit(key, depth) === 1;
-      siblings.push(right ? node.left : node.right);
-      node = await this.#load(right ? node.right : node.left);
-    }
-    if (node.kind === "empty") return { value: null, proof: { siblings, leaf: null } };
-    const leaf = { key: node.key.slice(), valueHash: sha256(node.value) };
-    const value = equalBytes(node.key, key) ? node.value.slice() : null;
-    return { value, proof: { siblings, leaf } };
+    return run(this.#store, proveOp(root, key));
   }
 
   /**
@@ -247,7 +317,7 @@ export class SparseMerkleTree {
   ): Promise<TreeUpdate> {
     const entries = sortedUnique(changes);
     const writes: NodeWrite[] = [];
-    const sub = await this.#updateSub(root, 0, entries, 0, entries.length, writes);
+    const sub = await run(this.#store, updateOp(root, 0, entries, 0, entries.length, writes));
     return { root: hashOf(sub), writes };
   }
 
@@ -256,57 +326,6 @@ export class SparseMerkleTree {
     const sorted = sortedUnique(entries);
     const writes: NodeWrite[] = [];
     return { root: hashOf(buildSub(sorted, 0, 0, sorted.length, writes)), writes };
-  }
-
-  async #updateSub(
-    hash: Uint8Array,
-    depth: number,
-    entries: readonly Entry[],
-    lo: number,
-    hi: number,
-    writes: NodeWrite[],
-  ): Promise<Sub> {
-    if (lo === hi) return equalBytes(hash, EMPTY_ROOT) ? EMPTY : { kind: "unknown", hash };
-    const node = await this.#load(hash);
-    if (node.kind === "empty" || node.kind === "leaf") {
-      // Merge the existing leaf (unless a change replaces it) with the
-      // changes, drop deletions, and build the subtree afresh.
-      const merged: Entry[] = [];
-      let existing: Entry | null =
-        node.kind === "leaf" ? { key: node.key, value: node.value } : null;
-      for (let i = lo; i < hi; i++) {
-        const e = entries[i]!;
-        if (existing && compareBytes(existing.key, e.key) <= 0) {
-          if (compareBytes(existing.key, e.key) < 0) merged.push(existing);
-          existing = null;
-        }
-        if (e.value !== null) merged.push(e);
-      }
-      if (existing) merged.push(existing);
-      if (node.kind === "leaf" && merged.length === 1 && merged[0]!.key === node.key) {
-        return { kind: "leaf", hash: node.hash, key: node.key, value: node.value };
-      }
-      return buildSub(merged, depth, 0, merged.length, writes);
-    }
-    const mid = splitByBit(entries, lo, hi, depth);
-    const [left, right] = [
-      await this.#updateSub(node.left, depth + 1, entries, lo, mid, writes),
-      await this.#updateSub(node.right, depth + 1, entries, mid, hi, writes),
-    ];
-    return this.#join(left, right, writes);
-  }
-
-  /** An internal node over two subtrees, collapsing a lone leaf upwards. */
-  async #join(left: Sub, right: Sub, writes: NodeWrite[]): Promise<Sub> {
-    if (left.kind === "empty" && right.kind === "empty") return EMPTY;
-    if (left.kind === "empty" || right.kind === "empty") {
-      const other = left.kind === "empty" ? right : left;
-      const resolved = other.kind === "unknown" ? await this.#load(other.hash) : other;
-      if (resolved.kind === "leaf") {
-        return { kind: "leaf", hash: resolved.hash, key: resolved.key, value: resolved.value };
-      }
-    }
-    return makeInternal(left, right, writes);
   }
 }
 
