@@ -81,9 +81,44 @@ export class ProofError extends BaseError<ProofErrorCode> {
   override name = "ProofError";
 }
 
-/** A transaction that cannot be signed or built as asked. */
-export class TransactionError extends BaseError<"TX_SIGNER_MISMATCH"> {
+/**
+ * Why a transaction was refused (at signing, at admission to a mempool) or
+ * dropped after admission. Node, edge and SDK share these codes.
+ */
+export type TransactionErrorCode =
+  | "TX_SIGNER_MISMATCH"
+  | "TX_MALFORMED"
+  | "TX_TOO_LARGE"
+  | "TX_WRONG_CHAIN"
+  | "TX_BAD_SIGNATURE"
+  | "TX_EXPIRED"
+  | "TX_EXPIRY_TOO_FAR"
+  | "TX_NONCE_TOO_LOW"
+  | "TX_NONCE_TOO_HIGH"
+  | "TX_INSUFFICIENT_BALANCE"
+  | "TX_UNKNOWN_ACCOUNT"
+  | "TX_INVALID_AMOUNT"
+  | "TX_NOT_VALIDATOR"
+  | "TX_DUPLICATE"
+  | "MEMPOOL_FULL"
+  | "MEMPOOL_ACCOUNT_LIMIT"
+  | "MEMPOOL_EVICTED";
+
+export class TransactionError extends BaseError<TransactionErrorCode> {
   override name = "TransactionError";
+}
+
+/** A request an API (node or edge) cannot serve as asked. */
+export type ApiErrorCode =
+  | "REQUEST_INVALID"
+  | "BODY_TOO_LARGE"
+  | "NOT_FOUND"
+  | "HEIGHT_NOT_AVAILABLE"
+  | "UNAVAILABLE"
+  | "INTERNAL";
+
+export class ApiError extends BaseError<ApiErrorCode> {
+  override name = "ApiError";
 }
 
 /** The state tree's store lacks a node a root refers to: an incomplete or corrupt store. */

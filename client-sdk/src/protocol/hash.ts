@@ -65,7 +65,7 @@ export const HashTag = {
 } as const;
 
 /** What a signature is over, by kind; each kind has its own signing domain. */
-export type SigningKind = "tx" | "vote";
+export type SigningKind = "tx" | "vote" | "proposal";
 
 /**
  * The 32-byte digest a signer signs: SHA-256 over the signing domain, the

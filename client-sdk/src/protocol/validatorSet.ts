@@ -59,3 +59,12 @@ export function totalPower(set: ValidatorSet): bigint {
 export function hasQuorum(power: bigint, total: bigint): boolean {
   return power * 3n > total * 2n;
 }
+
+/**
+ * The validator that proposes at (height, round): round-robin over the
+ * sorted set, so every node agrees and a silent proposer is skipped by the
+ * next round. (Power does not weight the rotation yet.)
+ */
+export function proposerIndex(set: ValidatorSet, height: number, round: number): number {
+  return (height + round) % set.length;
+}

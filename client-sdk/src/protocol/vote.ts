@@ -64,3 +64,48 @@ export function encodeSignedVote(vote: SignedVote): Uint8Array {
 export function voteDigest(chainId: string, vote: Vote): Uint8Array {
   return signingDigest("vote", chainId, encodeVote(vote));
 }
+
+/**
+ * A proposer's signed proposal of a block for (height, round). `polRound` is
+ * the round in which the proposer saw a polka (>2/3 prevotes) for this block,
+ * or null; it lets locked validators unlock safely (Tendermint).
+ */
+export interface Proposal {
+  readonly height: number;
+  readonly round: number;
+  readonly polRound: number | null;
+  readonly blockHash: Uint8Array;
+  readonly proposer: Uint8Array;
+}
+
+export interface SignedProposal {
+  readonly proposal: Proposal;
+  readonly signature: Uint8Array;
+}
+
+export const proposalCodec: Codec<Proposal> = versioned(
+  1,
+  struct<Proposal>("Proposal", {
+    height: heightField,
+    round: u32("round"),
+    polRound: optional(u32("polRound")),
+    blockHash: hashField("blockHash"),
+    proposer: publicKeyField("proposer"),
+  }),
+);
+
+export const signedProposalCodec: Codec<SignedProposal> = struct<SignedProposal>("SignedProposal", {
+  proposal: proposalCodec,
+  signature: signatureField,
+});
+
+export function encodeSignedProposal(p: SignedProposal): Uint8Array {
+  return encode(signedProposalCodec, p);
+}
+export function decodeSignedProposal(bytes: Uint8Array): SignedProposal {
+  return decode(signedProposalCodec, bytes, { maxBytes: 256 });
+}
+
+export function proposalDigest(chainId: string, proposal: Proposal): Uint8Array {
+  return signingDigest("proposal", chainId, encode(proposalCodec, proposal));
+}

@@ -1,0 +1,141 @@
+/**
+ * The JSON shapes of the node's HTTP API, which the edge serves too and the
+ * SDK reads. Defined once here (with the routes in routes.ts) so server,
+ * edge and client cannot drift.
+ *
+ * Conventions: byte strings are lowercase hex without `0x`; bigints
+ * (amounts, balances, power) are decimal strings; heights, times (unix ms)
+ * and nonces are JSON numbers. Every verifiable object also comes as its
+ * canonical encoding (`…Bytes`, hex): verifiers decode and check those bytes,
+ * the readable fields are for people.
+ */
+
+export type Hex = string;
+
+export interface HeaderJson {
+  hash: Hex;
+  chainId: string;
+  height: number;
+  time: number;
+  parentHash: Hex;
+  txRoot: Hex;
+  txCount: number;
+  stateRoot: Hex;
+  validatorsHash: Hex;
+  nextValidatorsHash: Hex;
+  proposer: Hex;
+}
+
+export interface CertificateJson {
+  height: number;
+  round: number;
+  blockHash: Hex;
+  signatures: { validatorIndex: number; signature: Hex }[];
+}
+
+/** A header with the finality certificate that makes it final. */
+export interface CertifiedHeaderJson {
+  header: HeaderJson;
+  headerBytes: Hex;
+  certificate: CertificateJson;
+  certificateBytes: Hex;
+}
+
+export type TransactionBodyJson =
+  | { kind: "transfer"; to: string; amount: string }
+  | { kind: "validator-vote"; validator: Hex; power: string };
+
+export interface TransactionJson {
+  hash: Hex;
+  chainId: string;
+  from: Hex;
+  /** The sender's address (bech32m, `el1…`). */
+  sender: string;
+  nonce: number;
+  expiresAt: number;
+  body: TransactionBodyJson;
+  signature: Hex;
+}
+
+/** POST /v1/transactions: the body is `{ "tx": "<hex of the signed transaction>" }`. */
+export interface SubmitTransactionRequest {
+  tx: Hex;
+}
+
+export interface SubmitTransactionResponse {
+  hash: Hex;
+  status: "pending";
+}
+
+export interface ReceiptJson {
+  height: number;
+  index: number;
+  status: "success";
+}
+
+export interface TransactionStatusJson {
+  hash: Hex;
+  status: "pending" | "committed" | "dropped";
+  tx: TransactionJson;
+  txBytes: Hex;
+  /** committed only */
+  receipt?: ReceiptJson;
+  /** committed only: MerkleProof (hex) of txBytes against block.header.txRoot */
+  proof?: Hex;
+  /** committed only */
+  block?: CertifiedHeaderJson;
+  /** dropped only: why */
+  error?: { code: string; message: string };
+}
+
+export interface AccountJson {
+  address: string;
+  /** The height whose state this is. */
+  height: number;
+  /** null: the account does not exist at that height (proof shows absence). */
+  account: { balance: string; nonce: number } | null;
+  /** StateProof (hex) against block.header.stateRoot */
+  proof: Hex;
+  block: CertifiedHeaderJson;
+}
+
+export interface BlockJson {
+  block: CertifiedHeaderJson;
+  txs: TransactionJson[];
+  /** The whole block, canonically encoded. */
+  blockBytes: Hex;
+}
+
+export interface ValidatorsJson {
+  height: number;
+  hash: Hex;
+  validators: { publicKey: Hex; address: string; power: string }[];
+  /** ValidatorSet, canonically encoded (hashes to `hash`). */
+  validatorSetBytes: Hex;
+}
+
+export interface StatusJson {
+  chainId: string;
+  nodeVersion: string;
+  genesisHash: Hex;
+  height: number;
+  latestHash: Hex;
+  latestTime: number;
+  validator: { publicKey: Hex; address: string } | null;
+  mempool: { size: number; bytes: number };
+}
+
+/** GET /health: the HTTP server runs. */
+export interface HealthJson {
+  ok: true;
+}
+
+/** One event of GET /v1/heads (Server-Sent Events, event name "head"). */
+export type HeadEventJson = CertifiedHeaderJson;
+
+/** Every error answer: `{ code, message, details }` with the right HTTP status. */
+export interface ErrorJson {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}

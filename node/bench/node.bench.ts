@@ -1,0 +1,248 @@
+/**
+ * Node benchmark (issue 3): one validator in its own process, many funded
+ * accounts, signed transfers submitted over HTTP at increasing offered rates.
+ * Reports committed tx/s, submit-to-final latency p50/p99, and the ratio of
+ * committed tx/s to native Ed25519 verifies/s on one core, measured in this
+ * run (target ≥ 0.8: each transaction's signature check is the one cost we
+ * cannot avoid, so the node should run close to it).
+ *
+ * Run: npm run bench (or `node bench/node.bench.ts` in node/); BENCH_QUICK=1
+ * for a short smoke run. Writes bench/out/node.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import type { BlockJson, StatusJson } from "@edgeledger/sdk/api";
+import {
+  addressFromPublicKey,
+  encodeSignedTransaction,
+  SecretKey,
+  toHex,
+  transactionHash,
+} from "@edgeledger/sdk/protocol";
+import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { api, cleanup, makeHome, startNode } from "../test/harness.ts";
+
+const QUICK = process.env["BENCH_QUICK"] === "1";
+const ACCOUNTS = QUICK ? 200 : 2000;
+const STEP_SECONDS = QUICK ? 1.5 : 4;
+const RATES = QUICK
+  ? [500, 2000]
+  : (process.env["BENCH_RATES"] ?? "1000,2000,4000,8000,16000").split(",").map(Number);
+const IN_FLIGHT = 256;
+const CHAIN = "bench-chain";
+
+function nativeVerifyRate(): number {
+  const key = SecretKey.generate();
+  const msg = new Uint8Array(32).fill(7);
+  const sig = nativeSigner(key).signSync(msg);
+  const v = createNativeVerifier();
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 1000) {
+    if (!v.verifySync!(sig, msg, key.publicKey)) throw new Error("verify failed");
+    n++;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface StepResult {
+  offered: number;
+  submitted: number;
+  rejected: number;
+  committedPerSec: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+async function main(): Promise<void> {
+  const verifyRate = nativeVerifyRate();
+  process.stderr.write(`native verify, 1 core: ${Math.round(verifyRate)}/s\n`);
+
+  // Many funded accounts: genesis funds one, and the bench key spreads it in the first blocks.
+  const home = await makeHome(CHAIN, 10n ** 15n, { maxTxs: 5000 });
+  const child = await startNode(home);
+  const senders = Array.from({ length: ACCOUNTS }, () => SecretKey.generate());
+  const nonces = new Map<SecretKey, number>(senders.map((s) => [s, 0]));
+  const funder = nativeSigner(home.funded);
+  let funderNonce = 0;
+  const sign = (
+    key: SecretKey,
+    signer: ReturnType<typeof nativeSigner>,
+    nonce: number,
+    to: Uint8Array,
+    amount: bigint,
+  ) => {
+    const tx = {
+      chainId: CHAIN,
+      from: key.publicKey,
+      nonce,
+      expiresAt: Date.now() + 30 * 60_000,
+      body: { kind: "transfer" as const, to, amount },
+    };
+    const hash = transactionHash(tx);
+    return {
+      hash: toHex(hash),
+      hex: toHex(encodeSignedTransaction({ tx, signature: signer.signSync(hash) })),
+    };
+  };
+  const submit = async (hex: string): Promise<boolean> => {
+    const res = await fetch(`${home.url}/v1/transactions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tx: hex }),
+    });
+    await res.arrayBuffer();
+    return res.status === 202;
+  };
+  process.stderr.write(`funding ${ACCOUNTS} accounts\n`);
+  for (let i = 0; i < senders.length; i += 200) {
+    const batch = senders
+      .slice(i, i + 200)
+      .map((s) =>
+        sign(home.funded, funder, funderNonce++, addressFromPublicKey(s.publicKey), 10n ** 9n),
+      );
+    for (const t of batch) if (!(await submit(t.hex))) throw new Error("funding transfer refused");
+  }
+  // Wait until the funding is committed (the funder's nonce reaches funderNonce).
+  for (;;) {
+    const a = await api<{ account: { nonce: number } | null }>(
+      `${home.url}/v1/accounts/${home.fundedAddress}`,
+    );
+    if ((a.body.account?.nonce ?? 0) >= funderNonce) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  // Commit times: follow the heads stream, fetch each block's tx hashes.
+  const submittedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let committedCount = 0;
+  const heads = new AbortController();
+  const follow = (async () => {
+    const res = await fetch(`${home.url}/v1/heads`, { signal: heads.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      for (let at = buf.indexOf("\n\n"); at >= 0; at = buf.indexOf("\n\n")) {
+        const frame = buf.slice(0, at);
+        buf = buf.slice(at + 2);
+        const data = frame.split("\n").find((l) => l.startsWith("data: "));
+        if (!data) continue;
+        const now = performance.now();
+        const head = JSON.parse(data.slice(6)) as { header: { height: number } };
+        const block = (await api<BlockJson>(`${home.url}/v1/blocks/${head.header.height}`)).body;
+        for (const tx of block.txs) {
+          const t = submittedAt.get(tx.hash);
+          if (t !== undefined) {
+            latencies.push(now - t);
+            submittedAt.delete(tx.hash);
+            committedCount++;
+          }
+        }
+      }
+    }
+  })().catch(() => undefined);
+
+  const results: StepResult[] = [];
+  const receivers = Array.from({ length: 50 }, () =>
+    addressFromPublicKey(SecretKey.generate().publicKey),
+  );
+  for (const rate of RATES) {
+    latencies.length = 0;
+    committedCount = 0;
+    let submitted = 0;
+    let rejected = 0;
+    const total = Math.round(rate * STEP_SECONDS);
+    // Pre-sign the step's transactions so signing does not slow the offered rate.
+    const txs = Array.from({ length: total }, (_, i) => {
+      const key = senders[i % senders.length]!;
+      const nonce = nonces.get(key)!;
+      nonces.set(key, nonce + 1);
+      return sign(key, nativeSigner(key), nonce, receivers[i % receivers.length]!, 1n);
+    });
+    const start = performance.now();
+    let next = 0;
+    let inFlight = 0;
+    await new Promise<void>((done) => {
+      const pump = () => {
+        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+        while (next < due && inFlight < IN_FLIGHT) {
+          const t = txs[next++]!;
+          inFlight++;
+          submittedAt.set(t.hash, performance.now());
+          void submit(t.hex)
+            .then(
+              (ok) => (ok ? submitted++ : rejected++),
+              () => rejected++,
+            )
+            .finally(() => {
+              inFlight--;
+              if (next >= total && inFlight === 0) done();
+            });
+        }
+        if (next < total) setTimeout(pump, 1);
+      };
+      pump();
+    });
+    // Let the last blocks commit (bounded).
+    const drainUntil = performance.now() + 10_000;
+    while (committedCount < submitted && performance.now() < drainUntil)
+      await new Promise((r) => setTimeout(r, 50));
+    const seconds = (performance.now() - start) / 1000;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const r: StepResult = {
+      offered: rate,
+      submitted,
+      rejected,
+      committedPerSec: committedCount / seconds,
+      p50ms: percentile(sorted, 50),
+      p99ms: percentile(sorted, 99),
+    };
+    results.push(r);
+    process.stderr.write(
+      `offered ${rate}/s: committed ${Math.round(r.committedPerSec)}/s, p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, rejected ${rejected}\n`,
+    );
+    if (committedCount < submitted * 0.9) break; // past saturation
+  }
+  heads.abort();
+  await follow;
+  const status = (await api<StatusJson>(`${home.url}/v1/status`)).body;
+  // A graceful stop, so a node run with --cpu-prof writes its profile.
+  await new Promise<void>((done) => {
+    child.once("exit", () => done());
+    child.kill("SIGTERM");
+  });
+  await cleanup();
+
+  const peak = Math.max(...results.map((r) => r.committedPerSec));
+  console.log(
+    `\nnode bench${QUICK ? " (BENCH_QUICK)" : ""}: 1 validator, ${ACCOUNTS} accounts, node ${process.version}, ${os.availableParallelism()} cpus; final height ${status.height}`,
+  );
+  console.log(
+    `reference: native Ed25519 verify, 1 core = ${Math.round(verifyRate)}/s; target committed/verify ≥ 0.8\n`,
+  );
+  console.log("offered/s  submitted  rejected  committed/s  ratio   p50 ms  p99 ms");
+  for (const r of results) {
+    console.log(
+      `${String(r.offered).padStart(9)}  ${String(r.submitted).padStart(9)}  ${String(r.rejected).padStart(8)}  ${r.committedPerSec.toFixed(0).padStart(11)}  ${(r.committedPerSec / verifyRate).toFixed(3).padStart(5)}  ${r.p50ms.toFixed(0).padStart(6)}  ${r.p99ms.toFixed(0).padStart(6)}`,
+    );
+  }
+  console.log(
+    `\npeak committed ${peak.toFixed(0)}/s = ${(peak / verifyRate).toFixed(3)} of the one-core verify bound`,
+  );
+  const out = new URL("./out/node.json", import.meta.url);
+  mkdirSync(new URL(".", out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), quick: QUICK, verifyRate, accounts: ACCOUNTS, results, peakRatio: peak / verifyRate }, null, 2)}\n`,
+  );
+}
+
+await main();

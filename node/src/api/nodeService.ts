@@ -1,0 +1,195 @@
+/**
+ * NodeService over the real subsystems: answers API calls from the chain,
+ * the database and the mempool, in the shared JSON shapes, with the proofs
+ * and certificates a client needs to verify each answer.
+ */
+import type {
+  AccountJson,
+  BlockJson,
+  CertifiedHeaderJson,
+  StatusJson,
+  TransactionStatusJson,
+  ValidatorsJson,
+} from "@edgeledger/sdk/api";
+import {
+  ApiError,
+  accountKey,
+  addressFromPublicKey,
+  decodeAccount,
+  decodeSignedTransaction,
+  encodeMerkleProof,
+  encodeSignedTransaction,
+  encodeStateProof,
+  encodeValidatorSet,
+  formatAddress,
+  fromHex,
+  merkleLeafHash,
+  merkleProof,
+  toHex,
+  validatorSetHash,
+} from "@edgeledger/sdk/protocol";
+import type { Chain } from "../chain/chain.ts";
+import type { Database } from "../db/database.ts";
+import type { Mempool } from "../mempool/mempool.ts";
+import { certifiedHeaderJson, transactionJson } from "./json.ts";
+import type { NodeService } from "./service.ts";
+
+export interface NodeServiceDeps {
+  readonly chain: Chain;
+  readonly db: Database;
+  readonly mempool: Mempool;
+  readonly validatorKey: Uint8Array | null;
+  readonly version: string;
+}
+
+export function createNodeService(deps: NodeServiceDeps): NodeService {
+  const { chain, db, mempool } = deps;
+
+  const certifiedHeader = (height: number): CertifiedHeaderJson | null => {
+    const block = db.getBlock(height);
+    const cert = db.getCertificate(height);
+    return block && cert ? certifiedHeaderJson(block.header, cert) : null;
+  };
+
+  const blockJson = (height: number): BlockJson | null => {
+    const bytes = db.getBlockBytes(height);
+    const block = db.getBlock(height);
+    const cert = db.getCertificate(height);
+    if (!bytes || !block || !cert) return null;
+    return {
+      block: certifiedHeaderJson(block.header, cert),
+      txs: block.txs.map(transactionJson),
+      blockBytes: toHex(bytes),
+    };
+  };
+
+  return {
+    async submitTransaction(txBytes) {
+      const entry = await mempool.add(txBytes);
+      return { hash: entry.hash };
+    },
+
+    async getTransaction(hash): Promise<TransactionStatusJson | null> {
+      const pending = mempool.get(hash);
+      if (pending) {
+        return {
+          hash: toHex(hash),
+          status: "pending",
+          tx: transactionJson(pending.stx),
+          txBytes: toHex(pending.bytes),
+        };
+      }
+      const record = db.getTx(hash);
+      if (!record) return null;
+      if (record.status === "dropped") {
+        const bytes = fromHex(record.tx);
+        return {
+          hash: toHex(hash),
+          status: "dropped",
+          tx: transactionJson(decodeSignedTransaction(bytes)),
+          txBytes: record.tx,
+          error: { code: record.code, message: record.message },
+        };
+      }
+      const block = db.getBlock(record.height);
+      const cert = db.getCertificate(record.height);
+      if (!block || !cert) throw new ApiError("INTERNAL", "Indexed block is missing.");
+      const leaves = block.txs.map(encodeSignedTransaction);
+      const proof = merkleProof(leaves.map(merkleLeafHash), record.index);
+      return {
+        hash: toHex(hash),
+        status: "committed",
+        tx: transactionJson(block.txs[record.index]!),
+        txBytes: toHex(leaves[record.index]!),
+        receipt: { height: record.height, index: record.index, status: "success" },
+        proof: toHex(encodeMerkleProof(proof)),
+        block: certifiedHeaderJson(block.header, cert),
+      };
+    },
+
+    async getAccount(address, height): Promise<AccountJson> {
+      const head = chain.head.height;
+      const at = height ?? head;
+      if (at > head) {
+        throw new ApiError(
+          "HEIGHT_NOT_AVAILABLE",
+          `Height ${at} is not committed yet (head is ${head}).`,
+          { details: { head } },
+        );
+      }
+      if (at === 0)
+        throw new ApiError(
+          "HEIGHT_NOT_AVAILABLE",
+          "Height 0 (genesis) has no certificate; ask for height 1 or later.",
+        );
+      const block = db.getBlock(at);
+      const cert = db.getCertificate(at);
+      if (!block || !cert)
+        throw new ApiError("HEIGHT_NOT_AVAILABLE", `No block at height ${at} yet.`, {
+          details: { head },
+        });
+      const { value, proof } = await chain.tree.prove(block.header.stateRoot, accountKey(address));
+      const account = value ? decodeAccount(value) : null;
+      return {
+        address: formatAddress(address),
+        height: at,
+        account: account && { balance: account.balance.toString(), nonce: account.nonce },
+        proof: toHex(encodeStateProof(proof)),
+        block: certifiedHeaderJson(block.header, cert),
+      };
+    },
+
+    async getBlockByHeight(height) {
+      return blockJson(height);
+    },
+
+    async getBlockByHash(hash) {
+      const height = db.getHeightByHash(hash);
+      return height === undefined ? null : blockJson(height);
+    },
+
+    async getHeaderByHeight(height) {
+      return certifiedHeader(height);
+    },
+
+    async getValidators(height): Promise<ValidatorsJson> {
+      const at = height ?? chain.head.height + 1;
+      const set = chain.validatorsAt(at);
+      return {
+        height: at,
+        hash: toHex(validatorSetHash(set)),
+        validators: set.map((v) => ({
+          publicKey: toHex(v.publicKey),
+          address: formatAddress(addressFromPublicKey(v.publicKey)),
+          power: v.power.toString(),
+        })),
+        validatorSetBytes: toHex(encodeValidatorSet(set)),
+      };
+    },
+
+    async getStatus(): Promise<StatusJson> {
+      const head = chain.head;
+      return {
+        chainId: chain.chainId,
+        nodeVersion: deps.version,
+        genesisHash: toHex(chain.genesisHash),
+        height: head.height,
+        latestHash: toHex(head.hash),
+        latestTime: head.header.time,
+        validator: deps.validatorKey
+          ? {
+              publicKey: toHex(deps.validatorKey),
+              address: formatAddress(addressFromPublicKey(deps.validatorKey)),
+            }
+          : null,
+        mempool: { size: mempool.size, bytes: mempool.bytes },
+      };
+    },
+
+    onHead(listener) {
+      return chain.onHead((head, cert) => {
+        if (cert) listener(certifiedHeaderJson(head.header, cert));
+      });
+    },
+  };
+}

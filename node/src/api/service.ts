@@ -1,0 +1,37 @@
+/**
+ * What the HTTP API needs from the node: answers already in the shared JSON
+ * shapes (client-sdk/src/api/types.ts). The API layer validates input,
+ * calls these, and maps thrown errors to HTTP; it never touches the
+ * database, mempool or consensus directly. Tests pass a fake.
+ */
+import type {
+  AccountJson,
+  BlockJson,
+  CertifiedHeaderJson,
+  StatusJson,
+  TransactionStatusJson,
+  ValidatorsJson,
+} from "@edgeledger/sdk/api";
+
+export interface NodeService {
+  /**
+   * Admits a signed transaction (canonical bytes) to the mempool. Throws a
+   * TransactionError (codes TX_* / MEMPOOL_*) when refused.
+   */
+  submitTransaction(txBytes: Uint8Array): Promise<{ hash: Uint8Array }>;
+  /** null when the node has never seen the hash. */
+  getTransaction(hash: Uint8Array): Promise<TransactionStatusJson | null>;
+  /**
+   * The account at `height` (default: latest), with its state proof and the
+   * certified header. Throws ApiError HEIGHT_NOT_AVAILABLE for a future height.
+   */
+  getAccount(address: Uint8Array, height?: number): Promise<AccountJson>;
+  getBlockByHeight(height: number): Promise<BlockJson | null>;
+  getBlockByHash(hash: Uint8Array): Promise<BlockJson | null>;
+  getHeaderByHeight(height: number): Promise<CertifiedHeaderJson | null>;
+  /** The validator set that signs block `height` (default: the next block). */
+  getValidators(height?: number): Promise<ValidatorsJson>;
+  getStatus(): Promise<StatusJson>;
+  /** Calls `listener` with each newly finalized head; returns an unsubscribe function. */
+  onHead(listener: (head: CertifiedHeaderJson) => void): () => void;
+}

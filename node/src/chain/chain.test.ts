@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Block, type FinalityCertificate, toHex, voteDigest } from "@edgeledger/sdk/protocol";
+import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { afterEach, describe, expect, it } from "vitest";
+import { Database } from "../db/database.ts";
+import { Mempool, type PendingTx } from "../mempool/mempool.ts";
+import { addressOf, CHAIN, keyOf, NOW, signed, transfer } from "../testing/fixtures.ts";
+import { Chain } from "./chain.ts";
+import type { Genesis } from "./genesis.ts";
+
+const validator = keyOf(9);
+const genesis: Genesis = {
+  chainId: CHAIN,
+  time: NOW - 1000,
+  validators: [{ publicKey: validator.publicKey, power: 1n }],
+  accounts: [{ address: addressOf(1), balance: 1000n }],
+};
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function openChain(dir?: string) {
+  const d = dir ?? mkdtempSync(join(tmpdir(), "chain-"));
+  if (!dir) dirs.push(d);
+  const db = new Database(d);
+  await db.open();
+  const chain = new Chain(db, genesis);
+  await chain.init();
+  const mempool = new Mempool(
+    {},
+    {
+      chainId: CHAIN,
+      verifier: createNativeVerifier(),
+      accounts: chain.accounts,
+      isKnown: (h) => db.getTx(h) !== undefined,
+      now: () => NOW,
+    },
+  );
+  return { db, chain, mempool, dir: d };
+}
+
+function certify(block: Block, blockHash: Uint8Array): FinalityCertificate {
+  const vote = {
+    type: "precommit" as const,
+    height: block.header.height,
+    round: 0,
+    blockHash,
+    validator: validator.publicKey,
+  };
+  return {
+    height: block.header.height,
+    round: 0,
+    blockHash,
+    signatures: [
+      { validatorIndex: 0, signature: nativeSigner(validator).signSync(voteDigest(CHAIN, vote)) },
+    ],
+  };
+}
+
+async function addAll(mempool: Mempool, bytes: Uint8Array[]): Promise<PendingTx[]> {
+  const out: PendingTx[] = [];
+  for (const b of bytes) out.push(await mempool.add(b));
+  return out;
+}
+
+describe("chain", () => {
+  it("builds, commits and survives a restart at the same head and state root", async () => {
+    const a = await openChain();
+    const txs = await addAll(
+      a.mempool,
+      [0, 1, 2].map((n) => signed(keyOf(1), n, transfer(addressOf(2), 10n)).bytes),
+    );
+    const built = await a.chain.buildBlock(txs, a.chain.nextTime(NOW), validator.publicKey);
+    expect(built.failed).toEqual([]);
+    expect(built.block.txs).toHaveLength(3);
+    await a.chain.commit(built, certify(built.block, built.blockHash));
+    expect(a.chain.head.height).toBe(1);
+    expect(await a.chain.accounts.getAccount(addressOf(2))).toEqual({ balance: 30n, nonce: 0 });
+    const root = toHex(a.chain.head.header.stateRoot);
+    await a.db.close();
+
+    const b = await openChain(a.dir);
+    expect(b.chain.head.height).toBe(1);
+    expect(toHex(b.chain.head.header.stateRoot)).toBe(root);
+    expect(await b.chain.accounts.getAccount(addressOf(1))).toEqual({ balance: 970n, nonce: 3 });
+    expect(b.db.getTx(txs[1]!.hash)).toEqual({ status: "committed", height: 1, index: 1 });
+    await b.db.close();
+  });
+
+  it("leaves out transactions that fail and reports why", async () => {
+    const a = await openChain();
+    const ok = await a.mempool.add(signed(keyOf(1), 0, transfer(addressOf(2), 10n)).bytes);
+    const late = await a.mempool.add(
+      signed(keyOf(1), 1, transfer(addressOf(2), 10n), { expiresAt: NOW + 5 }).bytes,
+    );
+    const built = await a.chain.buildBlock([ok, late], NOW + 10, validator.publicKey);
+    expect(built.block.txs).toHaveLength(1);
+    expect(built.failed.map((f) => f.error.code)).toEqual(["TX_EXPIRED"]);
+    await a.db.close();
+  });
+
+  it("a second node executes the proposer's block to the same state root, and rejects a tampered one", async () => {
+    const a = await openChain();
+    const b = await openChain();
+    const txs = await addAll(a.mempool, [signed(keyOf(1), 0, transfer(addressOf(3), 7n)).bytes]);
+    const built = await a.chain.buildBlock(txs, NOW, validator.publicKey);
+    const exec = await b.chain.executeBlock(built.block);
+    expect(toHex(exec.blockHash)).toBe(toHex(built.blockHash));
+    const tampered = {
+      ...built.block,
+      header: { ...built.block.header, stateRoot: new Uint8Array(32) },
+    };
+    await expect(b.chain.executeBlock(tampered)).rejects.toThrow(/state root/);
+    const wrongTxs = { ...built.block, txs: [] };
+    await expect(b.chain.executeBlock(wrongTxs)).rejects.toThrow(/txRoot/);
+    await a.db.close();
+    await b.db.close();
+  });
+
+  it("refuses a database made for another genesis", async () => {
+    const a = await openChain();
+    await a.db.close();
+    const db = new Database(a.dir);
+    await db.open();
+    const other = new Chain(db, { ...genesis, chainId: "other-chain" });
+    await expect(other.init()).rejects.toThrow(/genesis/);
+    await db.close();
+  });
+});

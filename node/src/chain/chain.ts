@@ -1,0 +1,258 @@
+/**
+ * The chain: the committed head, block building and execution, and commit.
+ * Builds a block from mempool candidates (executing each; failures are
+ * dropped with their reason), executes a block proposed by someone else the
+ * same way, and commits a finalized block with its certificate in one
+ * database batch. Owns the head; does not vote or sign (consensus does).
+ */
+import {
+  type Account,
+  accountKey,
+  type Block,
+  type BlockHeader,
+  blockHash,
+  decodeAccount,
+  encodeBlock,
+  encodeSignedTransaction,
+  equalBytes,
+  type FinalityCertificate,
+  fromHex,
+  type NodeWrite,
+  type SignedTransaction,
+  SparseMerkleTree,
+  TransactionError,
+  toHex,
+  transactionHash,
+  transactionsRoot,
+  type ValidatorSet,
+  validatorSetHash,
+} from "@edgeledger/sdk/protocol";
+import type { Database, HeadRecord, TxRecord } from "../db/database.ts";
+import type { PendingTx } from "../mempool/mempool.ts";
+import { type AccountReader, applyTransaction, PendingState } from "../state/ledger.ts";
+import { type Genesis, genesisState } from "./genesis.ts";
+
+export interface ChainHead {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly header: BlockHeader;
+}
+
+export interface Execution {
+  readonly block: Block;
+  readonly blockHash: Uint8Array;
+  readonly blockBytes: Uint8Array;
+  readonly stateWrites: readonly NodeWrite[];
+  readonly txHashes: readonly Uint8Array[];
+  /** Senders whose nonce moved (hex addresses), for the mempool. */
+  readonly senders: readonly string[];
+}
+
+export interface BuiltBlock extends Execution {
+  readonly failed: readonly { tx: PendingTx; error: TransactionError }[];
+}
+
+export class Chain {
+  readonly #db: Database;
+  readonly #genesis: Genesis;
+  readonly #tree: SparseMerkleTree;
+  readonly #headListeners = new Set<
+    (head: ChainHead, certificate: FinalityCertificate | null) => void
+  >();
+  #head!: ChainHead;
+  readonly genesisHash: Uint8Array;
+  readonly genesisHeader: BlockHeader;
+
+  constructor(db: Database, genesis: Genesis) {
+    this.#db = db;
+    this.#genesis = genesis;
+    this.#tree = new SparseMerkleTree(db.stateStore);
+    const g = genesisState(genesis);
+    this.genesisHeader = g.header;
+    this.genesisHash = g.hash;
+  }
+
+  get chainId(): string {
+    return this.#genesis.chainId;
+  }
+  get head(): ChainHead {
+    return this.#head;
+  }
+  get tree(): SparseMerkleTree {
+    return this.#tree;
+  }
+  /** Fixed from genesis until validator-set changes land (issue 4). */
+  validatorsAt(_height: number): ValidatorSet {
+    return this.#genesis.validators;
+  }
+
+  /** Loads the head from the database, writing the genesis state on first start. */
+  async init(): Promise<void> {
+    const stored = this.#db.getMeta<{ hash: string }>("genesis");
+    if (stored && stored.hash !== toHex(this.genesisHash)) {
+      throw new Error(
+        `This database belongs to genesis ${stored.hash}, but genesis.json hashes to ${toHex(this.genesisHash)}: use the matching genesis or a new home.`,
+      );
+    }
+    if (!stored) {
+      const g = genesisState(this.#genesis);
+      await this.#db.putMeta("genesis", { hash: toHex(g.hash) }, g.state.writes);
+    }
+    const head = this.#db.getMeta<HeadRecord>("head");
+    if (!head || head.height === 0) {
+      this.#head = { height: 0, hash: this.genesisHash, header: this.genesisHeader };
+      return;
+    }
+    const block = this.#db.getBlock(head.height);
+    if (!block)
+      throw new Error(
+        `Database head says height ${head.height} but that block is missing: the database is corrupt.`,
+      );
+    this.#head = { height: head.height, hash: fromHex(head.hash), header: block.header };
+  }
+
+  onHead(listener: (head: ChainHead, certificate: FinalityCertificate | null) => void): () => void {
+    this.#headListeners.add(listener);
+    return () => this.#headListeners.delete(listener);
+  }
+
+  /** Committed state at `stateRoot` (default: the head's). */
+  accountsAt(stateRoot: Uint8Array = this.#head.header.stateRoot): AccountReader {
+    return {
+      getAccount: async (address) => {
+        const v = await this.#tree.get(stateRoot, accountKey(address));
+        return v ? decodeAccount(v) : null;
+      },
+    };
+  }
+
+  /** Reads through to the current head's state on every call. */
+  readonly accounts: AccountReader = {
+    getAccount: (address) => this.accountsAt().getAccount(address),
+  };
+
+  /** Next block time: now, but strictly after the parent's. */
+  nextTime(now: number): number {
+    return Math.max(now, this.#head.header.time + 1);
+  }
+
+  /** Builds the next block from candidates, executing each in order. */
+  async buildBlock(
+    candidates: readonly PendingTx[],
+    time: number,
+    proposer: Uint8Array,
+  ): Promise<BuiltBlock> {
+    const parent = this.#head;
+    const height = parent.height + 1;
+    const validators = this.validatorsAt(height);
+    const state = new PendingState(this.accountsAt(parent.header.stateRoot));
+    const ctx = { chainId: this.chainId, blockTime: time, validators };
+    const included: PendingTx[] = [];
+    const failed: { tx: PendingTx; error: TransactionError }[] = [];
+    for (const c of candidates) {
+      try {
+        await applyTransaction(state, c.stx, ctx);
+        included.push(c);
+      } catch (err) {
+        if (!(err instanceof TransactionError)) throw err;
+        failed.push({ tx: c, error: err });
+      }
+    }
+    const txs = included.map((c) => c.stx);
+    const update = await this.#tree.update(parent.header.stateRoot, state.changes());
+    const setHash = validatorSetHash(validators);
+    const block: Block = {
+      header: {
+        chainId: this.chainId,
+        height,
+        time,
+        parentHash: parent.hash,
+        txRoot: transactionsRoot(txs),
+        txCount: txs.length,
+        stateRoot: update.root,
+        validatorsHash: setHash,
+        nextValidatorsHash: setHash,
+        proposer,
+      },
+      txs,
+    };
+    return {
+      block,
+      blockHash: blockHash(block.header),
+      blockBytes: encodeBlock(block),
+      stateWrites: update.writes,
+      txHashes: included.map((c) => c.hash),
+      senders: sendersOf(state),
+      failed,
+    };
+  }
+
+  /**
+   * Checks a block proposed for the next height and executes it. Throws if
+   * any header field or transaction is wrong (the block is then invalid).
+   * Signatures are the caller's to check first.
+   */
+  async executeBlock(block: Block): Promise<Execution> {
+    const parent = this.#head;
+    const h = block.header;
+    const fail = (why: string): never => {
+      throw new Error(`Invalid block ${h.height}: ${why}`);
+    };
+    if (h.chainId !== this.chainId) fail("wrong chain id");
+    if (h.height !== parent.height + 1) fail("not the next height");
+    if (!equalBytes(h.parentHash, parent.hash)) fail("parent hash is not the head");
+    if (h.time <= parent.header.time) fail("time does not increase");
+    if (h.txCount !== block.txs.length || !equalBytes(h.txRoot, transactionsRoot(block.txs)))
+      fail("txRoot/txCount mismatch");
+    const validators = this.validatorsAt(h.height);
+    const setHash = validatorSetHash(validators);
+    if (!equalBytes(h.validatorsHash, setHash) || !equalBytes(h.nextValidatorsHash, setHash))
+      fail("validator set hash");
+    const state = new PendingState(this.accountsAt(parent.header.stateRoot));
+    const ctx = { chainId: this.chainId, blockTime: h.time, validators };
+    for (const stx of block.txs) await applyTransaction(state, stx, ctx);
+    const update = await this.#tree.update(parent.header.stateRoot, state.changes());
+    if (!equalBytes(update.root, h.stateRoot)) fail("state root mismatch");
+    return {
+      block,
+      blockHash: blockHash(h),
+      blockBytes: encodeBlock(block),
+      stateWrites: update.writes,
+      txHashes: block.txs.map((t: SignedTransaction) => transactionHash(t.tx)),
+      senders: sendersOf(state),
+    };
+  }
+
+  /** Commits a finalized block and its certificate in one batch, then moves the head. */
+  async commit(
+    exec: Execution,
+    certificate: FinalityCertificate,
+    dropped: readonly { hash: Uint8Array; record: TxRecord }[] = [],
+  ): Promise<void> {
+    const h = exec.block.header;
+    if (h.height !== this.#head.height + 1)
+      throw new Error(`Commit of height ${h.height} on head ${this.#head.height}.`);
+    await this.#db.commitBlock({
+      block: exec.block,
+      blockBytes: exec.blockBytes,
+      blockHash: exec.blockHash,
+      certificate,
+      txHashes: exec.txHashes,
+      stateWrites: exec.stateWrites,
+      dropped,
+      head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
+    });
+    this.#head = { height: h.height, hash: exec.blockHash, header: h };
+    for (const l of this.#headListeners) l(this.#head, certificate);
+  }
+}
+
+function sendersOf(state: PendingState): string[] {
+  return state.touched().map((t) => toHex(t.address));
+}
+
+export function encodeTx(stx: SignedTransaction): Uint8Array {
+  return encodeSignedTransaction(stx);
+}
+
+export type { Account };

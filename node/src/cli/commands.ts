@@ -1,0 +1,201 @@
+/**
+ * What each CLI command does, apart from argument parsing (main.ts):
+ * creating a home, keys, starting a node, a dev chain, a transfer.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { AccountJson, StatusJson, TransactionStatusJson } from "@edgeledger/sdk/api";
+import {
+  addressFromPublicKey,
+  encodeSignedTransaction,
+  formatAddress,
+  localSigner,
+  parseAddress,
+  SecretKey,
+  signTransaction,
+  toHex,
+} from "@edgeledger/sdk/protocol";
+import { type GenesisFile, genesisToFile, parseGenesis } from "../chain/genesis.ts";
+import { defaultConfig, paths } from "../config/config.ts";
+import { ConfigError } from "../config/errors.ts";
+import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
+import { createNode } from "../node.ts";
+
+export interface InitOptions {
+  home: string;
+  chainId: string;
+  /** Extra genesis accounts: address → balance. */
+  fund?: { address: string; balance: bigint }[];
+  apiPort?: number;
+}
+
+/** Creates a home: config.json (every default), a validator key (0600), and a one-validator genesis. */
+export function init(opts: InitOptions): { home: string; validator: string } {
+  const home = resolve(opts.home);
+  const p = paths(home);
+  if (existsSync(p.genesis) || existsSync(p.config)) {
+    throw ConfigError.invalid(
+      home,
+      "(home)",
+      "already holds a node",
+      "choose another --home, or start this one",
+    );
+  }
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const key = SecretKey.generate();
+  writeKeyFile(p.validatorKey, key);
+  const config = structuredClone(defaultConfig);
+  if (opts.apiPort !== undefined) config.api.port = opts.apiPort;
+  writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
+  const genesis: GenesisFile = {
+    chainId: opts.chainId,
+    genesisTime: Date.now(),
+    validators: [{ publicKey: toHex(key.publicKey), power: "1" }],
+    accounts: (opts.fund ?? []).map((f) => ({ address: f.address, balance: f.balance.toString() })),
+  };
+  // Round-trip through the parser so an invalid chain id or address fails here, not at start.
+  writeFileSync(
+    p.genesis,
+    `${JSON.stringify(genesisToFile(parseGenesis(genesis, p.genesis)), null, 2)}\n`,
+  );
+  return { home, validator: formatAddress(addressFromPublicKey(key.publicKey)) };
+}
+
+export const DEV_CHAIN_ID = "edgeledger-dev";
+export const DEV_FUNDS = 1_000_000_000n;
+
+/**
+ * `npm start`: a dev chain in `home` (created on first run, continued after),
+ * with a funded dev account whose key is kept in home/dev_account.json.
+ */
+export async function dev(homeArg: string, apiPort?: number): Promise<void> {
+  const home = resolve(homeArg);
+  const devKeyFile = join(home, "dev_account.json");
+  if (!existsSync(paths(home).genesis)) {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const devKey = SecretKey.generate();
+    writeKeyFile(devKeyFile, devKey);
+    init({
+      home,
+      chainId: DEV_CHAIN_ID,
+      fund: [
+        { address: formatAddress(addressFromPublicKey(devKey.publicKey)), balance: DEV_FUNDS },
+      ],
+      ...(apiPort !== undefined && { apiPort }),
+    });
+  }
+  const node = createNode(home, apiPort !== undefined ? { apiPort } : {});
+  const { apiUrl } = await node.start();
+  const devKey = readKeyFile(devKeyFile);
+  const devAddress = formatAddress(addressFromPublicKey(devKey.publicKey));
+  const someone = formatAddress(addressFromPublicKey(SecretKey.generate().publicKey));
+  const account = await node.chain.accounts.getAccount(addressFromPublicKey(devKey.publicKey));
+  const example = await signTransaction(
+    {
+      chainId: node.chain.chainId,
+      from: devKey.publicKey,
+      nonce: (account?.nonce ?? 0) + node.mempool.size,
+      expiresAt: Date.now() + 50 * 60_000,
+      body: { kind: "transfer", to: parseAddress(someone), amount: 25n },
+    },
+    localSigner(devKey),
+  );
+  const cli = "node node/src/cli/main.ts";
+  console.log(`
+edgeledger dev chain "${node.chain.chainId}" at height ${node.chain.head.height}  (home: ${home})
+
+  API          ${apiUrl}      (OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics)
+  dev account  ${devAddress}  (key: ${devKeyFile})
+
+Move funds (a transfer of 25 to ${someone}, signed just now by the dev key, valid for 50 min):
+
+  curl -s -X POST ${apiUrl}/v1/transactions -H 'content-type: application/json' \\
+    -d '{"tx":"${toHex(encodeSignedTransaction(example))}"}'
+
+  curl -s ${apiUrl}/v1/accounts/${someone}
+
+or sign and send any transfer with the CLI:
+
+  ${cli} transfer --home ${homeArg} --key ${devKeyFile} --to ${someone} --amount 1000
+
+Ctrl-C stops the node; the next \`npm start\` continues this chain.
+`);
+  await untilSignal();
+  await node.stop();
+}
+
+export async function start(home: string): Promise<void> {
+  const node = createNode(resolve(home));
+  const { apiUrl } = await node.start();
+  console.log(
+    `edgeledger node on chain "${node.chain.chainId}" at height ${node.chain.head.height}; API ${apiUrl}`,
+  );
+  await untilSignal();
+  await node.stop();
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/** The API URL of the node in `home` (from its config). */
+export function apiUrlOf(home: string): string {
+  const config = JSON.parse(readFileSync(paths(resolve(home)).config, "utf8")) as {
+    api?: { host?: string; port?: number };
+  };
+  return `http://${config.api?.host ?? defaultConfig.api.host}:${config.api?.port ?? defaultConfig.api.port}`;
+}
+
+async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  const body = (await res.json()) as T & { code?: string; message?: string };
+  if (!res.ok) throw new Error(`${body.code ?? res.status}: ${body.message ?? res.statusText}`);
+  return body;
+}
+
+export function status(url: string): Promise<StatusJson> {
+  return getJson<StatusJson>(`${url}/v1/status`);
+}
+
+/** Signs a transfer with `keyFile`, submits it and waits until it is committed or dropped. */
+export async function transfer(
+  url: string,
+  keyFile: string,
+  to: string,
+  amount: bigint,
+): Promise<TransactionStatusJson> {
+  const key = readKeyFile(keyFile);
+  const from = formatAddress(addressFromPublicKey(key.publicKey));
+  const st = await status(url);
+  const acct = await getJson<AccountJson>(`${url}/v1/accounts/${from}`).catch(() => null);
+  const stx = await signTransaction(
+    {
+      chainId: st.chainId,
+      from: key.publicKey,
+      nonce: acct?.account?.nonce ?? 0,
+      expiresAt: Date.now() + 10 * 60_000,
+      body: { kind: "transfer", to: parseAddress(to), amount },
+    },
+    localSigner(key),
+  );
+  const { hash } = await getJson<{ hash: string }>(`${url}/v1/transactions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tx: toHex(encodeSignedTransaction(stx)) }),
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const s = await getJson<TransactionStatusJson>(`${url}/v1/transactions/${hash}`);
+    if (s.status !== "pending") return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Transaction ${hash} still pending after 30 s.`);
+}

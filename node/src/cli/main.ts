@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * `edgeledger`: the operator's CLI. Parses arguments (commander) and calls
+ * commands.ts; prints errors as `code: message` and exits non-zero.
+ */
+import { resolve } from "node:path";
+import {
+  addressFromPublicKey,
+  BaseError,
+  formatAddress,
+  SecretKey,
+  toHex,
+} from "@edgeledger/sdk/protocol";
+import { Command, InvalidArgumentError } from "commander";
+import { paths } from "../config/config.ts";
+import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
+import { apiUrlOf, dev, init, start, status, transfer } from "./commands.ts";
+
+const program = new Command("edgeledger").description("edgeledger full node").showHelpAfterError();
+
+const amount = (v: string) => {
+  if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError("a positive whole number");
+  return BigInt(v);
+};
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port, 0-65535");
+  return n;
+};
+
+program
+  .command("init")
+  .description(
+    "create a node home: config.json with every default, a validator key (0600), a genesis",
+  )
+  .requiredOption("--home <dir>", "the node's home folder")
+  .requiredOption("--chain-id <id>", "chain id: a-z, 0-9, '-'")
+  .option("--api-port <port>", "API port", port)
+  .action((o: { home: string; chainId: string; apiPort?: number }) => {
+    const r = init({
+      home: o.home,
+      chainId: o.chainId,
+      ...(o.apiPort !== undefined && { apiPort: o.apiPort }),
+    });
+    console.log(
+      `initialized ${r.home}\nvalidator ${r.validator}\nnext: edgeledger start --home ${o.home}`,
+    );
+  });
+
+const keys = program.command("keys").description("manage Ed25519 keys");
+keys
+  .command("new")
+  .description("make a key and write it to a file (mode 0600)")
+  .requiredOption("--out <file>", "where to write the key")
+  .action((o: { out: string }) => {
+    const key = SecretKey.generate();
+    writeKeyFile(resolve(o.out), key);
+    console.log(
+      `address ${formatAddress(addressFromPublicKey(key.publicKey))}\npublicKey ${toHex(key.publicKey)}\nwritten to ${o.out}`,
+    );
+  });
+keys
+  .command("show")
+  .description("show the public key and address of a key file or of a node's validator key")
+  .option("--home <dir>", "a node home")
+  .option("--key <file>", "a key file")
+  .action((o: { home?: string; key?: string }) => {
+    const file = o.key ?? (o.home ? paths(resolve(o.home)).validatorKey : undefined);
+    if (!file) throw new InvalidArgumentError("give --home or --key");
+    const key = readKeyFile(file);
+    console.log(
+      `address ${formatAddress(addressFromPublicKey(key.publicKey))}\npublicKey ${toHex(key.publicKey)}`,
+    );
+  });
+
+program
+  .command("start")
+  .description("run the node in --home until Ctrl-C")
+  .requiredOption("--home <dir>", "the node's home folder")
+  .action((o: { home: string }) => start(o.home));
+
+program
+  .command("dev")
+  .description("run a local dev chain with a funded dev account (what `npm start` runs)")
+  .option("--home <dir>", "where the dev chain lives", ".edgeledger/dev")
+  .option("--api-port <port>", "API port", port)
+  .action((o: { home: string; apiPort?: number }) => dev(o.home, o.apiPort));
+
+program
+  .command("status")
+  .description("print a node's status")
+  .option("--home <dir>", "a node home (its API address is read from config.json)")
+  .option("--url <url>", "a node API URL")
+  .action(async (o: { home?: string; url?: string }) => {
+    const url = o.url ?? apiUrlOf(o.home ?? ".edgeledger/dev");
+    console.log(JSON.stringify(await status(url), null, 2));
+  });
+
+program
+  .command("transfer")
+  .description("sign a transfer with a key file, submit it and wait for the result")
+  .requiredOption("--key <file>", "the sender's key file")
+  .requiredOption("--to <address>", "recipient (el1…)")
+  .requiredOption("--amount <n>", "amount", amount)
+  .option("--home <dir>", "a node home (for its API address)")
+  .option("--url <url>", "a node API URL")
+  .action(async (o: { key: string; to: string; amount: bigint; home?: string; url?: string }) => {
+    const url = o.url ?? apiUrlOf(o.home ?? ".edgeledger/dev");
+    const result = await transfer(url, o.key, o.to, o.amount);
+    console.log(
+      JSON.stringify(
+        { hash: result.hash, status: result.status, receipt: result.receipt, error: result.error },
+        null,
+        2,
+      ),
+    );
+    if (result.status !== "committed") process.exitCode = 1;
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  const e =
+    err instanceof BaseError
+      ? `${err.code}: ${err.shortMessage}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  console.error(`edgeledger: ${e}`);
+  process.exitCode = 1;
+}

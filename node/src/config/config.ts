@@ -1,0 +1,112 @@
+/**
+ * A node's home folder and its config.json. Every setting has its default
+ * here, in one place; `init` writes them all out so an operator sees each
+ * one. Loading checks every key and names the file, the key and the fix.
+ *
+ *   home/config.json          settings (this file's NodeConfig)
+ *   home/genesis.json         the chain's genesis (chain/genesis.ts)
+ *   home/validator_key.json   this node's Ed25519 key, mode 0600
+ *   home/data/                LevelDB
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type BlockOptions, defaultBlockOptions } from "../consensus/driver.ts";
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from "../consensus/engine.ts";
+import { defaultMempoolOptions, type MempoolOptions } from "../mempool/mempool.ts";
+import { ConfigError } from "./errors.ts";
+
+export interface NodeConfig {
+  api: { host: string; port: number; bodyLimit: number };
+  mempool: MempoolOptions;
+  block: BlockOptions;
+  /** Consensus timeouts in ms: each step's base, and how much it grows per round. */
+  consensus: TimeoutConfig;
+  log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+}
+
+export const defaultConfig: NodeConfig = {
+  api: { host: "127.0.0.1", port: 8545, bodyLimit: 64 * 1024 },
+  mempool: { ...defaultMempoolOptions },
+  block: { ...defaultBlockOptions },
+  consensus: { ...DEFAULT_TIMEOUTS },
+  log: { level: "warn" },
+};
+
+export const paths = (home: string) => ({
+  config: join(home, "config.json"),
+  genesis: join(home, "genesis.json"),
+  validatorKey: join(home, "validator_key.json"),
+  data: join(home, "data"),
+});
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Reads config.json, filling absent keys with defaults and refusing unknown or ill-typed ones. */
+export function loadConfig(file: string): NodeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new ConfigError(
+      "CONFIG_MISSING",
+      `${file} cannot be read as JSON: ${(err as Error).message}. Fix: run \`edgeledger init\` or repair the file.`,
+      {
+        details: { file },
+      },
+    );
+  }
+  return merge(defaultConfig, raw, file, "") as NodeConfig;
+}
+
+function merge(defaults: unknown, value: unknown, file: string, path: string): unknown {
+  if (value === undefined) return defaults;
+  if (typeof defaults === "object" && defaults !== null) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw ConfigError.invalid(
+        file,
+        path || "(root)",
+        "must be an object",
+        "see the defaults `edgeledger init` writes",
+      );
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (!(key in defaults)) {
+        throw ConfigError.invalid(
+          file,
+          path ? `${path}.${key}` : key,
+          "is not a setting",
+          `remove it (known: ${Object.keys(defaults).join(", ")})`,
+        );
+      }
+    }
+    for (const [key, d] of Object.entries(defaults)) {
+      out[key] = merge(
+        d,
+        (value as Record<string, unknown>)[key],
+        file,
+        path ? `${path}.${key}` : key,
+      );
+    }
+    return out;
+  }
+  if (typeof defaults === "number") {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      throw ConfigError.invalid(file, path, "must be a non-negative integer", `e.g. ${defaults}`);
+    }
+    if (path === "api.port" && value > 65535)
+      throw ConfigError.invalid(file, path, "must be a port (0-65535)", "e.g. 8545");
+    return value;
+  }
+  if (typeof value !== "string")
+    throw ConfigError.invalid(file, path, "must be a string", `e.g. "${String(defaults)}"`);
+  if (path === "log.level" && !LOG_LEVELS.includes(value)) {
+    throw ConfigError.invalid(
+      file,
+      path,
+      `must be one of ${LOG_LEVELS.join(", ")}`,
+      '"warn" is quiet, "info" logs each block',
+    );
+  }
+  return value;
+}

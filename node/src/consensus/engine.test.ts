@@ -1,0 +1,594 @@
+import {
+  type FinalityCertificate,
+  proposerIndex,
+  type SignedVote,
+  toHex,
+  type ValidatorSet,
+  type VoteType,
+  verifyFinalityCertificate,
+} from "@edgeledger/sdk/protocol";
+import { describe, expect, it } from "vitest";
+import {
+  ConsensusEngine,
+  DEFAULT_TIMEOUTS,
+  type EngineAction,
+  type EngineEvent,
+  FUTURE_ROUNDS_PER_VALIDATOR,
+  type TimeoutConfig,
+  VOTES_KEPT_PER_SIGNER,
+} from "./engine.ts";
+import {
+  blockHash,
+  CHAIN_ID,
+  fakeSignatures,
+  makeValidators,
+  observerKey,
+  realSignatures,
+  type SignatureScheme,
+  Simulation,
+  sameValue,
+  seededRandom,
+  signProposal,
+  signVote,
+} from "./testing/harness.ts";
+
+const A = blockHash("A");
+const B = blockHash("B");
+
+/** One engine under test; the other validators' messages are written by hand. */
+function scripted(options: {
+  validators: number;
+  self: number | null;
+  height?: number;
+  powers?: readonly bigint[];
+  timeouts?: Partial<TimeoutConfig>;
+}) {
+  const height = options.height ?? 1;
+  const { validators, keys } = makeValidators(options.validators, options.powers);
+  const engine = new ConsensusEngine({
+    chainId: CHAIN_ID,
+    height,
+    validators,
+    self: options.self === null ? null : keys[options.self]!.publicKey,
+    ...(options.timeouts && { timeouts: options.timeouts }),
+  });
+  const signedVote = (
+    from: number,
+    type: VoteType,
+    round: number,
+    value: Uint8Array | null,
+  ): SignedVote =>
+    signVote(fakeSignatures, keys[from]!, {
+      type,
+      height,
+      round,
+      blockHash: value,
+      validator: keys[from]!.publicKey,
+    });
+  const vote = (
+    from: number,
+    type: VoteType,
+    round: number,
+    value: Uint8Array | null,
+  ): EngineEvent => ({ type: "vote", vote: signedVote(from, type, round, value) });
+  const proposal = (
+    round: number,
+    value: Uint8Array,
+    polRound: number | null = null,
+    valid = true,
+    from = proposerIndex(validators, height, round),
+  ): EngineEvent => ({
+    type: "proposal",
+    valid,
+    proposal: signProposal(fakeSignatures, keys[from]!, {
+      height,
+      round,
+      polRound,
+      blockHash: value,
+      proposer: keys[from]!.publicKey,
+    }),
+  });
+  /** Hands `events` to the engine, feeding its own votes and proposals back like a driver. */
+  const feed = (...events: EngineEvent[]): EngineAction[] => {
+    const all: EngineAction[] = [];
+    const queue = [...events];
+    while (queue.length > 0) {
+      const actions = engine.handle(queue.shift()!);
+      all.push(...actions);
+      for (const action of actions) {
+        if (action.type === "vote") {
+          queue.push({
+            type: "vote",
+            vote: signVote(fakeSignatures, keys[options.self!]!, action.vote),
+          });
+        } else if (action.type === "propose") {
+          queue.push({
+            type: "proposal",
+            valid: true,
+            proposal: signProposal(fakeSignatures, keys[options.self!]!, action.proposal),
+          });
+        }
+      }
+    }
+    return all;
+  };
+  /** Ends `round` the way a stalled round ends: >2/3 nil precommits, then timeoutPrecommit. */
+  const endRound = (round: number, from: readonly number[]): EngineAction[] => [
+    ...feed(...from.map((v) => vote(v, "precommit", round, null))),
+    ...feed({ type: "timeout", step: "precommit", round }),
+  ];
+  return { engine, validators, keys, height, vote, signedVote, proposal, feed, endRound };
+}
+
+/** The votes among `actions`, as "type round value" with A/B/nil names, for readable assertions. */
+function votesOf(actions: readonly EngineAction[]): string[] {
+  const names = new Map([
+    [toHex(A), "A"],
+    [toHex(B), "B"],
+  ]);
+  return actions.flatMap((a) =>
+    a.type === "vote"
+      ? [
+          `${a.vote.type} ${a.vote.round} ${a.vote.blockHash ? (names.get(toHex(a.vote.blockHash)) ?? "?") : "nil"}`,
+        ]
+      : [],
+  );
+}
+
+function ofType<T extends EngineAction["type"]>(
+  actions: readonly EngineAction[],
+  type: T,
+): Extract<EngineAction, { type: T }>[] {
+  return actions.filter((a): a is Extract<EngineAction, { type: T }> => a.type === type);
+}
+
+async function expectValidCertificate(
+  certificate: FinalityCertificate,
+  validators: ValidatorSet,
+  height: number,
+  scheme: SignatureScheme,
+): Promise<void> {
+  await verifyFinalityCertificate(
+    certificate,
+    { chainId: CHAIN_ID, height, blockHash: certificate.blockHash, validators },
+    scheme.verifier,
+  );
+  const indices = certificate.signatures.map((s) => s.validatorIndex);
+  expect(indices).toEqual([...indices].sort((a, b) => a - b));
+}
+
+describe("ConsensusEngine: deciding", () => {
+  it("a single validator decides alone in round 0, with a certificate that verifies", async () => {
+    const sim = new Simulation({ validators: 1, scheme: realSignatures, height: 7 });
+    sim.start();
+    // No timer may be needed: its own proposal, prevote and precommit come back to it.
+    expect(sim.runSynchronously(() => sim.nodes[0]!.decision !== null, 0)).toBe(true);
+    const decision = sim.nodes[0]!.decision!;
+    expect(decision.round).toBe(0);
+    expect(toHex(decision.blockHash)).toBe(toHex(blockHash("block-0-0")));
+    expect(decision.certificate.signatures.map((s) => s.validatorIndex)).toEqual([0]);
+    await expectValidCertificate(decision.certificate, sim.validators, 7, realSignatures);
+    expect(sim.nodes[0]!.engine.state).toMatchObject({ lockedRound: 0, validRound: 0 });
+  });
+
+  it("four honest validators decide the proposer's block in round 0, with valid certificates", async () => {
+    const sim = new Simulation({ validators: 4, scheme: realSignatures, height: 1 });
+    sim.start();
+    expect(sim.runSynchronously(() => sim.nodes.every((n) => n.decision), 0)).toBe(true);
+    const proposer = proposerIndex(sim.validators, 1, 0);
+    for (const node of sim.nodes) {
+      expect(node.decision!.round).toBe(0);
+      expect(toHex(node.decision!.blockHash)).toBe(toHex(blockHash(`block-${proposer}-0`)));
+      expect(node.decision!.certificate.signatures.length).toBeGreaterThanOrEqual(3);
+      await expectValidCertificate(node.decision!.certificate, sim.validators, 1, realSignatures);
+    }
+  });
+
+  it("a silent proposer costs one round: timeouts, then the next proposer's block is decided", () => {
+    const silent = proposerIndex(makeValidators(4).validators, 1, 0);
+    const sim = new Simulation({ validators: 4, offline: [silent], height: 1 });
+    sim.start();
+    expect(sim.runSynchronously(() => sim.online.every((n) => n.decision))).toBe(true);
+    const next = proposerIndex(sim.validators, 1, 1);
+    for (const node of sim.online) {
+      expect(node.decision!.round).toBe(1);
+      expect(toHex(node.decision!.blockHash)).toBe(toHex(blockHash(`block-${next}-1`)));
+      // Round 0 ended by timeoutPropose → nil prevotes → nil precommits → timeoutPrecommit.
+      expect(node.signed.get("prevote/0")!.blockHash).toBeNull();
+      expect(node.signed.get("precommit/0")!.blockHash).toBeNull();
+    }
+    expect(sim.now).toBeGreaterThanOrEqual(
+      DEFAULT_TIMEOUTS.proposeMs + DEFAULT_TIMEOUTS.precommitMs,
+    );
+  });
+
+  it("an invalid proposal gets nil prevotes and the next round decides", () => {
+    const sim = new Simulation({
+      validators: 4,
+      height: 1,
+      validity: (p) => p.round !== 0,
+    });
+    sim.start();
+    expect(sim.runSynchronously(() => sim.nodes.every((n) => n.decision))).toBe(true);
+    for (const node of sim.nodes) {
+      expect(node.signed.get("prevote/0")!.blockHash).toBeNull();
+      expect(node.signed.get("precommit/0")!.blockHash).toBeNull();
+      expect(node.decision!.round).toBe(1);
+    }
+  });
+
+  it("an observer (no key in the set) decides from the validators' votes and never votes", async () => {
+    const sim = new Simulation({ validators: 4, observers: 1, scheme: realSignatures });
+    sim.start();
+    expect(sim.runSynchronously(() => sim.nodes.every((n) => n.decision))).toBe(true);
+    const observer = sim.nodes[4]!;
+    expect(observer.engine.isValidator).toBe(false);
+    expect(observer.signed.size).toBe(0);
+    expect(toHex(observer.decision!.blockHash)).toBe(toHex(sim.nodes[0]!.decision!.blockHash));
+    await expectValidCertificate(
+      observer.decision!.certificate,
+      sim.validators,
+      sim.height,
+      realSignatures,
+    );
+  });
+
+  it("an observer given only precommits decides from them (no proposal needed)", () => {
+    const s = scripted({ validators: 4, self: null });
+    s.feed({ type: "start" });
+    expect(
+      ofType(s.feed(s.vote(0, "precommit", 3, A), s.vote(1, "precommit", 3, A)), "decide"),
+    ).toEqual([]);
+    const [decide] = ofType(s.feed(s.vote(2, "precommit", 3, A)), "decide");
+    expect(decide!.round).toBe(3);
+    expect(toHex(decide!.blockHash)).toBe(toHex(A));
+  });
+
+  it("with 2 of 4 validators down nothing is decided, however many timeouts fire; it recovers when they return", () => {
+    const sim = new Simulation({ validators: 4, offline: [2, 3], height: 1 });
+    sim.start();
+    expect(sim.runSynchronously(() => sim.nodes.some((n) => n.decision))).toBe(false);
+    // Two of four never make 2f+1 of anything: they cannot even leave round 0 by themselves
+    // (timeoutPrevote and timeoutPrecommit are scheduled on 2f+1 votes, L34 and L47).
+    for (const node of sim.online) expect(node.engine.state.round).toBe(0);
+    // Drive every timeout of 200 rounds anyway: rounds pass, nothing is decided.
+    for (let round = 0; round < 200; round++) {
+      for (const step of ["propose", "prevote", "precommit"] as const) {
+        for (const node of sim.online) sim.inject(node.id, { type: "timeout", step, round });
+        sim.runUntilQuiet();
+      }
+    }
+    expect(sim.nodes.some((n) => n.decision)).toBe(false);
+    for (const node of sim.online) expect(node.engine.state.round).toBe(200);
+
+    sim.bringUp(2);
+    sim.bringUp(3);
+    sim.redeliverEverything();
+    expect(sim.runSynchronously(() => sim.nodes.every((n) => n.decision))).toBe(true);
+    const decided = new Set(sim.nodes.map((n) => toHex(n.decision!.blockHash)));
+    expect(decided.size).toBe(1);
+  });
+
+  it("weighted power: exactly 2/3 does not decide, more than 2/3 does", () => {
+    // Powers 3,1,1,1 (total 6): the quorum is > 4.
+    const powers = [3n, 1n, 1n, 1n];
+    const twoThirds = new Simulation({ validators: 4, powers, offline: [2, 3] });
+    twoThirds.start();
+    expect(twoThirds.runSynchronously(() => twoThirds.nodes.some((n) => n.decision))).toBe(false);
+
+    const more = new Simulation({ validators: 4, powers, offline: [3] });
+    more.start();
+    expect(more.runSynchronously(() => more.online.every((n) => n.decision))).toBe(true);
+    for (const node of more.online) {
+      const signers = node.decision!.certificate.signatures.map((s) => s.validatorIndex);
+      const power = signers.reduce((sum, i) => sum + powers[i]!, 0n);
+      expect(power * 3n > 6n * 2n).toBe(true);
+    }
+  });
+});
+
+describe("ConsensusEngine: locking", () => {
+  it("a validator locked on A prevotes B only for a proposal whose polRound ≥ its lock carries a polka", () => {
+    // Height 1, 4 validators: the proposer of round r is (1 + r) % 4, so we (0) propose in round 3.
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" });
+
+    // Round 0: A gets a polka; we lock on A and precommit it. Nobody else sees it, round 0 fails.
+    expect(votesOf(s.feed(s.proposal(0, A)))).toEqual(["prevote 0 A"]);
+    expect(votesOf(s.feed(s.vote(1, "prevote", 0, A), s.vote(2, "prevote", 0, A)))).toEqual([
+      "precommit 0 A",
+    ]);
+    expect(s.engine.state).toMatchObject({ lockedRound: 0, lockedValue: A, validRound: 0 });
+    s.endRound(0, [1, 2]);
+    expect(s.engine.state.round).toBe(1);
+
+    // Round 1: a fresh proposal of B (polRound -1): the lock holds, we prevote nil (L23).
+    expect(votesOf(s.feed(s.proposal(1, B)))).toEqual(["prevote 1 nil"]);
+    s.endRound(1, [1, 2, 3]);
+
+    // Round 2: B claiming a polka in round 0 that does not exist: we wait (L28 needs it)...
+    expect(votesOf(s.feed(s.proposal(2, B, 0)))).toEqual([]);
+    // ...a late round-0 prevote for B, and an equivocating one (evidence), make no polka...
+    const late = s.feed(s.vote(3, "prevote", 0, B), s.vote(1, "prevote", 0, B));
+    expect(votesOf(late)).toEqual([]);
+    expect(ofType(late, "evidence")).toHaveLength(1);
+    // ...and timeoutPropose makes us prevote nil (L57).
+    expect(votesOf(s.feed({ type: "timeout", step: "propose", round: 2 }))).toEqual([
+      "prevote 2 nil",
+    ]);
+
+    // Round 3, ours: we re-propose our validValue A with its polRound 0 (L15-L16), no new
+    // block, and prevote it: its polka is in round 0, our lockedRound (L28-L30).
+    const round3 = s.endRound(2, [1, 2, 3]);
+    expect(ofType(round3, "propose")[0]!.proposal).toMatchObject({ round: 3, polRound: 0 });
+    expect(votesOf(round3)).toEqual(["prevote 3 A"]);
+    // The others prevote B in round 3: a polka for B, which our proposal was not.
+    s.feed(s.vote(1, "prevote", 3, B), s.vote(2, "prevote", 3, B), s.vote(3, "prevote", 3, B));
+    expect(s.engine.state.lockedValue).toEqual(A);
+    s.endRound(3, [1, 2, 3]);
+
+    // Round 4: B with polRound 3 ≥ lockedRound 0, and the round-3 polka is known: prevote B (L29).
+    expect(votesOf(s.feed(s.proposal(4, B, 3)))).toEqual(["prevote 4 B"]);
+  });
+
+  it("the proposer of a later round re-proposes its validValue with polRound = validRound", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed(
+      { type: "start" },
+      s.proposal(0, A),
+      s.vote(1, "prevote", 0, A),
+      s.vote(2, "prevote", 0, A),
+    );
+    s.endRound(0, [1, 2]);
+    s.endRound(1, [1, 2, 3]);
+    const actions = s.endRound(2, [1, 2, 3]);
+    const [propose] = ofType(actions, "propose");
+    expect(propose!.proposal).toMatchObject({ round: 3, polRound: 0, blockHash: A });
+    expect(ofType(actions, "request-value")).toEqual([]);
+    // Its own proposal with polRound 0 and the round-0 polka: it prevotes A (L28-L30).
+    expect(votesOf(actions)).toContain("prevote 3 A");
+  });
+
+  it("a polka seen after precommitting nil updates validValue but not the lock (L36, step precommit)", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" }, s.proposal(0, A));
+    // Prevotes A (us, 1) and nil (2): 2f+1 of any kind, so timeoutPrevote (L34)...
+    const mixed = s.feed(s.vote(1, "prevote", 0, A), s.vote(2, "prevote", 0, null));
+    expect(ofType(mixed, "schedule-timeout").map((t) => t.step)).toEqual(["prevote"]);
+    // ...which fires before any polka: precommit nil (L61-L64).
+    expect(votesOf(s.feed({ type: "timeout", step: "prevote", round: 0 }))).toEqual([
+      "precommit 0 nil",
+    ]);
+    // Validator 3's prevote completes a polka for A: validValue moves, the lock does not.
+    expect(votesOf(s.feed(s.vote(3, "prevote", 0, A)))).toEqual([]);
+    expect(s.engine.state).toMatchObject({
+      validValue: A,
+      validRound: 0,
+      lockedValue: null,
+      lockedRound: -1,
+    });
+  });
+});
+
+describe("ConsensusEngine: votes, evidence and rounds", () => {
+  it('counts a validator once per value and once for "any"; a conflicting vote is evidence, reported once', () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" }, s.proposal(0, A));
+    const first = s.signedVote(1, "prevote", 0, A);
+    expect(s.feed({ type: "vote", vote: first })).toEqual([]);
+    expect(s.feed(s.vote(1, "prevote", 0, A))).toEqual([]); // a repeat
+    const conflicting = s.signedVote(1, "prevote", 0, B);
+    const evidence = ofType(s.feed({ type: "vote", vote: conflicting }), "evidence");
+    expect(evidence).toEqual([{ type: "evidence", first, second: conflicting }]);
+    // Reported once only; and 1's three votes count once for "any": with ours that is
+    // 2 of 4, so no timeoutPrevote either (L34).
+    expect(s.feed(s.vote(1, "prevote", 0, null))).toEqual([]);
+    // A: us and 1 = 2 of 4. Counting the repeat would have made a polka here.
+    expect(s.engine.state.lockedRound).toBe(-1);
+    expect(votesOf(s.feed(s.vote(2, "prevote", 0, A)))).toEqual(["precommit 0 A"]);
+
+    // Precommits: ours and 1's (three times, once for nil) are 2 of 4 for A: no decision...
+    const precommits = s.feed(
+      s.vote(1, "precommit", 0, A),
+      s.vote(1, "precommit", 0, A),
+      s.vote(1, "precommit", 0, null),
+    );
+    expect(ofType(precommits, "decide")).toEqual([]);
+    expect(ofType(precommits, "evidence")).toHaveLength(1);
+    // ...until a third validator precommits A; each signer appears once in the certificate.
+    const [decide] = ofType(s.feed(s.vote(2, "precommit", 0, A)), "decide");
+    expect(decide!.certificate.signatures.map((sig) => sig.validatorIndex)).toEqual([0, 1, 2]);
+  });
+
+  it("counts an equivocator's votes for their own values, keeping a bounded number", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" }, s.proposal(0, A));
+    // 1 prevotes B, then A: both count (A = us + 1), so with 2's A we have a polka.
+    s.feed(s.vote(1, "prevote", 0, B), s.vote(1, "prevote", 0, A));
+    expect(votesOf(s.feed(s.vote(2, "prevote", 0, A)))).toEqual(["precommit 0 A"]);
+    // Ten different round-0 precommits from 1: only VOTES_KEPT_PER_SIGNER are kept.
+    const before = s.engine.state.storedVotes;
+    for (let i = 0; i < 10; i++) s.feed(s.vote(1, "precommit", 0, blockHash(`junk-${i}`)));
+    expect(s.engine.state.storedVotes - before).toBe(VOTES_KEPT_PER_SIGNER);
+  });
+
+  it("skips to a higher round on messages from more than 1/3 of the power, not from fewer", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" });
+    expect(s.feed(s.vote(1, "prevote", 5, A))).toEqual([]);
+    expect(s.engine.state.round).toBe(0);
+    // 1 in round 5 and 2 in round 7: two validators have reached round 5 or beyond (L55).
+    const skipped = s.feed(s.vote(2, "precommit", 7, null));
+    expect(s.engine.state.round).toBe(5);
+    expect(ofType(skipped, "schedule-timeout")).toContainEqual(
+      expect.objectContaining({ step: "propose", round: 5 }),
+    );
+    s.feed(s.vote(3, "prevote", 7, B));
+    expect(s.engine.state.round).toBe(7);
+  });
+
+  it("skips by power: two of 1/6 each (= 1/3) do not move us, one of 3/6 alone does", () => {
+    const s = scripted({ validators: 4, self: 1, powers: [3n, 1n, 1n, 1n] });
+    s.feed({ type: "start" });
+    s.feed(s.vote(2, "prevote", 4, null), s.vote(3, "prevote", 4, null));
+    expect(s.engine.state.round).toBe(0);
+    s.feed(s.vote(0, "prevote", 9, null));
+    expect(s.engine.state.round).toBe(9); // 0 alone holds half the power
+  });
+
+  it("keeps only each validator's highest future rounds, so a flood is bounded and a late node still catches up", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" });
+    for (let round = 1; round <= 3000; round++) s.feed(s.vote(1, "prevote", round, null));
+    expect(s.engine.state.storedVotes).toBe(FUTURE_ROUNDS_PER_VALIDATOR);
+    expect(s.engine.state.round).toBe(0); // one validator alone cannot push us
+    // Another validator at round 3000: far beyond any fixed window, and still we follow.
+    s.feed(s.vote(2, "prevote", 3000, null));
+    expect(s.engine.state.round).toBe(3000);
+    expect(s.engine.state.storedVotes).toBe(FUTURE_ROUNDS_PER_VALIDATOR + 1);
+  });
+
+  it("timeouts grow linearly with the round", () => {
+    const timeouts = {
+      proposeMs: 100,
+      proposeDeltaMs: 10,
+      prevoteMs: 50,
+      prevoteDeltaMs: 5,
+      precommitMs: 70,
+      precommitDeltaMs: 7,
+    };
+    const s = scripted({ validators: 4, self: 0, timeouts });
+    const delays = (actions: EngineAction[]) =>
+      ofType(actions, "schedule-timeout").map((t) => `${t.step} ${t.round} ${t.delayMs}`);
+    expect(delays(s.feed({ type: "start" }))).toEqual(["propose 0 100"]);
+    expect(
+      delays(s.feed(s.proposal(0, A), s.vote(1, "prevote", 0, null), s.vote(2, "prevote", 0, B))),
+    ).toEqual(["prevote 0 50"]);
+    expect(delays(s.endRound(0, [1, 2, 3]))).toEqual(["precommit 0 70", "propose 1 110"]);
+    s.endRound(1, [1, 2, 3]);
+    expect(delays(s.endRound(2, [1, 2, 3]))).toEqual(["precommit 2 84", "propose 3 130"]);
+  });
+
+  it("ignores other heights, non-members and proposals not from the round's proposer", () => {
+    const s = scripted({ validators: 4, self: 0, height: 5 });
+    s.feed({ type: "start" });
+    const wrongHeight = scripted({ validators: 4, self: 0, height: 6 });
+    expect(s.feed(wrongHeight.vote(1, "prevote", 0, A), wrongHeight.proposal(0, A))).toEqual([]);
+    const stranger = observerKey();
+    const fromStranger = signVote(fakeSignatures, stranger, {
+      type: "prevote",
+      height: 5,
+      round: 0,
+      blockHash: A,
+      validator: stranger.publicKey,
+    });
+    expect(s.feed({ type: "vote", vote: fromStranger })).toEqual([]);
+    const notProposer = (proposerIndex(s.validators, 5, 0) + 1) % 4;
+    expect(s.feed(s.proposal(0, A, null, true, notProposer))).toEqual([]);
+    expect(s.engine.state).toMatchObject({ round: 0, step: "propose", storedVotes: 0 });
+  });
+
+  it("keeps messages that arrive before start and acts on them at start", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    expect(s.feed(s.proposal(0, A))).toEqual([]);
+    expect(s.feed({ type: "timeout", step: "propose", round: 0 })).toEqual([]);
+    expect(votesOf(s.feed({ type: "start" }))).toEqual(["prevote 0 A"]);
+  });
+
+  it("after deciding it handles nothing", () => {
+    const s = scripted({ validators: 1, self: 0 });
+    const actions = s.feed({ type: "start" });
+    expect(ofType(actions, "request-value")).toHaveLength(1);
+    expect(ofType(s.feed({ type: "value", round: 0, blockHash: A }), "decide")).toHaveLength(1);
+    expect(s.engine.state.decision).not.toBeNull();
+    expect(
+      s.feed(
+        { type: "start" },
+        { type: "timeout", step: "precommit", round: 0 },
+        s.vote(0, "precommit", 0, B),
+        s.proposal(1, B),
+      ),
+    ).toEqual([]);
+  });
+
+  it("rejects a configuration it cannot run", () => {
+    expect(
+      () => new ConsensusEngine({ chainId: CHAIN_ID, height: 1, validators: [], self: null }),
+    ).toThrow(/empty/);
+    const { validators } = makeValidators(1);
+    expect(
+      () =>
+        new ConsensusEngine({
+          chainId: CHAIN_ID,
+          height: 1,
+          validators,
+          self: null,
+          timeouts: { proposeMs: -1 },
+        }),
+    ).toThrow(/Timeouts/);
+  });
+});
+
+describe("ConsensusEngine: random schedules (seeded)", () => {
+  /** Blocks whose hash starts with a byte below 40 are invalid: about one in six. */
+  const validity = (p: { blockHash: Uint8Array }) => p.blockHash[0]! >= 40;
+
+  it.each([
+    { validators: 4, byzantine: 1, seeds: 300 },
+    { validators: 7, byzantine: 2, seeds: 60 },
+  ])(
+    "n = $validators with $byzantine equivocating: never two different blocks decided; all decide once the network is reliable",
+    async ({ validators, byzantine: f, seeds }) => {
+      let decidedInDisorder = 0;
+      for (let seed = 1; seed <= seeds; seed++) {
+        const random = seededRandom(seed);
+        const byzantine = Array.from({ length: f }, (_, i) => (seed + i * 3) % validators);
+        const sim = new Simulation({ validators, byzantine, height: seed, seed, validity });
+        sim.start();
+        // Asynchrony: random order, 20% loss, patchy relaying, timers firing at any moment.
+        sim.relayRate = 0.2;
+        for (let i = 0; i < 3000 && sim.stepRandomly(random); i++);
+        if (sim.honest.some((n) => n.decision)) decidedInDisorder++;
+        // Then "GST": everything sent reaches everyone, honest nodes relay what they get,
+        // and messages beat timers.
+        sim.relayRate = 1;
+        sim.redeliverEverything();
+        const allDecided = sim.runSynchronously(() => sim.honest.every((n) => n.decision), 2000);
+
+        const decisions = sim.honest.flatMap((n) => (n.decision ? [n.decision] : []));
+        const blocks = new Set(decisions.map((d) => toHex(d.blockHash)));
+        expect(blocks.size, `seed ${seed}: two blocks decided`).toBeLessThanOrEqual(1);
+        expect(allDecided, `seed ${seed}: liveness after GST`).toBe(true);
+        for (const d of decisions) {
+          expect(validity(d), `seed ${seed}: decided an invalid block`).toBe(true);
+          await expectValidCertificate(d.certificate, sim.validators, sim.height, sim.scheme);
+        }
+        // Evidence only ever names an equivocator.
+        const equivocators = new Set(byzantine.map((i) => toHex(sim.keys[i]!.publicKey)));
+        for (const node of sim.honest) {
+          for (const e of node.evidence) {
+            expect(equivocators.has(toHex(e.first.vote.validator)), `seed ${seed}`).toBe(true);
+            expect(sameValue(e.first.vote.blockHash, e.second.vote.blockHash)).toBe(false);
+          }
+        }
+      }
+      // Safety was also tested on decisions taken amid the disorder, not only after it.
+      expect(decidedInDisorder).toBeGreaterThan(seeds / 4);
+    },
+  );
+
+  it("honest validators all decide once the network becomes reliable (after drops and disorder)", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = seededRandom(1000 + seed);
+      const sim = new Simulation({ validators: 4, height: seed, seed, validity });
+      sim.start();
+      for (let i = 0; i < 600 && sim.stepRandomly(random, { dropRate: 0.3 }); i++);
+      sim.redeliverEverything();
+      expect(
+        sim.runSynchronously(() => sim.nodes.every((n) => n.decision)),
+        `seed ${seed}`,
+      ).toBe(true);
+      expect(new Set(sim.nodes.map((n) => toHex(n.decision!.blockHash))).size).toBe(1);
+    }
+  });
+});

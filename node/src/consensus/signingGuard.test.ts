@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Block, EMPTY_ROOT, merkleRoot, type Vote } from "@edgeledger/sdk/protocol";
+import { nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { afterEach, describe, expect, it } from "vitest";
+import { Database } from "../db/database.ts";
+import { CHAIN, keyOf } from "../testing/fixtures.ts";
+import { SigningGuard } from "./signingGuard.ts";
+
+const key = keyOf(1);
+const hash = (b: number) => new Uint8Array(32).fill(b);
+const vote = (
+  type: Vote["type"],
+  height: number,
+  round: number,
+  blockHash: Uint8Array | null,
+): Vote => ({
+  type,
+  height,
+  round,
+  blockHash,
+  validator: key.publicKey,
+});
+const block = (height: number): Block => ({
+  header: {
+    chainId: CHAIN,
+    height,
+    time: height,
+    parentHash: EMPTY_ROOT,
+    txRoot: merkleRoot([]),
+    txCount: 0,
+    stateRoot: EMPTY_ROOT,
+    validatorsHash: EMPTY_ROOT,
+    nextValidatorsHash: EMPTY_ROOT,
+    proposer: key.publicKey,
+  },
+  txs: [],
+});
+
+const dirs: string[] = [];
+async function openGuard(dir?: string) {
+  const d = dir ?? mkdtempSync(join(tmpdir(), "guard-"));
+  if (!dir) dirs.push(d);
+  const db = new Database(d);
+  await db.open();
+  return { db, dir: d, guard: new SigningGuard(db, nativeSigner(key), CHAIN) };
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("signing guard", () => {
+  it("signs each vote once, repeats the same vote, and refuses a conflicting one", async () => {
+    const { guard, db } = await openGuard();
+    expect(await guard.signVote(vote("prevote", 5, 0, hash(1)))).not.toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 0, hash(1)))).not.toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 0, hash(2)))).toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 0, null))).toBeNull();
+    expect(await guard.signVote(vote("precommit", 5, 0, hash(1)))).not.toBeNull();
+    // Later rounds may differ (Tendermint unlocking); earlier rounds and heights may not come back.
+    expect(await guard.signVote(vote("prevote", 5, 1, hash(2)))).not.toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 0, hash(1)))).toBeNull();
+    expect(await guard.signVote(vote("prevote", 6, 0, hash(3)))).not.toBeNull();
+    expect(await guard.signVote(vote("precommit", 5, 2, hash(3)))).toBeNull();
+    await db.close();
+  });
+
+  it("remembers across a restart what it signed, and the block it proposed", async () => {
+    const first = await openGuard();
+    const b = block(7);
+    const proposal = {
+      height: 7,
+      round: 0,
+      polRound: null,
+      blockHash: hash(4),
+      proposer: key.publicKey,
+    };
+    expect(await first.guard.signProposal(proposal, b)).not.toBeNull();
+    expect(await first.guard.signVote(vote("precommit", 7, 0, hash(4)))).not.toBeNull();
+    await first.db.close();
+
+    const again = await openGuard(first.dir);
+    expect(again.guard.proposedBlock(7)).toEqual(b);
+    expect(again.guard.proposedBlock(8)).toBeNull();
+    expect(
+      await again.guard.signProposal({ ...proposal, blockHash: hash(5) }, block(7)),
+    ).toBeNull();
+    expect(await again.guard.signVote(vote("precommit", 7, 0, hash(5)))).toBeNull();
+    expect(await again.guard.signVote(vote("precommit", 7, 0, hash(4)))).not.toBeNull();
+    await again.db.close();
+  });
+});

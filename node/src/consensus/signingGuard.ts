@@ -1,0 +1,126 @@
+/**
+ * The signing guard: this validator's memory of what it has signed, written
+ * to disk (synced) BEFORE a signature is made, so that a crash and restart
+ * can never make it sign a conflicting message (equivocate).
+ *
+ * Rules, per height (older heights are refused outright):
+ *   - one proposal per (height, round); one vote per (height, round, type);
+ *     signing the very same message again is allowed (re-broadcast after a
+ *     restart), a different one is refused;
+ *   - no going back: nothing is signed for a round lower than the highest
+ *     round already signed for that kind of message at this height;
+ *   - the block this validator proposed at a height is kept, so after a
+ *     restart it proposes the same block again instead of a new one.
+ */
+import {
+  type Block,
+  decodeBlock,
+  encodeBlock,
+  fromHex,
+  type Proposal,
+  proposalDigest,
+  toHex,
+  type Vote,
+  voteDigest,
+} from "@edgeledger/sdk/protocol";
+import type { Database } from "../db/database.ts";
+
+interface SignedEntry {
+  kind: "proposal" | "prevote" | "precommit";
+  round: number;
+  blockHash: string | null;
+}
+
+interface GuardRecord {
+  height: number;
+  signed: SignedEntry[];
+  /** Hex of the block this validator proposed at `height`, if any. */
+  proposedBlock: string | null;
+}
+
+export interface SigningKey {
+  readonly publicKey: Uint8Array;
+  signSync(digest: Uint8Array): Uint8Array;
+}
+
+const text = new TextEncoder();
+const untext = new TextDecoder();
+
+export class SigningGuard {
+  readonly #db: Database;
+  readonly #key: SigningKey;
+  readonly #chainId: string;
+  #loaded: GuardRecord | null = null;
+
+  constructor(db: Database, key: SigningKey, chainId: string) {
+    this.#db = db;
+    this.#key = key;
+    this.#chainId = chainId;
+  }
+
+  /** Read on first use, so the guard can be built before the database opens. */
+  get #record(): GuardRecord {
+    if (!this.#loaded) {
+      const raw = this.#db.getSigningRecord();
+      this.#loaded = raw
+        ? (JSON.parse(untext.decode(raw)) as GuardRecord)
+        : { height: 0, signed: [], proposedBlock: null };
+    }
+    return this.#loaded;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.#key.publicKey;
+  }
+
+  /** The block this validator already proposed at `height`, to propose again. */
+  proposedBlock(height: number): Block | null {
+    const r = this.#record;
+    return r.height === height && r.proposedBlock ? decodeBlock(fromHex(r.proposedBlock)) : null;
+  }
+
+  async signProposal(proposal: Proposal, block: Block): Promise<Uint8Array | null> {
+    const entry: SignedEntry = {
+      kind: "proposal",
+      round: proposal.round,
+      blockHash: toHex(proposal.blockHash),
+    };
+    if (!(await this.#admit(proposal.height, entry, toHex(encodeBlock(block))))) return null;
+    return this.#key.signSync(proposalDigest(this.#chainId, proposal));
+  }
+
+  async signVote(vote: Vote): Promise<Uint8Array | null> {
+    const entry: SignedEntry = {
+      kind: vote.type,
+      round: vote.round,
+      blockHash: vote.blockHash ? toHex(vote.blockHash) : null,
+    };
+    if (!(await this.#admit(vote.height, entry, null))) return null;
+    return this.#key.signSync(voteDigest(this.#chainId, vote));
+  }
+
+  /** Records `entry` (persisted) if signing it cannot conflict; false otherwise. */
+  async #admit(height: number, entry: SignedEntry, proposedBlock: string | null): Promise<boolean> {
+    const r = this.#record;
+    if (height < r.height) return false;
+    const current = height === r.height ? r.signed : [];
+    let repeat = false;
+    for (const s of current) {
+      if (s.kind !== entry.kind) continue;
+      if (s.round > entry.round) return false;
+      if (s.round === entry.round) {
+        if (s.blockHash !== entry.blockHash) return false;
+        repeat = true;
+      }
+    }
+    if (repeat) return true;
+    const next: GuardRecord = {
+      height,
+      signed: [...current, entry],
+      proposedBlock: proposedBlock ?? (height === r.height ? r.proposedBlock : null),
+    };
+    await this.#db.putSigningRecord(text.encode(JSON.stringify(next)));
+    this.#loaded = next;
+    return true;
+  }
+}

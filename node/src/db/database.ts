@@ -1,0 +1,228 @@
+/**
+ * The node's LevelDB (classic-level): one database, one sublevel ("bucket")
+ * per kind of record, typed repositories over them, and one atomic batch per
+ * committed block. Owns the on-disk layout; knows nothing of consensus or
+ * HTTP.
+ *
+ * Buckets (keys → values):
+ *   blocks   height (u64 BE)        → encoded Block
+ *   certs    height                 → encoded FinalityCertificate
+ *   hashes   block hash             → height
+ *   txs      tx hash                → TxRecord (JSON): committed (height, index) or dropped (code)
+ *   state    state-tree node hash   → node bytes (content-addressed, never overwritten)
+ *   meta     name                   → JSON (head, genesis)
+ *   signing  "record"               → what this validator signed (see consensus/signingGuard.ts)
+ */
+import {
+  type Block,
+  decodeBlock,
+  decodeFinalityCertificate,
+  encodeFinalityCertificate,
+  type FinalityCertificate,
+  type NodeStore,
+  type NodeWrite,
+} from "@edgeledger/sdk/protocol";
+import { ClassicLevel } from "classic-level";
+
+type Bytes = Uint8Array;
+const OPTS = { keyEncoding: "view", valueEncoding: "view" } as const;
+function openBucket(db: ClassicLevel<Bytes, Bytes>, bucketName: string) {
+  return db.sublevel<Bytes, Bytes>(bucketName, OPTS);
+}
+type Bucket = ReturnType<typeof openBucket>;
+
+export interface HeadRecord {
+  readonly height: number;
+  readonly hash: string;
+  readonly stateRoot: string;
+}
+
+export type TxRecord =
+  | { readonly status: "committed"; readonly height: number; readonly index: number }
+  | {
+      readonly status: "dropped";
+      readonly code: string;
+      readonly message: string;
+      readonly tx: string;
+    };
+
+const text = new TextEncoder();
+const untext = new TextDecoder();
+const json = (v: unknown): Bytes => text.encode(JSON.stringify(v));
+const unjson = <T>(b: Bytes): T => JSON.parse(untext.decode(b)) as T;
+const name = (s: string): Bytes => text.encode(s);
+
+export function heightKey(height: number): Bytes {
+  const k = new Uint8Array(8);
+  new DataView(k.buffer).setBigUint64(0, BigInt(height));
+  return k;
+}
+
+export interface BlockCommit {
+  readonly block: Block;
+  readonly blockBytes: Bytes;
+  readonly blockHash: Bytes;
+  readonly certificate: FinalityCertificate;
+  readonly txHashes: readonly Bytes[];
+  readonly stateWrites: readonly NodeWrite[];
+  /** Transactions dropped while building this block, recorded in the same batch. */
+  readonly dropped: readonly { hash: Bytes; record: TxRecord }[];
+  readonly head: HeadRecord;
+}
+
+export class Database {
+  readonly #db: ClassicLevel<Bytes, Bytes>;
+  readonly #blocks: Bucket;
+  readonly #certs: Bucket;
+  readonly #hashes: Bucket;
+  readonly #txs: Bucket;
+  readonly #state: Bucket;
+  readonly #meta: Bucket;
+  readonly #signing: Bucket;
+
+  constructor(path: string) {
+    this.#db = new ClassicLevel<Bytes, Bytes>(path, OPTS);
+    const bucket = (n: string) => openBucket(this.#db, n);
+    this.#blocks = bucket("blocks");
+    this.#certs = bucket("certs");
+    this.#hashes = bucket("hashes");
+    this.#txs = bucket("txs");
+    this.#state = bucket("state");
+    this.#meta = bucket("meta");
+    this.#signing = bucket("signing");
+  }
+
+  async open(): Promise<void> {
+    await this.#db.open();
+    // Sublevels finish opening after their parent; getSync needs them open now.
+    await Promise.all(
+      [
+        this.#blocks,
+        this.#certs,
+        this.#hashes,
+        this.#txs,
+        this.#state,
+        this.#meta,
+        this.#signing,
+      ].map((b) => b.open()),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+
+  /** The state tree's view of the `state` bucket. Reads are synchronous (getSync). */
+  readonly stateStore: NodeStore = {
+    get: (hash) => this.#state.getSync(hash) ?? undefined,
+  };
+
+  getMeta<T>(key: string): T | undefined {
+    const v = this.#meta.getSync(name(key));
+    return v ? unjson<T>(v) : undefined;
+  }
+
+  async putMeta(key: string, value: unknown, extraState: readonly NodeWrite[] = []): Promise<void> {
+    await this.#db.batch(
+      [
+        { type: "put", sublevel: this.#meta, key: name(key), value: json(value) },
+        ...extraState.map((w) => ({
+          type: "put" as const,
+          sublevel: this.#state,
+          key: w.hash,
+          value: w.node,
+        })),
+      ],
+      { sync: true },
+    );
+  }
+
+  getBlock(height: number): Block | undefined {
+    const v = this.#blocks.getSync(heightKey(height));
+    return v ? decodeBlock(v) : undefined;
+  }
+
+  getBlockBytes(height: number): Bytes | undefined {
+    return this.#blocks.getSync(heightKey(height)) ?? undefined;
+  }
+
+  getCertificate(height: number): FinalityCertificate | undefined {
+    const v = this.#certs.getSync(heightKey(height));
+    return v ? decodeFinalityCertificate(v) : undefined;
+  }
+
+  getHeightByHash(hash: Bytes): number | undefined {
+    const v = this.#hashes.getSync(hash);
+    return v ? Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0)) : undefined;
+  }
+
+  getTx(hash: Bytes): TxRecord | undefined {
+    const v = this.#txs.getSync(hash);
+    return v ? unjson<TxRecord>(v) : undefined;
+  }
+
+  async recordDropped(entries: readonly { hash: Bytes; record: TxRecord }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#db.batch(
+      entries.map((e) => ({
+        type: "put" as const,
+        sublevel: this.#txs,
+        key: e.hash,
+        value: json(e.record),
+      })),
+    );
+  }
+
+  /**
+   * Everything a block changes, in one atomic, synced batch: after a crash the
+   * node has either all of it or none of it.
+   */
+  async commitBlock(c: BlockCommit): Promise<void> {
+    const h = heightKey(c.block.header.height);
+    const ops = [
+      { type: "put" as const, sublevel: this.#blocks, key: h, value: c.blockBytes },
+      {
+        type: "put" as const,
+        sublevel: this.#certs,
+        key: h,
+        value: encodeFinalityCertificate(c.certificate),
+      },
+      { type: "put" as const, sublevel: this.#hashes, key: c.blockHash, value: h },
+      ...c.txHashes.map((hash, index) => ({
+        type: "put" as const,
+        sublevel: this.#txs,
+        key: hash,
+        value: json({
+          status: "committed",
+          height: c.block.header.height,
+          index,
+        } satisfies TxRecord),
+      })),
+      ...c.dropped.map((d) => ({
+        type: "put" as const,
+        sublevel: this.#txs,
+        key: d.hash,
+        value: json(d.record),
+      })),
+      ...c.stateWrites.map((w) => ({
+        type: "put" as const,
+        sublevel: this.#state,
+        key: w.hash,
+        value: w.node,
+      })),
+      { type: "put" as const, sublevel: this.#meta, key: name("head"), value: json(c.head) },
+    ];
+    await this.#db.batch(ops, { sync: true });
+  }
+
+  getSigningRecord(): Bytes | undefined {
+    return this.#signing.getSync(name("record")) ?? undefined;
+  }
+
+  /** Synced before the signature leaves the process: see consensus/signingGuard.ts. */
+  putSigningRecord(value: Bytes): Promise<void> {
+    return this.#db.batch([{ type: "put", sublevel: this.#signing, key: name("record"), value }], {
+      sync: true,
+    });
+  }
+}

@@ -1,0 +1,139 @@
+import { TransactionError } from "@edgeledger/sdk/protocol";
+import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
+import { describe, expect, it } from "vitest";
+import {
+  addressOf,
+  CHAIN,
+  keyOf,
+  MemoryAccounts,
+  NOW,
+  signed,
+  transfer,
+} from "../testing/fixtures.ts";
+import { type DropEvent, Mempool, type MempoolOptions } from "./mempool.ts";
+
+const alice = keyOf(1);
+const carol = keyOf(3);
+const bob = addressOf(2);
+
+function pool(options: Partial<MempoolOptions> = {}, known = new Set<string>()) {
+  const accounts = new MemoryAccounts()
+    .set(addressOf(1), { balance: 100n, nonce: 0 })
+    .set(addressOf(3), { balance: 100n, nonce: 0 });
+  const mempool = new Mempool(options, {
+    chainId: CHAIN,
+    verifier: createNativeVerifier(),
+    accounts,
+    isKnown: (h) => known.has(Buffer.from(h).toString("hex")),
+    now: () => NOW,
+  });
+  return { mempool, accounts };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    expect(err).toBeInstanceOf(TransactionError);
+    return (err as TransactionError).code;
+  }
+}
+
+describe("mempool admission", () => {
+  it("admits a valid transfer and refuses bad input, each with its own code", async () => {
+    const { mempool } = pool();
+    expect(await codeOf(mempool.add(signed(alice, 0, transfer(bob, 10n)).bytes))).toBe("ok");
+    const good = signed(alice, 1, transfer(bob, 10n)).bytes;
+    const badSig = good.slice();
+    badSig[badSig.length - 40]! ^= 1;
+    const cases: [string, Uint8Array][] = [
+      ["TX_MALFORMED", Uint8Array.of(1, 2, 3)],
+      ["TX_MALFORMED", Uint8Array.from([...good, 0])],
+      ["TX_TOO_LARGE", new Uint8Array(5000)],
+      ["TX_BAD_SIGNATURE", badSig],
+      ["TX_WRONG_CHAIN", signed(alice, 1, transfer(bob, 1n), { chainId: "other" }).bytes],
+      ["TX_EXPIRED", signed(alice, 1, transfer(bob, 1n), { expiresAt: NOW - 1 }).bytes],
+      [
+        "TX_EXPIRY_TOO_FAR",
+        signed(alice, 1, transfer(bob, 1n), { expiresAt: NOW + 10 * 3_600_000 }).bytes,
+      ],
+      ["TX_DUPLICATE", signed(alice, 0, transfer(bob, 10n)).bytes],
+      ["TX_DUPLICATE", signed(alice, 0, transfer(bob, 11n)).bytes],
+      ["TX_NONCE_TOO_HIGH", signed(alice, 300, transfer(bob, 1n)).bytes],
+      ["TX_INSUFFICIENT_BALANCE", signed(alice, 1, transfer(bob, 91n)).bytes],
+      ["TX_UNKNOWN_ACCOUNT", signed(keyOf(8), 0, transfer(bob, 1n)).bytes],
+      ["TX_INVALID_AMOUNT", signed(alice, 1, transfer(bob, 0n)).bytes],
+    ];
+    for (const [code, bytes] of cases) expect(await codeOf(mempool.add(bytes)), code).toBe(code);
+    expect(mempool.size).toBe(1);
+  });
+
+  it("refuses a nonce the account already used, and a hash the chain already has", async () => {
+    const { mempool, accounts } = pool();
+    accounts.set(addressOf(1), { balance: 100n, nonce: 5 });
+    expect(await codeOf(mempool.add(signed(alice, 4, transfer(bob, 1n)).bytes))).toBe(
+      "TX_NONCE_TOO_LOW",
+    );
+    const tx = signed(alice, 5, transfer(bob, 1n));
+    const known = new Set([
+      Buffer.from((await import("@edgeledger/sdk/protocol")).transactionHash(tx.stx.tx)).toString(
+        "hex",
+      ),
+    ]);
+    const { mempool: m2, accounts: a2 } = pool({}, known);
+    a2.set(addressOf(1), { balance: 100n, nonce: 5 });
+    expect(await codeOf(m2.add(tx.bytes))).toBe("TX_DUPLICATE");
+  });
+
+  it("enforces per-account and total limits with clear errors", async () => {
+    const { mempool } = pool({ maxPerAccount: 2, maxTxs: 3 });
+    await mempool.add(signed(alice, 0, transfer(bob, 1n)).bytes);
+    await mempool.add(signed(alice, 1, transfer(bob, 1n)).bytes);
+    expect(await codeOf(mempool.add(signed(alice, 2, transfer(bob, 1n)).bytes))).toBe(
+      "MEMPOOL_ACCOUNT_LIMIT",
+    );
+    await mempool.add(signed(carol, 0, transfer(bob, 1n)).bytes);
+    expect(await codeOf(mempool.add(signed(carol, 1, transfer(bob, 1n)).bytes))).toBe(
+      "MEMPOOL_FULL",
+    );
+  });
+});
+
+describe("mempool ordering and removal", () => {
+  it("reaps consecutive nonces per sender, senders in turn, and stops at a gap", async () => {
+    const { mempool } = pool();
+    await mempool.add(signed(alice, 1, transfer(bob, 1n)).bytes);
+    await mempool.add(signed(alice, 0, transfer(bob, 1n)).bytes);
+    await mempool.add(signed(alice, 3, transfer(bob, 1n)).bytes); // gap at 2
+    await mempool.add(signed(carol, 0, transfer(bob, 1n)).bytes);
+    const reaped = await mempool.reap({ maxTxs: 100, maxBytes: 1 << 20 });
+    expect(
+      reaped.map((t) => [
+        t.sender === Buffer.from(addressOf(1)).toString("hex") ? "a" : "c",
+        t.stx.tx.nonce,
+      ]),
+    ).toEqual([
+      ["a", 0],
+      ["c", 0],
+      ["a", 1],
+    ]);
+    expect(await mempool.reap({ maxTxs: 2, maxBytes: 1 << 20 })).toHaveLength(2);
+  });
+
+  it("removes committed transactions and drops stale and expired ones with a reason", async () => {
+    const { mempool, accounts } = pool();
+    const drops: DropEvent[] = [];
+    mempool.onDrop((e) => drops.push(e));
+    const a0 = await mempool.add(signed(alice, 0, transfer(bob, 1n)).bytes);
+    await mempool.add(signed(alice, 1, transfer(bob, 1n)).bytes);
+    await mempool.add(signed(carol, 0, transfer(bob, 1n), { expiresAt: NOW + 10 }).bytes);
+    mempool.removeCommitted([a0.hash]);
+    accounts.set(addressOf(1), { balance: 99n, nonce: 2 }); // nonce 1 was used by another tx
+    await mempool.dropStale([Buffer.from(addressOf(1)).toString("hex")]);
+    mempool.dropExpired(NOW + 11);
+    expect(drops.map((d) => d.code).sort()).toEqual(["TX_EXPIRED", "TX_NONCE_TOO_LOW"]);
+    expect(mempool.size).toBe(0);
+    expect(mempool.bytes).toBe(0);
+  });
+});

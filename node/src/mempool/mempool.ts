@@ -1,0 +1,320 @@
+/**
+ * The mempool: admits signed transactions after every check that can be made
+ * before execution, keeps them per sender in nonce order, and hands block
+ * production the executable ones. Owns pending transactions only; reads the
+ * committed state through `AccountReader`; writes nothing to disk.
+ *
+ * Every transaction that is admitted leaves either in a committed block or
+ * through `onDrop` with a reason code; every refusal is a TransactionError.
+ * When full, the pool first sheds expired transactions, then refuses new
+ * ones with MEMPOOL_FULL (without fees there is no fair way to evict a valid
+ * transaction for another).
+ */
+import {
+  addressFromPublicKey,
+  DecodeError,
+  decodeSignedTransaction,
+  fromHex,
+  MAX_TX_BYTES,
+  type SignatureVerifier,
+  type SignedTransaction,
+  TransactionError,
+  type TransactionErrorCode,
+  toHex,
+  transactionHash,
+} from "@edgeledger/sdk/protocol";
+import type { AccountReader } from "../state/ledger.ts";
+
+export interface MempoolOptions {
+  /** Most transactions held at once. */
+  readonly maxTxs: number;
+  /** Most encoded bytes held at once. */
+  readonly maxBytes: number;
+  /** Most pending transactions per sender. */
+  readonly maxPerAccount: number;
+  /** A nonce may run at most this far ahead of the sender's next nonce. */
+  readonly nonceWindow: number;
+  /** expiresAt may be at most this far in the future (ms). */
+  readonly maxExpiryMs: number;
+}
+
+export const defaultMempoolOptions: MempoolOptions = {
+  maxTxs: 50_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxPerAccount: 256,
+  nonceWindow: 256,
+  maxExpiryMs: 60 * 60 * 1000,
+};
+
+export interface MempoolDeps {
+  readonly chainId: string;
+  readonly verifier: SignatureVerifier;
+  readonly accounts: AccountReader;
+  /** True if the chain already holds (or dropped) this transaction hash. */
+  readonly isKnown: (hash: Uint8Array) => boolean;
+  readonly now: () => number;
+}
+
+export interface PendingTx {
+  readonly hash: Uint8Array;
+  readonly hashHex: string;
+  readonly stx: SignedTransaction;
+  readonly bytes: Uint8Array;
+  readonly sender: string;
+  readonly seq: number;
+}
+
+export interface DropEvent {
+  readonly tx: PendingTx;
+  readonly code: TransactionErrorCode;
+  readonly message: string;
+}
+
+function refuse(
+  code: TransactionErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): never {
+  throw new TransactionError(code, message, { details });
+}
+
+export class Mempool {
+  readonly #options: MempoolOptions;
+  readonly #deps: MempoolDeps;
+  readonly #byHash = new Map<string, PendingTx>();
+  /** sender address hex → nonce → tx */
+  readonly #bySender = new Map<string, Map<number, PendingTx>>();
+  readonly #dropListeners = new Set<(e: DropEvent) => void>();
+  readonly #addListeners = new Set<() => void>();
+  #bytes = 0;
+  #seq = 0;
+
+  constructor(options: Partial<MempoolOptions>, deps: MempoolDeps) {
+    this.#options = { ...defaultMempoolOptions, ...options };
+    this.#deps = deps;
+  }
+
+  get size(): number {
+    return this.#byHash.size;
+  }
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get(hash: Uint8Array): PendingTx | undefined {
+    return this.#byHash.get(toHex(hash));
+  }
+
+  onDrop(listener: (e: DropEvent) => void): () => void {
+    this.#dropListeners.add(listener);
+    return () => this.#dropListeners.delete(listener);
+  }
+
+  /** Called after each admission (block production waits on it). */
+  onAdd(listener: () => void): () => void {
+    this.#addListeners.add(listener);
+    return () => this.#addListeners.delete(listener);
+  }
+
+  /** Admits canonical signed-transaction bytes, or throws a TransactionError saying why not. */
+  async add(bytes: Uint8Array): Promise<PendingTx> {
+    const o = this.#options;
+    if (bytes.length > MAX_TX_BYTES)
+      refuse("TX_TOO_LARGE", `A transaction is at most ${MAX_TX_BYTES} bytes.`, {
+        size: bytes.length,
+      });
+    let stx: SignedTransaction;
+    try {
+      stx = decodeSignedTransaction(bytes);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      throw new TransactionError(
+        "TX_MALFORMED",
+        `Transaction bytes are not a canonical signed transaction: ${err.shortMessage}`,
+        {
+          details: { decodeCode: err.code },
+          cause: err,
+        },
+      );
+    }
+    const { tx } = stx;
+    if (tx.chainId !== this.#deps.chainId) {
+      refuse(
+        "TX_WRONG_CHAIN",
+        `Transaction is for chain "${tx.chainId}"; this node runs "${this.#deps.chainId}".`,
+      );
+    }
+    const now = this.#deps.now();
+    if (tx.expiresAt < now)
+      refuse("TX_EXPIRED", "Transaction has expired; sign it again with a later expiresAt.", {
+        expiresAt: tx.expiresAt,
+        now,
+      });
+    if (tx.expiresAt > now + o.maxExpiryMs) {
+      refuse("TX_EXPIRY_TOO_FAR", `expiresAt may be at most ${o.maxExpiryMs} ms in the future.`, {
+        expiresAt: tx.expiresAt,
+        now,
+      });
+    }
+    const hash = transactionHash(tx);
+    const hashHex = toHex(hash);
+    if (this.#byHash.has(hashHex) || this.#deps.isKnown(hash))
+      refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash: hashHex });
+    const verify = this.#deps.verifier;
+    const ok = verify.verifySync
+      ? verify.verifySync(stx.signature, hash, tx.from)
+      : await verify.verify(stx.signature, hash, tx.from);
+    if (!ok)
+      refuse("TX_BAD_SIGNATURE", "Signature does not verify for this transaction and sender key.");
+
+    const senderAddress = addressFromPublicKey(tx.from);
+    const sender = toHex(senderAddress);
+    const account = await this.#deps.accounts.getAccount(senderAddress);
+    const next = account?.nonce ?? 0;
+    if (tx.nonce < next)
+      refuse("TX_NONCE_TOO_LOW", "Nonce already used: fetch the account's nonce and sign again.", {
+        nonce: tx.nonce,
+        expected: next,
+      });
+    if (tx.nonce >= next + o.nonceWindow) {
+      refuse(
+        "TX_NONCE_TOO_HIGH",
+        `Nonce is more than ${o.nonceWindow} ahead of the account's next nonce.`,
+        { nonce: tx.nonce, expected: next },
+      );
+    }
+    const pending = this.#bySender.get(sender);
+    if (pending?.has(tx.nonce))
+      refuse("TX_DUPLICATE", "Another pending transaction already uses this nonce.", {
+        nonce: tx.nonce,
+      });
+    if (tx.body.kind === "transfer") {
+      if (!account)
+        refuse("TX_UNKNOWN_ACCOUNT", "The sender's account does not exist: fund it first.");
+      if (tx.body.amount <= 0n) refuse("TX_INVALID_AMOUNT", "Transfer amount must be positive.");
+      // The balance must cover this and every pending transfer that precedes it.
+      let committedOut = tx.body.amount;
+      for (const p of pending?.values() ?? []) {
+        if (p.stx.tx.nonce < tx.nonce && p.stx.tx.body.kind === "transfer")
+          committedOut += p.stx.tx.body.amount;
+      }
+      if (account.balance < committedOut) {
+        refuse(
+          "TX_INSUFFICIENT_BALANCE",
+          "Balance does not cover this transfer and the pending ones before it.",
+          {
+            balance: account.balance.toString(),
+            needed: committedOut.toString(),
+          },
+        );
+      }
+    }
+    if ((pending?.size ?? 0) >= o.maxPerAccount) {
+      refuse(
+        "MEMPOOL_ACCOUNT_LIMIT",
+        `This sender already has ${o.maxPerAccount} pending transactions; wait for some to commit.`,
+      );
+    }
+    if (this.#byHash.size >= o.maxTxs || this.#bytes + bytes.length > o.maxBytes) {
+      this.dropExpired(now);
+      if (this.#byHash.size >= o.maxTxs || this.#bytes + bytes.length > o.maxBytes) {
+        refuse("MEMPOOL_FULL", "The mempool is full; retry shortly.", {
+          size: this.#byHash.size,
+          bytes: this.#bytes,
+        });
+      }
+    }
+    const entry: PendingTx = { hash, hashHex, stx, bytes, sender, seq: this.#seq++ };
+    this.#byHash.set(hashHex, entry);
+    this.#bytes += bytes.length;
+    let bySender = pending;
+    if (!bySender) {
+      bySender = new Map();
+      this.#bySender.set(sender, bySender);
+    }
+    bySender.set(tx.nonce, entry);
+    for (const l of this.#addListeners) l();
+    return entry;
+  }
+
+  /**
+   * Executable transactions for the next block: for each sender, the run of
+   * consecutive nonces starting at its committed next nonce, senders taken in
+   * turn (oldest first) so one busy sender cannot fill a block alone.
+   */
+  async reap(limits: { maxTxs: number; maxBytes: number }): Promise<PendingTx[]> {
+    const queues: PendingTx[][] = [];
+    for (const [sender, txs] of this.#bySender) {
+      const first = txs.values().next().value;
+      if (!first) continue;
+      const account = await this.#deps.accounts.getAccount(fromHex(sender));
+      const run: PendingTx[] = [];
+      for (let n = account?.nonce ?? 0; txs.has(n); n++) run.push(txs.get(n)!);
+      if (run.length > 0) queues.push(run);
+    }
+    queues.sort((a, b) => a[0]!.seq - b[0]!.seq);
+    const out: PendingTx[] = [];
+    let bytes = 0;
+    for (let i = 0; out.length < limits.maxTxs; i++) {
+      let took = false;
+      for (const q of queues) {
+        const tx = q[i];
+        if (!tx) continue;
+        if (bytes + tx.bytes.length > limits.maxBytes) return out;
+        out.push(tx);
+        bytes += tx.bytes.length;
+        took = true;
+        if (out.length >= limits.maxTxs) break;
+      }
+      if (!took) break;
+    }
+    return out;
+  }
+
+  /** Removes transactions that a committed block included. */
+  removeCommitted(hashes: Iterable<Uint8Array>): void {
+    for (const h of hashes) {
+      const entry = this.#byHash.get(toHex(h));
+      if (entry) this.#remove(entry);
+    }
+  }
+
+  /** Drops one transaction with a reason (e.g. it failed execution). */
+  drop(entry: PendingTx, code: TransactionErrorCode, message: string): void {
+    if (!this.#byHash.has(entry.hashHex)) return;
+    this.#remove(entry);
+    for (const l of this.#dropListeners) l({ tx: entry, code, message });
+  }
+
+  /** Drops transactions whose nonce the sender has now used up (after a commit). */
+  async dropStale(senders: Iterable<string>): Promise<void> {
+    for (const sender of senders) {
+      const txs = this.#bySender.get(sender);
+      if (!txs) continue;
+      const next = (await this.#deps.accounts.getAccount(fromHex(sender)))?.nonce ?? 0;
+      for (const [nonce, entry] of [...txs]) {
+        if (nonce < next)
+          this.drop(
+            entry,
+            "TX_NONCE_TOO_LOW",
+            "Another transaction with this nonce was committed.",
+          );
+      }
+    }
+  }
+
+  dropExpired(now: number): void {
+    for (const entry of [...this.#byHash.values()]) {
+      if (entry.stx.tx.expiresAt < now)
+        this.drop(entry, "TX_EXPIRED", "Expired before it could be included.");
+    }
+  }
+
+  #remove(entry: PendingTx): void {
+    this.#byHash.delete(entry.hashHex);
+    this.#bytes -= entry.bytes.length;
+    const txs = this.#bySender.get(entry.sender);
+    txs?.delete(entry.stx.tx.nonce);
+    if (txs && txs.size === 0) this.#bySender.delete(entry.sender);
+  }
+}

@@ -1,0 +1,55 @@
+/** Test helpers for node subsystems: keys, signed transfers, in-memory account state. */
+import {
+  type Account,
+  addressFromPublicKey,
+  encodeSignedTransaction,
+  SecretKey,
+  type SignedTransaction,
+  sha256,
+  type TransactionBody,
+  toHex,
+  transactionHash,
+} from "@edgeledger/sdk/protocol";
+import { nativeSigner } from "@edgeledger/sdk/protocol/node";
+import type { AccountReader } from "../state/ledger.ts";
+
+export const CHAIN = "test-chain";
+export const NOW = 1_800_000_000_000;
+
+export const keyOf = (i: number) => SecretKey.fromSeed(sha256(Uint8Array.of(0xee, i)));
+export const addressOf = (i: number) => addressFromPublicKey(keyOf(i).publicKey);
+
+export function signed(
+  from: SecretKey,
+  nonce: number,
+  body: TransactionBody,
+  overrides: { chainId?: string; expiresAt?: number } = {},
+): { stx: SignedTransaction; bytes: Uint8Array } {
+  const tx = {
+    chainId: overrides.chainId ?? CHAIN,
+    from: from.publicKey,
+    nonce,
+    expiresAt: overrides.expiresAt ?? NOW + 60_000,
+    body,
+  };
+  const stx = { tx, signature: nativeSigner(from).signSync(transactionHash(tx)) };
+  return { stx, bytes: encodeSignedTransaction(stx) };
+}
+
+export const transfer = (to: Uint8Array, amount: bigint): TransactionBody => ({
+  kind: "transfer",
+  to,
+  amount,
+});
+
+/** Account state in a Map, for tests of code that only reads accounts. */
+export class MemoryAccounts implements AccountReader {
+  readonly accounts = new Map<string, Account>();
+  set(address: Uint8Array, account: Account): this {
+    this.accounts.set(toHex(address), account);
+    return this;
+  }
+  async getAccount(address: Uint8Array): Promise<Account | null> {
+    return this.accounts.get(toHex(address)) ?? null;
+  }
+}
