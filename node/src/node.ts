@@ -5,7 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { addressFromPublicKey, formatAddress } from "@edgeledger/sdk/protocol";
-import { createNativeVerifier, nativeSigner, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
+import {
+  createNativeVerifier,
+  createVerifierPool,
+  nativeSigner,
+  useNativeSha256,
+} from "@edgeledger/sdk/protocol/node";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { createNodeService } from "./api/nodeService.ts";
@@ -53,7 +58,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const db = new Database(p.data);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
+  const verifierPool = createVerifierPool();
   const mempool = new Mempool(config.mempool, {
+    verifierPool,
     chainId: genesis.chainId,
     verifier: createNativeVerifier(),
     accounts: chain.accounts,
@@ -136,6 +143,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       await driver.stop();
       for (const u of unsubscribers.splice(0)) u();
       await db.close();
+      await verifierPool.close();
     },
   };
 }

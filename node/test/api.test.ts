@@ -181,6 +181,31 @@ describe("node API", () => {
     ).toEqual(balanceBefore);
   });
 
+  it("admits a batch transaction by transaction, with a result for each", async () => {
+    const acct = (await api<AccountJson>(`${url}/v1/accounts/${home.fundedAddress}`)).body;
+    const n = acct.account!.nonce;
+    const txs = [
+      await signedHex({ nonce: n }),
+      "00",
+      await signedHex({ nonce: n + 1, chainId: "other" }),
+      await signedHex({ nonce: n + 1 }),
+    ];
+    const res = await post(`${url}/v1/transactions/batch`, { txs });
+    expect(res.status).toBe(200);
+    const results = res.body.results as { hash?: string; error?: { code: string } }[];
+    expect(results.map((r) => r.error?.code ?? "ok")).toEqual([
+      "ok",
+      "TX_MALFORMED",
+      "TX_WRONG_CHAIN",
+      "ok",
+    ]);
+    for (const r of [results[0]!, results[3]!])
+      expect((await waitFor(r.hash!)).status).toBe("committed");
+    expect((await post(`${url}/v1/transactions/batch`, { txs: [] })).body.code).toBe(
+      "REQUEST_INVALID",
+    );
+  });
+
   it("serves OpenAPI and Prometheus metrics", async () => {
     const doc = (await api<{ paths: Record<string, unknown> }>(`${url}/openapi.json`)).body;
     expect(Object.keys(doc.paths)).toEqual(

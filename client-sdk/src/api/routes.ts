@@ -222,6 +222,51 @@ export const submitTransactionResponseSchema = {
   properties: { hash: hash32, status: { type: "string", const: "pending" } },
 } as const;
 
+/** Most transactions in one batch submission. */
+export const MAX_BATCH_TXS = 1000;
+
+export const submitTransactionsRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["txs"],
+  properties: {
+    txs: {
+      type: "array",
+      minItems: 1,
+      maxItems: MAX_BATCH_TXS,
+      items: submitTransactionRequestSchema.properties.tx,
+    },
+  },
+} as const;
+
+export const submitTransactionsResponseSchema = {
+  type: "object",
+  description:
+    "One result per submitted transaction, in order: admitted (hash) or refused (error).",
+  required: ["results"],
+  properties: {
+    results: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          hash: hash32,
+          status: { type: "string", const: "pending" },
+          error: {
+            type: "object",
+            required: ["code", "message", "details"],
+            properties: {
+              code: { type: "string" },
+              message: { type: "string" },
+              details: { type: "object", additionalProperties: true },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 export const receiptSchema = {
   type: "object",
   required: ["height", "index", "status"],
@@ -405,6 +450,15 @@ export const routes = {
       "Submit a signed transaction to the mempool. 400 TX_* when refused, 409 TX_DUPLICATE, 503 MEMPOOL_* when full.",
     body: submitTransactionRequestSchema,
     response: { 202: submitTransactionResponseSchema, ...errors },
+  },
+  submitTransactions: {
+    method: "POST",
+    path: "/v1/transactions/batch",
+    operationId: "submitTransactions",
+    summary:
+      "Submit up to 1000 signed transactions in one request; each is admitted or refused on its own (200 with per-transaction results).",
+    body: submitTransactionsRequestSchema,
+    response: { 200: submitTransactionsResponseSchema, ...errors },
   },
   getTransaction: {
     method: "GET",

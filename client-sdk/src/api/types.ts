@@ -67,6 +67,22 @@ export interface SubmitTransactionResponse {
   status: "pending";
 }
 
+/**
+ * POST /v1/transactions/batch: up to MAX_BATCH_TXS signed transactions in one
+ * request (for high-rate senders and for edges forwarding many clients).
+ * Each one is admitted or refused on its own; the answer lists the results
+ * in the same order.
+ */
+export interface SubmitTransactionsRequest {
+  txs: Hex[];
+}
+
+export type SubmitResultJson = { hash: Hex; status: "pending" } | { error: ErrorJson };
+
+export interface SubmitTransactionsResponse {
+  results: SubmitResultJson[];
+}
+
 export interface ReceiptJson {
   height: number;
   index: number;

@@ -11,16 +11,32 @@ export function toHex(bytes: Uint8Array): string {
   return parts.join("");
 }
 
-/** Strict hex: even length, [0-9a-f] only, optional `0x`. `expectedLength` is in bytes. */
+/** Value of each ASCII hex digit (upper or lower case); -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[97 + i] = 10 + i;
+  HEX_VALUE[65 + i] = 10 + i;
+}
+
+function invalidHex(length: number): never {
+  throw new KeyError("KEY_INVALID_HEX", "Expected an even-length hex string.", {
+    details: { length },
+  });
+}
+
+/** Strict hex: even length, [0-9a-fA-F] only, optional `0x`. `expectedLength` is in bytes. */
 export function fromHex(hex: string, expectedLength?: number): Uint8Array {
-  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
-  if (body.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(body)) {
-    throw new KeyError("KEY_INVALID_HEX", "Expected an even-length hex string.", {
-      details: { length: body.length },
-    });
+  const start = hex.startsWith("0x") ? 2 : 0;
+  const digits = hex.length - start;
+  if (digits % 2 !== 0) invalidHex(digits);
+  const out = new Uint8Array(digits / 2);
+  for (let i = 0, j = start; i < out.length; i++, j += 2) {
+    const hi = HEX_VALUE[hex.charCodeAt(j)] ?? -1;
+    const lo = HEX_VALUE[hex.charCodeAt(j + 1)] ?? -1;
+    if (hi < 0 || lo < 0) invalidHex(digits);
+    out[i] = (hi << 4) | lo;
   }
-  const out = new Uint8Array(body.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(body.slice(i * 2, i * 2 + 2), 16);
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new KeyError("KEY_INVALID_LENGTH", `Expected ${expectedLength} bytes of hex.`, {
       details: { got: out.length },
@@ -61,4 +77,18 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 const textEncoder = new TextEncoder();
 export function utf8(text: string): Uint8Array {
   return textEncoder.encode(text);
+}
+
+/**
+ * A compact string key for bytes (one char per byte), for Maps on hot
+ * paths: about 4x cheaper to build than hex and half the memory.
+ */
+export function bytesKey(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+export function fromBytesKey(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
+  return out;
 }

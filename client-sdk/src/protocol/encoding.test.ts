@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DecodeError } from "../errors/protocol.ts";
-import { blockCodec, blockHeaderCodec } from "./block.ts";
+import { blockCodec, blockHeaderCodec, encodeBlock, encodeBlockFromParts } from "./block.ts";
 import { type Codec, decode, encode } from "./codec/codec.ts";
 import { finalityCertificateCodec } from "./finalityCertificate.ts";
 import { sha256 } from "./hash.ts";
@@ -15,7 +15,11 @@ import { merkleProofCodec } from "./merkle.ts";
 import { accountCodec } from "./state/account.ts";
 import { stateProofCodec } from "./state/sparseMerkleTree.ts";
 import * as arb from "./testing/arbitraries.ts";
-import { signedTransactionCodec, transactionCodec } from "./transaction.ts";
+import {
+  encodeSignedTransaction,
+  signedTransactionCodec,
+  transactionCodec,
+} from "./transaction.ts";
 import { validatorSetCodec } from "./validatorSet.ts";
 import { signedVoteCodec, voteCodec } from "./vote.ts";
 
@@ -160,5 +164,18 @@ describe("decoder bounds and canonical form", () => {
     const head = encode(blockHeaderCodec, header);
     const hostile = Uint8Array.from([...head, 0xff, 0xff, 0xff, 0xff]);
     expect(() => decode(blockCodec, hostile)).toThrow(DecodeError);
+  });
+});
+
+describe("block encoding from parts", () => {
+  it("equals encodeBlock for any block", () => {
+    fc.assert(
+      fc.property(arb.block, (block) => {
+        expect(encodeBlockFromParts(block.header, block.txs.map(encodeSignedTransaction))).toEqual(
+          encodeBlock(block),
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 });

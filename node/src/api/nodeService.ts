@@ -69,6 +69,11 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
       return { hash: entry.hash };
     },
 
+    async submitTransactions(txs) {
+      const results = await mempool.addMany(txs);
+      return results.map((r) => ("hash" in r ? { hash: r.hash } : { error: r }));
+    },
+
     async getTransaction(hash): Promise<TransactionStatusJson | null> {
       const pending = mempool.get(hash);
       if (pending) {

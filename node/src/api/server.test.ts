@@ -26,6 +26,7 @@ import {
   ApiError,
   accountKey,
   addressFromPublicKey,
+  BaseError,
   type BlockHeader,
   blockHash,
   DecodeError,
@@ -289,6 +290,16 @@ class FakeNodeService implements NodeService {
     this.submitted.push(txBytes);
     // The real decoder, so garbage raises the real DecodeError.
     return { hash: transactionHash(decodeSignedTransaction(txBytes).tx) };
+  }
+  async submitTransactions(txs: readonly Uint8Array[]) {
+    return Promise.all(
+      txs.map((tx) =>
+        this.submitTransaction(tx).catch((error: unknown) => {
+          if (error instanceof BaseError) return { error };
+          throw error;
+        }),
+      ),
+    );
   }
   async getTransaction(hash: Uint8Array): Promise<TransactionStatusJson | null> {
     return this.#transactions.get(toHex(hash)) ?? null;

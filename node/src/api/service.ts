@@ -12,6 +12,7 @@ import type {
   TransactionStatusJson,
   ValidatorsJson,
 } from "@edgeledger/sdk/api";
+import type { BaseError } from "@edgeledger/sdk/protocol";
 
 export interface NodeService {
   /**
@@ -19,6 +20,13 @@ export interface NodeService {
    * TransactionError (codes TX_* / MEMPOOL_*) when refused.
    */
   submitTransaction(txBytes: Uint8Array): Promise<{ hash: Uint8Array }>;
+  /**
+   * Admits each transaction on its own, in order; never throws for one
+   * refused transaction (its result carries the error instead).
+   */
+  submitTransactions(
+    txs: readonly Uint8Array[],
+  ): Promise<({ hash: Uint8Array } | { error: BaseError })[]>;
   /** null when the node has never seen the hash. */
   getTransaction(hash: Uint8Array): Promise<TransactionStatusJson | null>;
   /**

@@ -11,12 +11,14 @@ import {
   type Block,
   type BlockHeader,
   blockHash,
+  bytesKey,
   decodeAccount,
   encodeBlock,
-  encodeSignedTransaction,
+  encodeBlockFromParts,
   equalBytes,
   type FinalityCertificate,
   fromHex,
+  merkleRoot,
   type NodeWrite,
   type SignedTransaction,
   SparseMerkleTree,
@@ -32,6 +34,9 @@ import type { PendingTx } from "../mempool/mempool.ts";
 import { type AccountReader, applyTransaction, PendingState } from "../state/ledger.ts";
 import { type Genesis, genesisState } from "./genesis.ts";
 
+/** Head-state accounts kept in memory before the cache starts over. */
+const HEAD_ACCOUNT_CACHE = 200_000;
+
 export interface ChainHead {
   readonly height: number;
   readonly hash: Uint8Array;
@@ -44,8 +49,10 @@ export interface Execution {
   readonly blockBytes: Uint8Array;
   readonly stateWrites: readonly NodeWrite[];
   readonly txHashes: readonly Uint8Array[];
-  /** Senders whose nonce moved (hex addresses), for the mempool. */
+  /** Senders whose nonce moved (bytesKey of their address), for the mempool. */
   readonly senders: readonly string[];
+  /** Every account the block read or wrote, as it stands after the block. */
+  readonly accounts: readonly { address: Uint8Array; account: Account | null }[];
 }
 
 export interface BuiltBlock extends Execution {
@@ -126,10 +133,22 @@ export class Chain {
     };
   }
 
-  /** Reads through to the current head's state on every call. */
+  /**
+   * Accounts at the head. Cached: a commit changes only the accounts its
+   * block touched, and it updates those entries, so the rest stay right.
+   */
   readonly accounts: AccountReader = {
-    getAccount: (address) => this.accountsAt().getAccount(address),
+    getAccount: async (address) => {
+      const key = bytesKey(address);
+      const cached = this.#headAccounts.get(key);
+      if (cached !== undefined) return cached;
+      const account = await this.accountsAt().getAccount(address);
+      if (this.#headAccounts.size >= HEAD_ACCOUNT_CACHE) this.#headAccounts.clear();
+      this.#headAccounts.set(key, account);
+      return account;
+    },
   };
+  readonly #headAccounts = new Map<string, Account | null>();
 
   /** Next block time: now, but strictly after the parent's. */
   nextTime(now: number): number {
@@ -145,7 +164,7 @@ export class Chain {
     const parent = this.#head;
     const height = parent.height + 1;
     const validators = this.validatorsAt(height);
-    const state = new PendingState(this.accountsAt(parent.header.stateRoot));
+    const state = new PendingState(this.accounts);
     const ctx = { chainId: this.chainId, blockTime: time, validators };
     const included: PendingTx[] = [];
     const failed: { tx: PendingTx; error: TransactionError }[] = [];
@@ -159,6 +178,8 @@ export class Chain {
       }
     }
     const txs = included.map((c) => c.stx);
+    // The mempool holds each transaction's canonical bytes: root and block come from them.
+    const txBytes = included.map((c) => c.bytes);
     const update = await this.#tree.update(parent.header.stateRoot, state.changes());
     const setHash = validatorSetHash(validators);
     const block: Block = {
@@ -167,7 +188,7 @@ export class Chain {
         height,
         time,
         parentHash: parent.hash,
-        txRoot: transactionsRoot(txs),
+        txRoot: merkleRoot(txBytes),
         txCount: txs.length,
         stateRoot: update.root,
         validatorsHash: setHash,
@@ -179,10 +200,11 @@ export class Chain {
     return {
       block,
       blockHash: blockHash(block.header),
-      blockBytes: encodeBlock(block),
+      blockBytes: encodeBlockFromParts(block.header, txBytes),
       stateWrites: update.writes,
       txHashes: included.map((c) => c.hash),
       senders: sendersOf(state),
+      accounts: state.touched(),
       failed,
     };
   }
@@ -208,7 +230,7 @@ export class Chain {
     const setHash = validatorSetHash(validators);
     if (!equalBytes(h.validatorsHash, setHash) || !equalBytes(h.nextValidatorsHash, setHash))
       fail("validator set hash");
-    const state = new PendingState(this.accountsAt(parent.header.stateRoot));
+    const state = new PendingState(this.accounts);
     const ctx = { chainId: this.chainId, blockTime: h.time, validators };
     for (const stx of block.txs) await applyTransaction(state, stx, ctx);
     const update = await this.#tree.update(parent.header.stateRoot, state.changes());
@@ -220,6 +242,7 @@ export class Chain {
       stateWrites: update.writes,
       txHashes: block.txs.map((t: SignedTransaction) => transactionHash(t.tx)),
       senders: sendersOf(state),
+      accounts: state.touched(),
     };
   }
 
@@ -243,16 +266,12 @@ export class Chain {
       head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
     });
     this.#head = { height: h.height, hash: exec.blockHash, header: h };
+    for (const { address, account } of exec.accounts)
+      this.#headAccounts.set(bytesKey(address), account);
     for (const l of this.#headListeners) l(this.#head, certificate);
   }
 }
 
 function sendersOf(state: PendingState): string[] {
-  return state.touched().map((t) => toHex(t.address));
+  return state.touched().map((t) => bytesKey(t.address));
 }
-
-export function encodeTx(stx: SignedTransaction): Uint8Array {
-  return encodeSignedTransaction(stx);
-}
-
-export type { Account };

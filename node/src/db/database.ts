@@ -52,6 +52,13 @@ const json = (v: unknown): Bytes => text.encode(JSON.stringify(v));
 const unjson = <T>(b: Bytes): T => JSON.parse(untext.decode(b)) as T;
 const name = (s: string): Bytes => text.encode(s);
 
+/** About 100 MB of tree nodes at most. */
+const NODE_CACHE_ENTRIES = 500_000;
+
+function cacheKey(hash: Bytes): string {
+  return String.fromCharCode.apply(null, hash as unknown as number[]);
+}
+
 export function heightKey(height: number): Bytes {
   const k = new Uint8Array(8);
   new DataView(k.buffer).setBigUint64(0, BigInt(height));
@@ -114,8 +121,30 @@ export class Database {
 
   /** The state tree's view of the `state` bucket. Reads are synchronous (getSync). */
   readonly stateStore: NodeStore = {
-    get: (hash) => this.#state.getSync(hash) ?? undefined,
+    get: (hash) => {
+      const key = cacheKey(hash);
+      const hit = this.#nodeCache.get(key);
+      if (hit) return hit;
+      const node = this.#state.getSync(hash) ?? undefined;
+      if (node) this.#cacheNode(key, node);
+      return node;
+    },
   };
+
+  /**
+   * State-tree nodes are immutable (content-addressed), so a cache of them
+   * can never be stale. It keeps the upper levels, which every read walks,
+   * out of LevelDB; FIFO eviction, bounded by count.
+   */
+  readonly #nodeCache = new Map<string, Uint8Array>();
+
+  #cacheNode(key: string, node: Uint8Array): void {
+    if (this.#nodeCache.size >= NODE_CACHE_ENTRIES) {
+      const oldest = this.#nodeCache.keys().next().value;
+      if (oldest !== undefined) this.#nodeCache.delete(oldest);
+    }
+    this.#nodeCache.set(key, node);
+  }
 
   getMeta<T>(key: string): T | undefined {
     const v = this.#meta.getSync(name(key));
@@ -213,6 +242,7 @@ export class Database {
       { type: "put" as const, sublevel: this.#meta, key: name("head"), value: json(c.head) },
     ];
     await this.#db.batch(ops, { sync: true });
+    for (const w of c.stateWrites) this.#cacheNode(cacheKey(w.hash), w.node);
   }
 
   getSigningRecord(): Bytes | undefined {

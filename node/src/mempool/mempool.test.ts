@@ -1,4 +1,4 @@
-import { TransactionError } from "@edgeledger/sdk/protocol";
+import { bytesKey, TransactionError } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
 import { describe, expect, it } from "vitest";
 import {
@@ -100,6 +100,47 @@ describe("mempool admission", () => {
   });
 });
 
+describe("mempool batches", () => {
+  it("admits each transaction of a batch on its own, verifying signatures on worker threads", async () => {
+    const { createVerifierPool } = await import("@edgeledger/sdk/protocol/node");
+    const verifierPool = createVerifierPool({ threads: 2 });
+    try {
+      const accounts = new MemoryAccounts().set(addressOf(1), { balance: 100n, nonce: 0 });
+      const mempool = new Mempool(
+        {},
+        {
+          chainId: CHAIN,
+          verifier: createNativeVerifier(),
+          verifierPool,
+          accounts,
+          isKnown: () => false,
+          now: () => NOW,
+        },
+      );
+      const good = signed(alice, 0, transfer(bob, 10n)).bytes;
+      const badSig = signed(alice, 1, transfer(bob, 10n)).bytes;
+      badSig[badSig.length - 40]! ^= 1;
+      const results = await mempool.addMany([
+        good,
+        Uint8Array.of(1),
+        badSig,
+        good,
+        signed(alice, 1, transfer(bob, 10n)).bytes,
+      ]);
+      expect(results.map((r) => (r instanceof TransactionError ? r.code : "ok"))).toEqual([
+        "ok",
+        "TX_MALFORMED",
+        "TX_BAD_SIGNATURE",
+        "TX_DUPLICATE",
+        "ok",
+      ]);
+      expect(mempool.size).toBe(2);
+    } finally {
+      await verifierPool.close();
+    }
+  });
+});
+
 describe("mempool ordering and removal", () => {
   it("reaps consecutive nonces per sender, senders in turn, and stops at a gap", async () => {
     const { mempool } = pool();
@@ -109,10 +150,7 @@ describe("mempool ordering and removal", () => {
     await mempool.add(signed(carol, 0, transfer(bob, 1n)).bytes);
     const reaped = await mempool.reap({ maxTxs: 100, maxBytes: 1 << 20 });
     expect(
-      reaped.map((t) => [
-        t.sender === Buffer.from(addressOf(1)).toString("hex") ? "a" : "c",
-        t.stx.tx.nonce,
-      ]),
+      reaped.map((t) => [t.sender === bytesKey(addressOf(1)) ? "a" : "c", t.stx.tx.nonce]),
     ).toEqual([
       ["a", 0],
       ["c", 0],
@@ -130,7 +168,7 @@ describe("mempool ordering and removal", () => {
     await mempool.add(signed(carol, 0, transfer(bob, 1n), { expiresAt: NOW + 10 }).bytes);
     mempool.removeCommitted([a0.hash]);
     accounts.set(addressOf(1), { balance: 99n, nonce: 2 }); // nonce 1 was used by another tx
-    await mempool.dropStale([Buffer.from(addressOf(1)).toString("hex")]);
+    await mempool.dropStale([bytesKey(addressOf(1))]);
     mempool.dropExpired(NOW + 11);
     expect(drops.map((d) => d.code).sort()).toEqual(["TX_EXPIRED", "TX_NONCE_TOO_LOW"]);
     expect(mempool.size).toBe(0);

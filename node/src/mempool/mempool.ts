@@ -12,17 +12,18 @@
  */
 import {
   addressFromPublicKey,
+  bytesKey,
   DecodeError,
   decodeSignedTransaction,
-  fromHex,
+  fromBytesKey,
   MAX_TX_BYTES,
   type SignatureVerifier,
   type SignedTransaction,
   TransactionError,
   type TransactionErrorCode,
-  toHex,
   transactionHash,
 } from "@edgeledger/sdk/protocol";
+import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
 import type { AccountReader } from "../state/ledger.ts";
 
 export interface MempoolOptions {
@@ -53,13 +54,26 @@ export interface MempoolDeps {
   /** True if the chain already holds (or dropped) this transaction hash. */
   readonly isKnown: (hash: Uint8Array) => boolean;
   readonly now: () => number;
+  /** Worker-thread verification for batches; without it, batches verify on this thread. */
+  readonly verifierPool?: VerifierPool;
+}
+
+interface Prechecked {
+  readonly bytes: Uint8Array;
+  readonly stx: SignedTransaction;
+  readonly hash: Uint8Array;
+  /** bytesKey(hash): the pool's map key. */
+  readonly key: string;
+  readonly now: number;
 }
 
 export interface PendingTx {
   readonly hash: Uint8Array;
-  readonly hashHex: string;
+  /** bytesKey(hash): the pool's map key. */
+  readonly key: string;
   readonly stx: SignedTransaction;
   readonly bytes: Uint8Array;
+  /** bytesKey of the sender's address. */
   readonly sender: string;
   readonly seq: number;
 }
@@ -102,7 +116,7 @@ export class Mempool {
   }
 
   get(hash: Uint8Array): PendingTx | undefined {
-    return this.#byHash.get(toHex(hash));
+    return this.#byHash.get(bytesKey(hash));
   }
 
   onDrop(listener: (e: DropEvent) => void): () => void {
@@ -118,6 +132,68 @@ export class Mempool {
 
   /** Admits canonical signed-transaction bytes, or throws a TransactionError saying why not. */
   async add(bytes: Uint8Array): Promise<PendingTx> {
+    const checked = this.#precheck(bytes);
+    const { stx } = checked;
+    const verify = this.#deps.verifier;
+    const ok = verify.verifySync
+      ? verify.verifySync(stx.signature, checked.hash, stx.tx.from)
+      : await verify.verify(stx.signature, checked.hash, stx.tx.from);
+    if (!ok)
+      refuse("TX_BAD_SIGNATURE", "Signature does not verify for this transaction and sender key.");
+    return this.#admit(checked);
+  }
+
+  /**
+   * Admits many transactions, each on its own, in order. Signatures are
+   * checked together on the verifier pool when there is one (the other
+   * cores), which is what makes batch submission fast.
+   */
+  async addMany(list: readonly Uint8Array[]): Promise<(PendingTx | TransactionError)[]> {
+    const checked = list.map((bytes) => {
+      try {
+        return this.#precheck(bytes);
+      } catch (err) {
+        if (err instanceof TransactionError) return err;
+        throw err;
+      }
+    });
+    const toVerify = checked.filter((c): c is Prechecked => !(c instanceof TransactionError));
+    const pool = this.#deps.verifierPool;
+    const verdicts = pool
+      ? await pool.verifyBatch(
+          toVerify.map((c) => ({
+            signature: c.stx.signature,
+            digest: c.hash,
+            publicKey: c.stx.tx.from,
+          })),
+        )
+      : await Promise.all(
+          toVerify.map((c) => this.#deps.verifier.verify(c.stx.signature, c.hash, c.stx.tx.from)),
+        );
+    const verified = new Map(toVerify.map((c, i) => [c, verdicts[i] === true]));
+    const out: (PendingTx | TransactionError)[] = [];
+    for (const c of checked) {
+      if (c instanceof TransactionError) {
+        out.push(c);
+        continue;
+      }
+      try {
+        if (!verified.get(c))
+          refuse(
+            "TX_BAD_SIGNATURE",
+            "Signature does not verify for this transaction and sender key.",
+          );
+        out.push(await this.#admit(c));
+      } catch (err) {
+        if (!(err instanceof TransactionError)) throw err;
+        out.push(err);
+      }
+    }
+    return out;
+  }
+
+  /** The checks that need no state and no signature: size, encoding, chain, expiry, duplicates. */
+  #precheck(bytes: Uint8Array): Prechecked {
     const o = this.#options;
     if (bytes.length > MAX_TX_BYTES)
       refuse("TX_TOO_LARGE", `A transaction is at most ${MAX_TX_BYTES} bytes.`, {
@@ -157,18 +233,22 @@ export class Mempool {
       });
     }
     const hash = transactionHash(tx);
-    const hashHex = toHex(hash);
-    if (this.#byHash.has(hashHex) || this.#deps.isKnown(hash))
-      refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash: hashHex });
-    const verify = this.#deps.verifier;
-    const ok = verify.verifySync
-      ? verify.verifySync(stx.signature, hash, tx.from)
-      : await verify.verify(stx.signature, hash, tx.from);
-    if (!ok)
-      refuse("TX_BAD_SIGNATURE", "Signature does not verify for this transaction and sender key.");
+    const key = bytesKey(hash);
+    if (this.#byHash.has(key) || this.#deps.isKnown(hash)) {
+      refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash });
+    }
+    return { bytes, stx, hash, key, now };
+  }
 
+  /** The checks against state and limits, then insertion. The signature is already checked. */
+  async #admit({ bytes, stx, hash, key, now }: Prechecked): Promise<PendingTx> {
+    const o = this.#options;
+    const { tx } = stx;
+    // Again: an identical transaction earlier in the same batch was admitted meanwhile.
+    if (this.#byHash.has(key))
+      refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash });
     const senderAddress = addressFromPublicKey(tx.from);
-    const sender = toHex(senderAddress);
+    const sender = bytesKey(senderAddress);
     const account = await this.#deps.accounts.getAccount(senderAddress);
     const next = account?.nonce ?? 0;
     if (tx.nonce < next)
@@ -224,8 +304,8 @@ export class Mempool {
         });
       }
     }
-    const entry: PendingTx = { hash, hashHex, stx, bytes, sender, seq: this.#seq++ };
-    this.#byHash.set(hashHex, entry);
+    const entry: PendingTx = { hash, key, stx, bytes, sender, seq: this.#seq++ };
+    this.#byHash.set(key, entry);
     this.#bytes += bytes.length;
     let bySender = pending;
     if (!bySender) {
@@ -247,7 +327,7 @@ export class Mempool {
     for (const [sender, txs] of this.#bySender) {
       const first = txs.values().next().value;
       if (!first) continue;
-      const account = await this.#deps.accounts.getAccount(fromHex(sender));
+      const account = await this.#deps.accounts.getAccount(fromBytesKey(sender));
       const run: PendingTx[] = [];
       for (let n = account?.nonce ?? 0; txs.has(n); n++) run.push(txs.get(n)!);
       if (run.length > 0) queues.push(run);
@@ -274,14 +354,14 @@ export class Mempool {
   /** Removes transactions that a committed block included. */
   removeCommitted(hashes: Iterable<Uint8Array>): void {
     for (const h of hashes) {
-      const entry = this.#byHash.get(toHex(h));
+      const entry = this.#byHash.get(bytesKey(h));
       if (entry) this.#remove(entry);
     }
   }
 
   /** Drops one transaction with a reason (e.g. it failed execution). */
   drop(entry: PendingTx, code: TransactionErrorCode, message: string): void {
-    if (!this.#byHash.has(entry.hashHex)) return;
+    if (!this.#byHash.has(entry.key)) return;
     this.#remove(entry);
     for (const l of this.#dropListeners) l({ tx: entry, code, message });
   }
@@ -291,7 +371,7 @@ export class Mempool {
     for (const sender of senders) {
       const txs = this.#bySender.get(sender);
       if (!txs) continue;
-      const next = (await this.#deps.accounts.getAccount(fromHex(sender)))?.nonce ?? 0;
+      const next = (await this.#deps.accounts.getAccount(fromBytesKey(sender)))?.nonce ?? 0;
       for (const [nonce, entry] of [...txs]) {
         if (nonce < next)
           this.drop(
@@ -311,7 +391,7 @@ export class Mempool {
   }
 
   #remove(entry: PendingTx): void {
-    this.#byHash.delete(entry.hashHex);
+    this.#byHash.delete(entry.key);
     this.#bytes -= entry.bytes.length;
     const txs = this.#bySender.get(entry.sender);
     txs?.delete(entry.stx.tx.nonce);

@@ -20,12 +20,12 @@ import {
   type Account,
   accountKey,
   addressFromPublicKey,
+  bytesKey,
   encodeAccount,
   equalBytes,
   type SignedTransaction,
   TransactionError,
   taggedHash,
-  toHex,
   type ValidatorSet,
 } from "@edgeledger/sdk/protocol";
 
@@ -55,7 +55,7 @@ export class PendingState {
   }
 
   async get(address: Uint8Array): Promise<Account | null> {
-    const id = toHex(address);
+    const id = bytesKey(address);
     const cached = this.#accounts.get(id);
     if (cached) return cached.account;
     const account = await this.#reader.getAccount(address);
@@ -64,7 +64,7 @@ export class PendingState {
   }
 
   set(address: Uint8Array, account: Account): void {
-    this.#accounts.set(toHex(address), { address, account, dirty: true });
+    this.#accounts.set(bytesKey(address), { address, account, dirty: true });
   }
 
   recordVote(key: Uint8Array, value: Uint8Array): void {
