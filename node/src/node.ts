@@ -4,7 +4,7 @@
  * API), starts them, and stops them in reverse.
  */
 import { readFileSync } from "node:fs";
-import { addressFromPublicKey, formatAddress } from "@edgeledger/sdk/protocol";
+import { addressFromPublicKey, formatAddress, type SecretKey } from "@edgeledger/sdk/protocol";
 import {
   createNativeVerifier,
   createVerifierPool,
@@ -31,6 +31,8 @@ export interface NodeOverrides {
   /** Replaces config.json's API port (0 = any free port). */
   apiPort?: number;
   logger?: Logger;
+  /** Dev chains only: serve POST /v1/dev/transfer, spending from this key. */
+  devKey?: SecretKey;
 }
 
 export interface EdgeledgerNode {
@@ -114,6 +116,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         mempool.onAdd(() => metrics.mempoolSize.set(mempool.size)),
       );
       const service = createNodeService({
+        ...(overrides.devKey && { devKey: overrides.devKey }),
         chain,
         db,
         mempool,

@@ -550,6 +550,20 @@ export const routes = {
       ...errors,
     },
   },
+  devTransfer: {
+    method: "POST",
+    path: "/v1/dev/transfer",
+    operationId: "devTransfer",
+    summary:
+      "Dev chains only (`edgeledger dev`, i.e. `npm start`): the node signs a transfer from its funded dev account and submits it like any other. Absent on a real node.",
+    body: {
+      type: "object",
+      additionalProperties: false,
+      required: ["to", "amount"],
+      properties: { to: address, amount },
+    },
+    response: { 202: submitTransactionResponseSchema, ...errors },
+  },
   getStatus: {
     method: "GET",
     path: "/v1/status",

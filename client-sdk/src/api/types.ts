@@ -83,6 +83,12 @@ export interface SubmitTransactionsResponse {
   results: SubmitResultJson[];
 }
 
+/** POST /v1/dev/transfer (dev chains only). */
+export interface DevTransferRequest {
+  to: string;
+  amount: string;
+}
+
 export interface ReceiptJson {
   height: number;
   index: number;

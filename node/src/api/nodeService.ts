@@ -23,8 +23,11 @@ import {
   encodeValidatorSet,
   formatAddress,
   fromHex,
+  localSigner,
   merkleLeafHash,
   merkleProof,
+  type SecretKey,
+  signTransaction,
   toHex,
   validatorSetHash,
 } from "@edgeledger/sdk/protocol";
@@ -39,6 +42,8 @@ export interface NodeServiceDeps {
   readonly db: Database;
   readonly mempool: Mempool;
   readonly validatorKey: Uint8Array | null;
+  /** Dev chains only: the funded dev account that POST /v1/dev/transfer spends from. */
+  readonly devKey?: SecretKey;
   readonly version: string;
 }
 
@@ -63,7 +68,25 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
     };
   };
 
+  const devKey = deps.devKey;
+  const devTransfer = devKey
+    ? async (to: Uint8Array, amount: bigint) => {
+        const stx = await signTransaction(
+          {
+            chainId: chain.chainId,
+            from: devKey.publicKey,
+            nonce: await mempool.nextNonce(addressFromPublicKey(devKey.publicKey)),
+            expiresAt: Date.now() + 10 * 60_000,
+            body: { kind: "transfer", to, amount },
+          },
+          localSigner(devKey),
+        );
+        return { hash: (await mempool.add(encodeSignedTransaction(stx))).hash };
+      }
+    : undefined;
+
   return {
+    ...(devTransfer && { devTransfer }),
     async submitTransaction(txBytes) {
       const entry = await mempool.add(txBytes);
       return { hash: entry.hash };

@@ -291,6 +291,11 @@ class FakeNodeService implements NodeService {
     // The real decoder, so garbage raises the real DecodeError.
     return { hash: transactionHash(decodeSignedTransaction(txBytes).tx) };
   }
+  readonly devTransfers: { to: Uint8Array; amount: bigint }[] = [];
+  async devTransfer(to: Uint8Array, amount: bigint): Promise<{ hash: Uint8Array }> {
+    this.devTransfers.push({ to, amount });
+    return { hash: new Uint8Array(32).fill(7) };
+  }
   async submitTransactions(txs: readonly Uint8Array[]) {
     return Promise.all(
       txs.map((tx) =>
@@ -400,6 +405,36 @@ const wrap = (schema: unknown): JsonSchema => ({
 });
 
 // ---------------------------------------------------------------------------
+
+describe("dev transfer", () => {
+  it("is served only when the service offers it, and validates its input", async () => {
+    const to = formatAddress(new Uint8Array(20).fill(3));
+    const ok = await app.inject({
+      method: "POST",
+      url: "/v1/dev/transfer",
+      payload: { to, amount: "25" },
+    });
+    expect(ok.statusCode).toBe(202);
+    expect(service.devTransfers).toEqual([{ to: new Uint8Array(20).fill(3), amount: 25n }]);
+    const bad = await app.inject({
+      method: "POST",
+      url: "/v1/dev/transfer",
+      payload: { to, amount: "-1" },
+    });
+    expect(bad.json().code).toBe("REQUEST_INVALID");
+    // A real node's service has no devTransfer at all.
+    const plain = new FakeNodeService();
+    Object.defineProperty(plain, "devTransfer", { value: undefined });
+    const real = createApiServer(plain);
+    extraApps.push(real);
+    const missing = await real.inject({
+      method: "POST",
+      url: "/v1/dev/transfer",
+      payload: { to, amount: "25" },
+    });
+    expect(missing.statusCode).toBe(404);
+  });
+});
 
 describe("route table", () => {
   it("names each route by its operationId and binds every one", async () => {

@@ -44,6 +44,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifySchema,
+  LogController,
 } from "fastify";
 import { Histogram, Registry } from "prom-client";
 import type { NodeService } from "./service.ts";
@@ -112,7 +113,7 @@ export function createApiServer(
     return503OnClosing: false,
     // One log line per request is noise at any rate worth serving; errors
     // are still logged by the error handler, and latency is in /metrics.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: {
       customOptions: {
         // No coercion: it would turn `{"tx": 1234}` into the valid hex
@@ -224,6 +225,23 @@ function bindRoutes(
       return answer;
     },
   });
+
+  const devTransfer = service.devTransfer?.bind(service);
+  if (devTransfer) {
+    scope.route<{ Body: { to: string; amount: string } }>({
+      method: r.devTransfer.method,
+      url: r.devTransfer.path,
+      schema: schemaOf(r.devTransfer),
+      handler: async (request, reply) => {
+        const { hash } = await devTransfer(
+          parseAddress(request.body.to),
+          BigInt(request.body.amount),
+        );
+        const answer: SubmitTransactionResponse = { hash: toHex(hash), status: "pending" };
+        return reply.code(202).send(answer);
+      },
+    });
+  }
 
   scope.route<{ Params: { hash: string } }>({
     method: r.getTransaction.method,

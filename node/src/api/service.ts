@@ -27,6 +27,11 @@ export interface NodeService {
   submitTransactions(
     txs: readonly Uint8Array[],
   ): Promise<({ hash: Uint8Array } | { error: BaseError })[]>;
+  /**
+   * Dev chains only: sign a transfer from the node's dev account and admit
+   * it. Absent (undefined) on a real node, and then the route is not served.
+   */
+  devTransfer?(to: Uint8Array, amount: bigint): Promise<{ hash: Uint8Array }>;
   /** null when the node has never seen the hash. */
   getTransaction(hash: Uint8Array): Promise<TransactionStatusJson | null>;
   /**

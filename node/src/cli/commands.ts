@@ -84,9 +84,9 @@ export async function dev(homeArg: string, apiPort?: number): Promise<void> {
       ...(apiPort !== undefined && { apiPort }),
     });
   }
-  const node = createNode(home, apiPort !== undefined ? { apiPort } : {});
-  const { apiUrl } = await node.start();
   const devKey = readKeyFile(devKeyFile);
+  const node = createNode(home, { devKey, ...(apiPort !== undefined && { apiPort }) });
+  const { apiUrl } = await node.start();
   const devAddress = formatAddress(addressFromPublicKey(devKey.publicKey));
   const someone = formatAddress(addressFromPublicKey(SecretKey.generate().publicKey));
   const account = await node.chain.accounts.getAccount(addressFromPublicKey(devKey.publicKey));
@@ -100,19 +100,23 @@ export async function dev(homeArg: string, apiPort?: number): Promise<void> {
     },
     localSigner(devKey),
   );
-  const cli = "node node/src/cli/main.ts";
+  const cli = "npm run edgeledger --";
   console.log(`
 edgeledger dev chain "${node.chain.chainId}" at height ${node.chain.head.height}  (home: ${home})
 
   API          ${apiUrl}      (OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics)
   dev account  ${devAddress}  (key: ${devKeyFile})
 
-Move funds (a transfer of 25 to ${someone}, signed just now by the dev key, valid for 50 min):
+Move funds from the dev account (the node signs; dev chains only):
+
+  curl -s -X POST ${apiUrl}/v1/dev/transfer -H 'content-type: application/json' \\
+    -d '{"to":"${someone}","amount":"25"}'
+  curl -s ${apiUrl}/v1/accounts/${someone}
+
+Submit a transaction signed elsewhere (this one was signed just now by the dev key, valid 50 min):
 
   curl -s -X POST ${apiUrl}/v1/transactions -H 'content-type: application/json' \\
     -d '{"tx":"${toHex(encodeSignedTransaction(example))}"}'
-
-  curl -s ${apiUrl}/v1/accounts/${someone}
 
 or sign and send any transfer with the CLI:
 

@@ -119,6 +119,14 @@ export class Mempool {
     return this.#byHash.get(bytesKey(hash));
   }
 
+  /** The nonce a new transaction from `sender` should carry: after its pending run. */
+  async nextNonce(sender: Uint8Array): Promise<number> {
+    let n = (await this.#deps.accounts.getAccount(sender))?.nonce ?? 0;
+    const pending = this.#bySender.get(bytesKey(sender));
+    while (pending?.has(n)) n++;
+    return n;
+  }
+
   onDrop(listener: (e: DropEvent) => void): () => void {
     this.#dropListeners.add(listener);
     return () => this.#dropListeners.delete(listener);
