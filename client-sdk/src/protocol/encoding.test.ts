@@ -158,6 +158,15 @@ describe("decoder bounds and canonical form", () => {
     );
   });
 
+  it("decodes node Buffers into plain Uint8Array copies that do not alias the input", () => {
+    const input = Buffer.from(bytes);
+    const decoded = decode(signedTransactionCodec, input);
+    expect(decoded.signature.constructor).toBe(Uint8Array);
+    expect(decoded).toEqual(tx);
+    input.fill(0);
+    expect(decoded).toEqual(tx);
+  });
+
   it("does not allocate for a list count the input cannot hold", () => {
     // A Block header followed by a tx count of 2^32-1 and nothing else.
     const header = fc.sample(arb.blockHeader, { numRuns: 1, seed: 5 })[0]!;

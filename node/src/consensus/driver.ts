@@ -179,7 +179,7 @@ export class ConsensusDriver {
         if (!guard) return null;
         const entry = this.#executions.get(toHex(action.proposal.blockHash));
         if (!entry) return null;
-        const signature = await guard.signProposal(action.proposal, entry.exec.block);
+        const signature = await guard.signProposal(action.proposal, entry.exec.blockBytes);
         if (!signature) {
           log.warn(
             { height: action.proposal.height, round: action.proposal.round },

@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Block, EMPTY_ROOT, merkleRoot, type Vote } from "@edgeledger/sdk/protocol";
+import {
+  type Block,
+  EMPTY_ROOT,
+  encodeBlock,
+  merkleRoot,
+  type Vote,
+} from "@edgeledger/sdk/protocol";
 import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../db/database.ts";
@@ -77,7 +83,7 @@ describe("signing guard", () => {
       blockHash: hash(4),
       proposer: key.publicKey,
     };
-    expect(await first.guard.signProposal(proposal, b)).not.toBeNull();
+    expect(await first.guard.signProposal(proposal, encodeBlock(b))).not.toBeNull();
     expect(await first.guard.signVote(vote("precommit", 7, 0, hash(4)))).not.toBeNull();
     await first.db.close();
 
@@ -85,7 +91,7 @@ describe("signing guard", () => {
     expect(again.guard.proposedBlock(7)).toEqual(b);
     expect(again.guard.proposedBlock(8)).toBeNull();
     expect(
-      await again.guard.signProposal({ ...proposal, blockHash: hash(5) }, block(7)),
+      await again.guard.signProposal({ ...proposal, blockHash: hash(5) }, encodeBlock(block(7))),
     ).toBeNull();
     expect(await again.guard.signVote(vote("precommit", 7, 0, hash(5)))).toBeNull();
     expect(await again.guard.signVote(vote("precommit", 7, 0, hash(4)))).not.toBeNull();

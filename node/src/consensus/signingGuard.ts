@@ -15,8 +15,6 @@
 import {
   type Block,
   decodeBlock,
-  encodeBlock,
-  fromHex,
   type Proposal,
   proposalDigest,
   toHex,
@@ -34,8 +32,8 @@ interface SignedEntry {
 interface GuardRecord {
   height: number;
   signed: SignedEntry[];
-  /** Hex of the block this validator proposed at `height`, if any. */
-  proposedBlock: string | null;
+  /** Whether this validator proposed a block at `height` (its bytes are stored beside the record). */
+  proposed: boolean;
 }
 
 export interface SigningKey {
@@ -64,7 +62,7 @@ export class SigningGuard {
       const raw = this.#db.getSigningRecord();
       this.#loaded = raw
         ? (JSON.parse(untext.decode(raw)) as GuardRecord)
-        : { height: 0, signed: [], proposedBlock: null };
+        : { height: 0, signed: [], proposed: false };
     }
     return this.#loaded;
   }
@@ -76,16 +74,19 @@ export class SigningGuard {
   /** The block this validator already proposed at `height`, to propose again. */
   proposedBlock(height: number): Block | null {
     const r = this.#record;
-    return r.height === height && r.proposedBlock ? decodeBlock(fromHex(r.proposedBlock)) : null;
+    if (r.height !== height || !r.proposed) return null;
+    const bytes = this.#db.getProposedBlock();
+    return bytes ? decodeBlock(bytes) : null;
   }
 
-  async signProposal(proposal: Proposal, block: Block): Promise<Uint8Array | null> {
+  /** `blockBytes`: the proposed block's canonical encoding, kept to propose it again after a restart. */
+  async signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null> {
     const entry: SignedEntry = {
       kind: "proposal",
       round: proposal.round,
       blockHash: toHex(proposal.blockHash),
     };
-    if (!(await this.#admit(proposal.height, entry, toHex(encodeBlock(block))))) return null;
+    if (!(await this.#admit(proposal.height, entry, blockBytes))) return null;
     return this.#key.signSync(proposalDigest(this.#chainId, proposal));
   }
 
@@ -100,7 +101,11 @@ export class SigningGuard {
   }
 
   /** Records `entry` (persisted) if signing it cannot conflict; false otherwise. */
-  async #admit(height: number, entry: SignedEntry, proposedBlock: string | null): Promise<boolean> {
+  async #admit(
+    height: number,
+    entry: SignedEntry,
+    proposedBlock: Uint8Array | null,
+  ): Promise<boolean> {
     const r = this.#record;
     if (height < r.height) return false;
     const current = height === r.height ? r.signed : [];
@@ -117,9 +122,9 @@ export class SigningGuard {
     const next: GuardRecord = {
       height,
       signed: [...current, entry],
-      proposedBlock: proposedBlock ?? (height === r.height ? r.proposedBlock : null),
+      proposed: proposedBlock !== null || (height === r.height && r.proposed),
     };
-    await this.#db.putSigningRecord(text.encode(JSON.stringify(next)));
+    await this.#db.putSigningRecord(text.encode(JSON.stringify(next)), proposedBlock ?? undefined);
     this.#loaded = next;
     return true;
   }

@@ -249,10 +249,31 @@ export class Database {
     return this.#signing.getSync(name("record")) ?? undefined;
   }
 
-  /** Synced before the signature leaves the process: see consensus/signingGuard.ts. */
-  putSigningRecord(value: Bytes): Promise<void> {
-    return this.#db.batch([{ type: "put", sublevel: this.#signing, key: name("record"), value }], {
-      sync: true,
-    });
+  /** The block this validator last proposed (see consensus/signingGuard.ts). */
+  getProposedBlock(): Bytes | undefined {
+    return this.#signing.getSync(name("block")) ?? undefined;
+  }
+
+  /**
+   * Synced before the signature leaves the process: see consensus/signingGuard.ts.
+   * A new proposal's block is written in the same batch, as raw bytes.
+   */
+  putSigningRecord(value: Bytes, proposedBlock?: Bytes): Promise<void> {
+    return this.#db.batch(
+      [
+        { type: "put", sublevel: this.#signing, key: name("record"), value },
+        ...(proposedBlock
+          ? [
+              {
+                type: "put" as const,
+                sublevel: this.#signing,
+                key: name("block"),
+                value: proposedBlock,
+              },
+            ]
+          : []),
+      ],
+      { sync: true },
+    );
   }
 }

@@ -82,7 +82,7 @@ describe("mempool admission", () => {
       ),
     ]);
     const { mempool: m2, accounts: a2 } = pool({}, known);
-    a2.set(addressOf(1), { balance: 100n, nonce: 5 });
+    a2.set(addressOf(1), { balance: 100n, nonce: 6 }); // nonce 5 is used: by this very transaction
     expect(await codeOf(m2.add(tx.bytes))).toBe("TX_DUPLICATE");
   });
 

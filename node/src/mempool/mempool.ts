@@ -51,7 +51,7 @@ export interface MempoolDeps {
   readonly chainId: string;
   readonly verifier: SignatureVerifier;
   readonly accounts: AccountReader;
-  /** True if the chain already holds (or dropped) this transaction hash. */
+  /** True if the chain's index holds this transaction hash (committed or dropped). */
   readonly isKnown: (hash: Uint8Array) => boolean;
   readonly now: () => number;
   /** Worker-thread verification for batches; without it, batches verify on this thread. */
@@ -242,7 +242,7 @@ export class Mempool {
     }
     const hash = transactionHash(tx);
     const key = bytesKey(hash);
-    if (this.#byHash.has(key) || this.#deps.isKnown(hash)) {
+    if (this.#byHash.has(key)) {
       refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash });
     }
     return { bytes, stx, hash, key, now };
@@ -259,11 +259,16 @@ export class Mempool {
     const sender = bytesKey(senderAddress);
     const account = await this.#deps.accounts.getAccount(senderAddress);
     const next = account?.nonce ?? 0;
-    if (tx.nonce < next)
+    if (tx.nonce < next) {
+      // Only a transaction whose nonce is used can already be on chain, so
+      // the index is read on this path alone, to say which it is.
+      if (this.#deps.isKnown(hash))
+        refuse("TX_DUPLICATE", "This transaction is already on chain.", { hash });
       refuse("TX_NONCE_TOO_LOW", "Nonce already used: fetch the account's nonce and sign again.", {
         nonce: tx.nonce,
         expected: next,
       });
+    }
     if (tx.nonce >= next + o.nonceWindow) {
       refuse(
         "TX_NONCE_TOO_HIGH",

@@ -80,7 +80,9 @@ export class Reader {
   #pos = 0;
 
   constructor(buf: Uint8Array) {
-    this.#buf = buf;
+    // A plain Uint8Array view even of a subclass (node's Buffer, whose slice()
+    // does not copy), so that bytes() returns plain, independent copies.
+    this.#buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
