@@ -18,7 +18,6 @@ import {
   type JsonSchema,
   routes,
   type StatusJson,
-  type TransactionJson,
   type TransactionStatusJson,
   type ValidatorsJson,
 } from "@edgeledger/sdk/api";
@@ -34,8 +33,6 @@ import {
   EMPTY_ROOT,
   encodeAccount,
   encodeBlock,
-  encodeBlockHeader,
-  encodeFinalityCertificate,
   encodeMerkleProof,
   encodeSignedTransaction,
   encodeStateProof,
@@ -62,6 +59,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { certifiedHeaderJson, transactionJson } from "./json.ts";
 import { createApiServer, REQUEST_DURATION_METRIC } from "./server.ts";
 import type { NodeService } from "./service.ts";
 
@@ -135,57 +133,8 @@ const certificate: FinalityCertificate = {
   })),
 };
 
-function certifiedJson(h: BlockHeader, cert: FinalityCertificate): CertifiedHeaderJson {
-  return {
-    header: {
-      hash: toHex(blockHash(h)),
-      chainId: h.chainId,
-      height: h.height,
-      time: h.time,
-      parentHash: toHex(h.parentHash),
-      txRoot: toHex(h.txRoot),
-      txCount: h.txCount,
-      stateRoot: toHex(h.stateRoot),
-      validatorsHash: toHex(h.validatorsHash),
-      nextValidatorsHash: toHex(h.nextValidatorsHash),
-      proposer: toHex(h.proposer),
-    },
-    headerBytes: toHex(encodeBlockHeader(h)),
-    certificate: {
-      height: cert.height,
-      round: cert.round,
-      blockHash: toHex(cert.blockHash),
-      signatures: cert.signatures.map((s) => ({
-        validatorIndex: s.validatorIndex,
-        signature: toHex(s.signature),
-      })),
-    },
-    certificateBytes: toHex(encodeFinalityCertificate(cert)),
-  };
-}
-
-function transactionJson(stx: SignedTransaction): TransactionJson {
-  const { tx } = stx;
-  return {
-    hash: toHex(transactionHash(tx)),
-    chainId: tx.chainId,
-    from: toHex(tx.from),
-    sender: formatAddress(addressFromPublicKey(tx.from)),
-    nonce: tx.nonce,
-    expiresAt: tx.expiresAt,
-    body:
-      tx.body.kind === "transfer"
-        ? { kind: "transfer", to: formatAddress(tx.body.to), amount: tx.body.amount.toString() }
-        : {
-            kind: "validator-vote",
-            validator: toHex(tx.body.validator),
-            power: tx.body.power.toString(),
-          },
-    signature: toHex(stx.signature),
-  };
-}
-
-const certified = certifiedJson(header, certificate);
+// The node's own converters: the schema tests below then check what the node really sends.
+const certified = certifiedHeaderJson(header, certificate);
 const blockJson: BlockJson = {
   block: certified,
   txs: [transactionJson(transfer), transactionJson(vote)],
@@ -1100,7 +1049,10 @@ describe("GET /v1/heads", () => {
       await waitFor(() => sub.text().includes(": subscribed"), "the subscribed comment");
       expect(service.listenerCount).toBe(1);
 
-      const second = certifiedJson({ ...header, height: 2, parentHash: headerHash }, certificate);
+      const second = certifiedHeaderJson(
+        { ...header, height: 2, parentHash: headerHash },
+        certificate,
+      );
       service.pushHead(certified);
       service.pushHead({ ...second, extra: "not in the shape" } as CertifiedHeaderJson);
       await waitFor(() => events(sub.text()).length === 2, "two head events");

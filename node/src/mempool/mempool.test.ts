@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   addressOf,
   CHAIN,
+  codeOf,
   keyOf,
   MemoryAccounts,
   NOW,
@@ -28,16 +29,6 @@ function pool(options: Partial<MempoolOptions> = {}, known = new Set<string>()) 
     now: () => NOW,
   });
   return { mempool, accounts };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    expect(err).toBeInstanceOf(TransactionError);
-    return (err as TransactionError).code;
-  }
 }
 
 describe("mempool admission", () => {

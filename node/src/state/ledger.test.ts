@@ -1,8 +1,9 @@
-import { type Account, equalBytes, TransactionError, toHex } from "@edgeledger/sdk/protocol";
+import { type Account, equalBytes, toHex } from "@edgeledger/sdk/protocol";
 import { describe, expect, it } from "vitest";
 import {
   addressOf,
   CHAIN,
+  codeOf,
   keyOf,
   MemoryAccounts,
   NOW,
@@ -18,16 +19,6 @@ const ctx = { chainId: CHAIN, blockTime: NOW, validators };
 
 function stateWith(balance: bigint, nonce = 0) {
   return new PendingState(new MemoryAccounts().set(addressOf(1), { balance, nonce }));
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    expect(err).toBeInstanceOf(TransactionError);
-    return (err as TransactionError).code;
-  }
 }
 
 describe("state machine: transfers", () => {

@@ -7,6 +7,7 @@ import {
   type SignedTransaction,
   sha256,
   type TransactionBody,
+  TransactionError,
   toHex,
   transactionHash,
 } from "@edgeledger/sdk/protocol";
@@ -51,5 +52,16 @@ export class MemoryAccounts implements AccountReader {
   }
   async getAccount(address: Uint8Array): Promise<Account | null> {
     return this.accounts.get(toHex(address)) ?? null;
+  }
+}
+
+/** The code of the TransactionError `p` rejects with, or "ok" if it resolves. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    if (!(err instanceof TransactionError)) throw err;
+    return err.code;
   }
 }
