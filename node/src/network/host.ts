@@ -1,0 +1,82 @@
+/**
+ * The libp2p host (libp2p 3 line): TCP, Noise, Yamux, identify, ping and
+ * gossipsub, with a stable peer identity and bounded connections. Owns the
+ * transport and the pubsub plumbing; knows nothing of blocks or
+ * transactions (gossip.ts binds topics to validators, the node wires them).
+ *
+ * Gossip payloads authenticate themselves (signed transactions, votes,
+ * certificates), so messages go unsigned (StrictNoSign: signing each one
+ * with the peer key would cost more than checking the payload) and a
+ * message's id is the SHA-256 of its bytes, which also de-duplicates
+ * identical payloads from different peers.
+ */
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { sha256 } from "@edgeledger/sdk/protocol";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
+import { identify } from "@libp2p/identify";
+import type { Libp2p, PrivateKey } from "@libp2p/interface";
+import { ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p } from "libp2p";
+
+export interface HostOptions {
+  /** Multiaddrs to listen on; loopback and a free port by default. */
+  readonly listen: readonly string[];
+  /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
+  readonly bootstrap: readonly string[];
+  /** Most open connections. */
+  readonly maxConnections: number;
+}
+
+export const defaultHostOptions: HostOptions = {
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+  bootstrap: [],
+  maxConnections: 64,
+};
+
+export type Host = Libp2p<{ pubsub: GossipSub; identify: unknown; ping: unknown }>;
+
+/** A new Ed25519 peer identity, and its encoding for the node's home. */
+export async function newPeerKey(): Promise<{ key: PrivateKey; encoded: Uint8Array }> {
+  const key = await generateKeyPair("Ed25519");
+  return { key, encoded: privateKeyToProtobuf(key) };
+}
+
+export function decodePeerKey(encoded: Uint8Array): PrivateKey {
+  return privateKeyFromProtobuf(encoded);
+}
+
+export async function createHost(
+  privateKey: PrivateKey,
+  options: Partial<HostOptions> = {},
+): Promise<Host> {
+  const o = { ...defaultHostOptions, ...options };
+  const host = await createLibp2p({
+    privateKey,
+    addresses: { listen: [...o.listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: o.maxConnections },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: "StrictNoSign",
+        msgIdFn: (msg) => sha256(msg.data),
+        // A lone validator still publishes; gossip reaches peers as they join.
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+      }),
+    },
+  });
+  for (const addr of o.bootstrap) {
+    // Dial failures are not fatal: the peer may start later and dial us.
+    await host.dial(multiaddr(addr)).catch(() => undefined);
+  }
+  return host;
+}
