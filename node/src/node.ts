@@ -4,7 +4,24 @@
  * API), starts them, and stops them in reverse.
  */
 import { readFileSync } from "node:fs";
-import { addressFromPublicKey, formatAddress, type SecretKey } from "@edgeledger/sdk/protocol";
+import {
+  addressFromPublicKey,
+  blockHash,
+  bytesKey,
+  type ConsensusMessage,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  equalBytes,
+  formatAddress,
+  proposalDigest,
+  proposerIndex,
+  type SecretKey,
+  sha256,
+  TransactionError,
+  type TransactionErrorCode,
+  transactionHash,
+  voteDigest,
+} from "@edgeledger/sdk/protocol";
 import {
   createNativeVerifier,
   createVerifierPool,
@@ -19,11 +36,14 @@ import { Chain } from "./chain/chain.ts";
 import { parseGenesis } from "./chain/genesis.ts";
 import { loadConfig, type NodeConfig, paths } from "./config/config.ts";
 import { readKeyFile } from "./config/keyFile.ts";
+import { loadNodeKey } from "./config/nodeKey.ts";
 import { ConsensusDriver } from "./consensus/driver.ts";
 import { SigningGuard } from "./consensus/signingGuard.ts";
 import { Database } from "./db/database.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
+import { bindTopic, type GossipVerdict, topicName } from "./network/gossip.ts";
+import { createHost, type Host } from "./network/host.ts";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -70,7 +90,33 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     now: Date.now,
   });
   const guard = isValidator ? new SigningGuard(db, nativeSigner(key), genesis.chainId) : null;
+  const verifier = createNativeVerifier();
+  const chainId = genesis.chainId;
+  const txTopic = topicName(chainId, "tx");
+  const consensusTopic = topicName(chainId, "consensus");
+  let host: Host | null = null;
+  const publish = (topic: string, data: Uint8Array) => {
+    host?.services.pubsub
+      .publish(topic, data)
+      .catch((err: unknown) => log.debug({ err, topic }, "publish failed"));
+  };
   const driver = new ConsensusDriver(config.block, {
+    broadcast: {
+      proposal: (proposal, block) =>
+        publish(consensusTopic, encodeConsensusMessage({ kind: "proposal", proposal, block })),
+      vote: (vote) => publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote })),
+    },
+    verifyBlockSignatures: async (block) => {
+      const unseen = block.txs.filter((stx) => !mempool.get(transactionHash(stx.tx)));
+      const verdicts = await verifierPool.verifyBatch(
+        unseen.map((stx) => ({
+          signature: stx.signature,
+          digest: transactionHash(stx.tx),
+          publicKey: stx.tx.from,
+        })),
+      );
+      return verdicts.every(Boolean);
+    },
     chain,
     mempool,
     guard,
@@ -78,6 +124,40 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     now: Date.now,
     timeouts: config.consensus,
   });
+  /** A peer's proposal or vote: decodes, is for a height we can use, and is signed by the right validator. */
+  const validateConsensus = (
+    data: Uint8Array,
+  ): { verdict: GossipVerdict; value?: ConsensusMessage } => {
+    let message: ConsensusMessage;
+    try {
+      message = decodeConsensusMessage(data);
+    } catch {
+      return { verdict: "reject" };
+    }
+    const height =
+      message.kind === "vote" ? message.vote.vote.height : message.proposal.proposal.height;
+    const head = chain.head.height;
+    if (height <= head || height > head + 2) return { verdict: "ignore" };
+    const validators = chain.validatorsAt(height);
+    if (message.kind === "vote") {
+      const { vote, signature } = message.vote;
+      if (!validators.some((v) => equalBytes(v.publicKey, vote.validator)))
+        return { verdict: "reject" };
+      const ok = verifier.verifySync!(signature, voteDigest(chainId, vote), vote.validator);
+      return ok ? { verdict: "accept", value: message } : { verdict: "reject" };
+    }
+    const { proposal, signature } = message.proposal;
+    const proposer = validators[proposerIndex(validators, proposal.height, proposal.round)]!;
+    if (!equalBytes(proposer.publicKey, proposal.proposer)) return { verdict: "reject" };
+    if (!equalBytes(blockHash(message.block.header), proposal.blockHash))
+      return { verdict: "reject" };
+    const ok = verifier.verifySync!(
+      signature,
+      proposalDigest(chainId, proposal),
+      proposal.proposer,
+    );
+    return ok ? { verdict: "accept", value: message } : { verdict: "reject" };
+  };
   let api: FastifyInstance | null = null;
   const unsubscribers: (() => void)[] = [];
 
@@ -88,6 +168,36 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     async start() {
       await db.open();
       await chain.init();
+      const net = await createHost(await loadNodeKey(p.nodeKey), config.network);
+      host = net;
+      // Transactions from peers: admission is the validation; refusals that
+      // prove the sender sent garbage are punished, the rest only ignored.
+      const fromGossip = new Set<string>();
+      unsubscribers.push(
+        bindTopic<true>(net, txTopic, {
+          async validate(data) {
+            const id = bytesKey(sha256(data));
+            fromGossip.add(id);
+            try {
+              await mempool.add(data);
+              return { verdict: "accept", value: true };
+            } catch (err) {
+              if (!(err instanceof TransactionError)) throw err;
+              return { verdict: GOSSIP_REJECT.has(err.code) ? "reject" : "ignore" };
+            } finally {
+              fromGossip.delete(id);
+            }
+          },
+          onMessage: () => undefined,
+        }),
+        mempool.onAdd((entry) => {
+          if (!fromGossip.has(bytesKey(sha256(entry.bytes)))) publish(txTopic, entry.bytes);
+        }),
+        bindTopic<ConsensusMessage>(net, consensusTopic, {
+          validate: async (data) => validateConsensus(data),
+          onMessage: (message) => driver.receive(message),
+        }),
+      );
       metrics.height.set(chain.head.height);
       let lastBlockTime = chain.head.header.time;
       unsubscribers.push(
@@ -144,9 +254,22 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     async stop() {
       await api?.close();
       await driver.stop();
+      // Unsubscribe while pubsub still runs, then stop the host.
       for (const u of unsubscribers.splice(0)) u();
+      const net = host;
+      host = null;
+      await net?.stop();
       await db.close();
       await verifierPool.close();
     },
   };
 }
+
+/** Transaction refusals that only a sender of invalid data earns; the rest are stale or local limits. */
+const GOSSIP_REJECT: ReadonlySet<TransactionErrorCode> = new Set([
+  "TX_MALFORMED",
+  "TX_TOO_LARGE",
+  "TX_WRONG_CHAIN",
+  "TX_BAD_SIGNATURE",
+  "TX_INVALID_AMOUNT",
+]);

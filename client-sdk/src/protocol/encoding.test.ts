@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { DecodeError } from "../errors/protocol.ts";
 import { blockCodec, blockHeaderCodec, encodeBlock, encodeBlockFromParts } from "./block.ts";
 import { type Codec, decode, encode } from "./codec/codec.ts";
+import { consensusMessageCodec } from "./consensusMessage.ts";
 import { finalityCertificateCodec } from "./finalityCertificate.ts";
 import { sha256 } from "./hash.ts";
 import { merkleProofCodec } from "./merkle.ts";
@@ -21,7 +22,7 @@ import {
   transactionCodec,
 } from "./transaction.ts";
 import { validatorSetCodec } from "./validatorSet.ts";
-import { signedVoteCodec, voteCodec } from "./vote.ts";
+import { signedProposalCodec, signedVoteCodec, voteCodec } from "./vote.ts";
 
 const cases: [string, Codec<unknown>, fc.Arbitrary<unknown>][] = [
   ["Transaction", transactionCodec as Codec<unknown>, arb.transaction],
@@ -35,6 +36,8 @@ const cases: [string, Codec<unknown>, fc.Arbitrary<unknown>][] = [
   ["MerkleProof", merkleProofCodec as Codec<unknown>, arb.merkleProof],
   ["StateProof", stateProofCodec as Codec<unknown>, arb.stateProof],
   ["Account", accountCodec as Codec<unknown>, arb.account],
+  ["SignedProposal", signedProposalCodec as Codec<unknown>, arb.signedProposal],
+  ["ConsensusMessage", consensusMessageCodec as Codec<unknown>, arb.consensusMessage],
 ];
 
 describe.each(cases)("%s encoding", (_name, codec, arbitrary) => {

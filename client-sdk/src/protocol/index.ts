@@ -11,6 +11,7 @@ export * from "./address.ts";
 export * from "./block.ts";
 export * from "./bytes.ts";
 export * from "./codec/index.ts";
+export * from "./consensusMessage.ts";
 export * from "./finalityCertificate.ts";
 export * from "./hash.ts";
 export * from "./headerChain.ts";

@@ -15,10 +15,12 @@ import {
   signTransaction,
   toHex,
 } from "@edgeledger/sdk/protocol";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { type GenesisFile, genesisToFile, parseGenesis } from "../chain/genesis.ts";
 import { defaultConfig, paths } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
+import { createNodeKeyFile } from "../config/nodeKey.ts";
 import { createNode } from "../node.ts";
 
 export interface InitOptions {
@@ -202,4 +204,65 @@ export async function transfer(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`Transaction ${hash} still pending after 30 s.`);
+}
+
+export interface TestnetOptions {
+  validators: number;
+  out: string;
+  /** API ports are basePort + i, p2p ports basePort + 100 + i. */
+  basePort: number;
+  /** Funded genesis accounts: address → balance. */
+  fund?: { address: string; balance: bigint }[];
+  host?: string;
+}
+
+/**
+ * Writes the homes of an N-validator network: a key and peer identity per
+ * validator, one shared genesis, and configs that list every other
+ * validator as a bootstrap peer. Edit `host` and the ports for several hosts.
+ */
+export async function testnet(
+  opts: TestnetOptions,
+): Promise<{ homes: string[]; apiUrls: string[] }> {
+  const out = resolve(opts.out);
+  const host = opts.host ?? "127.0.0.1";
+  if (existsSync(out))
+    throw ConfigError.invalid(out, "(out)", "already exists", "choose a new --out folder");
+  const nodes = await Promise.all(
+    Array.from({ length: opts.validators }, async (_, i) => {
+      const home = join(out, `validator-${i}`);
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+      const key = SecretKey.generate();
+      writeKeyFile(paths(home).validatorKey, key);
+      const peerKey = await createNodeKeyFile(paths(home).nodeKey);
+      return {
+        home,
+        key,
+        peerId: peerIdFromPrivateKey(peerKey).toString(),
+        api: opts.basePort + i,
+        p2p: opts.basePort + 100 + i,
+      };
+    }),
+  );
+  const genesis: GenesisFile = {
+    chainId: `testnet-${nodes.length}`,
+    genesisTime: Date.now(),
+    validators: nodes.map((n) => ({ publicKey: toHex(n.key.publicKey), power: "1" })),
+    accounts: (opts.fund ?? []).map((f) => ({ address: f.address, balance: f.balance.toString() })),
+  };
+  const genesisText = `${JSON.stringify(genesisToFile(parseGenesis(genesis, "genesis.json")), null, 2)}\n`;
+  for (const n of nodes) {
+    const config = structuredClone(defaultConfig);
+    config.api = { ...config.api, host, port: n.api };
+    config.network = {
+      ...config.network,
+      listen: [`/ip4/${host}/tcp/${n.p2p}`],
+      bootstrap: nodes
+        .filter((o) => o !== n)
+        .map((o) => `/ip4/${host}/tcp/${o.p2p}/p2p/${o.peerId}`),
+    };
+    writeFileSync(paths(n.home).config, `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(paths(n.home).genesis, genesisText);
+  }
+  return { homes: nodes.map((n) => n.home), apiUrls: nodes.map((n) => `http://${host}:${n.api}`) };
 }

@@ -14,7 +14,7 @@ import {
 import { Command, InvalidArgumentError } from "commander";
 import { paths } from "../config/config.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
-import { apiUrlOf, dev, init, start, status, transfer } from "./commands.ts";
+import { apiUrlOf, dev, init, start, status, testnet, transfer } from "./commands.ts";
 
 const program = new Command("edgeledger").description("edgeledger full node").showHelpAfterError();
 
@@ -85,6 +85,29 @@ program
   .option("--home <dir>", "where the dev chain lives", ".edgeledger/dev")
   .option("--api-port <port>", "API port", port)
   .action((o: { home: string; apiPort?: number }) => dev(o.home, o.apiPort));
+
+program
+  .command("testnet")
+  .description("write the homes of an N-validator network (keys, peer ids, genesis, configs)")
+  .requiredOption("--validators <n>", "how many validators", (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new InvalidArgumentError("a whole number, 1-64");
+    return n;
+  })
+  .requiredOption("--out <dir>", "folder for the homes (must not exist)")
+  .option("--base-port <port>", "API ports from here, p2p ports from here + 100", port, 9100)
+  .option("--host <ip>", "address every node listens on and is dialed at", "127.0.0.1")
+  .action(async (o: { validators: number; out: string; basePort: number; host: string }) => {
+    const r = await testnet({
+      validators: o.validators,
+      out: o.out,
+      basePort: o.basePort,
+      host: o.host,
+    });
+    console.log(r.homes.map((h, i) => `${h}  API ${r.apiUrls[i]}`).join("\n"));
+    console.log(`start each with: npm run edgeledger -- start --home <home>`);
+  });
 
 program
   .command("status")

@@ -6,6 +6,7 @@
  *   home/config.json          settings (this file's NodeConfig)
  *   home/genesis.json         the chain's genesis (chain/genesis.ts)
  *   home/validator_key.json   this node's Ed25519 key, mode 0600
+ *   home/node_key.json        its libp2p peer identity, mode 0600
  *   home/data/                LevelDB
  */
 import { readFileSync } from "node:fs";
@@ -22,6 +23,8 @@ export interface NodeConfig {
   /** Consensus timeouts in ms: each step's base, and how much it grows per round. */
   consensus: TimeoutConfig;
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+  /** libp2p: where to listen, whom to dial at start (multiaddrs with /p2p/<peer id>), how many connections. */
+  network: { listen: string[]; bootstrap: string[]; maxConnections: number };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -30,12 +33,14 @@ export const defaultConfig: NodeConfig = {
   block: { ...defaultBlockOptions },
   consensus: { ...DEFAULT_TIMEOUTS },
   log: { level: "warn" },
+  network: { listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxConnections: 64 },
 };
 
 export const paths = (home: string) => ({
   config: join(home, "config.json"),
   genesis: join(home, "genesis.json"),
   validatorKey: join(home, "validator_key.json"),
+  nodeKey: join(home, "node_key.json"),
   data: join(home, "data"),
 });
 
@@ -60,6 +65,17 @@ export function loadConfig(file: string): NodeConfig {
 
 function merge(defaults: unknown, value: unknown, file: string, path: string): unknown {
   if (value === undefined) return defaults;
+  if (Array.isArray(defaults)) {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+      throw ConfigError.invalid(
+        file,
+        path,
+        "must be a list of strings",
+        `e.g. ${JSON.stringify(defaults)}`,
+      );
+    }
+    return value;
+  }
   if (typeof defaults === "object" && defaults !== null) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       throw ConfigError.invalid(

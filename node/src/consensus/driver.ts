@@ -8,6 +8,7 @@
  */
 import {
   type Block,
+  type ConsensusMessage,
   equalBytes,
   type FinalityCertificate,
   type SignedProposal,
@@ -25,6 +26,10 @@ import {
   type TimeoutConfig,
 } from "./engine.ts";
 import type { SigningGuard } from "./signingGuard.ts";
+
+function heightOf(m: ConsensusMessage): number {
+  return m.kind === "vote" ? m.vote.vote.height : m.proposal.proposal.height;
+}
 
 export interface BlockOptions {
   /** Most transactions per block. */
@@ -57,6 +62,8 @@ export interface DriverDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly broadcast?: Broadcaster;
+  /** Checks every transaction signature of a block proposed by someone else. */
+  readonly verifyBlockSignatures?: (block: Block) => Promise<boolean>;
   readonly timeouts?: Partial<TimeoutConfig>;
 }
 
@@ -74,6 +81,8 @@ export class ConsensusDriver {
   #stopped = true;
   #wake: (() => void) | null = null;
   #unsubscribe: (() => void) | null = null;
+  /** Peers' messages for this height or the next, until the engine for their height runs. */
+  #inbox: ConsensusMessage[] = [];
 
   constructor(options: Partial<BlockOptions>, deps: DriverDeps) {
     this.#options = { ...defaultBlockOptions, ...options };
@@ -96,9 +105,56 @@ export class ConsensusDriver {
     await this.#queue;
   }
 
-  /** Messages from peers (issue 4) enter here, already signature-checked. */
+  /** Timer events, and anything already in engine form, enter here. */
   deliver(event: EngineEvent): void {
     void this.#enqueue(async () => this.#handle(event));
+  }
+
+  /**
+   * A peer's proposal or vote, already decoded and signature-checked by the
+   * gossip validator. Kept until the engine for its height runs; a message
+   * for the height we are waiting to start wakes us (someone else started).
+   */
+  receive(message: ConsensusMessage): void {
+    const height = heightOf(message);
+    if (height < this.#height || height > this.#height + 1) return;
+    this.#inbox.push(message);
+    if (height !== this.#height) return;
+    if (this.#engine) void this.#enqueue(() => this.#drainInbox());
+    else this.#wake?.();
+  }
+
+  /** Feeds the engine every inbox message for its height; drops older ones. */
+  async #drainInbox(): Promise<void> {
+    const engine = this.#engine;
+    if (!engine) return;
+    const now = this.#inbox.filter((m) => heightOf(m) === this.#height);
+    this.#inbox = this.#inbox.filter((m) => heightOf(m) > this.#height);
+    for (const m of now) {
+      if (this.#engine !== engine) return;
+      if (m.kind === "vote") await this.#handle({ type: "vote", vote: m.vote });
+      else
+        await this.#handle({
+          type: "proposal",
+          proposal: m.proposal,
+          valid: await this.#validate(m.block, m.proposal.proposal.blockHash),
+        });
+    }
+  }
+
+  /** Executes a peer's proposed block on our state; true if it is valid. */
+  async #validate(block: Block, claimedHash: Uint8Array): Promise<boolean> {
+    const { chain, verifyBlockSignatures, log } = this.#deps;
+    try {
+      const exec = await chain.executeBlock(block);
+      if (!equalBytes(exec.blockHash, claimedHash)) return false;
+      if (verifyBlockSignatures && !(await verifyBlockSignatures(block))) return false;
+      this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
+      return true;
+    } catch (err) {
+      log.warn({ err, height: block.header.height }, "proposed block is invalid");
+      return false;
+    }
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
@@ -127,13 +183,15 @@ export class ConsensusDriver {
       ...(this.#deps.timeouts && { timeouts: this.#deps.timeouts }),
     });
     await this.#handle({ type: "start" });
+    await this.#drainInbox();
   }
 
   /** Resolves when there is something to propose, the heartbeat is due, or we stop. */
   async #waitForWork(): Promise<void> {
     const { mempool, chain, now } = this.#deps;
     const heartbeatAt = chain.head.header.time + this.#options.heartbeatMs;
-    while (!this.#stopped && mempool.size === 0 && now() < heartbeatAt) {
+    const othersStarted = () => this.#inbox.some((m) => heightOf(m) === this.#height);
+    while (!this.#stopped && mempool.size === 0 && !othersStarted() && now() < heartbeatAt) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.max(1, heartbeatAt - now()));
         this.#timers.add(t);

@@ -99,7 +99,7 @@ export class Mempool {
   /** sender address hex → nonce → tx */
   readonly #bySender = new Map<string, Map<number, PendingTx>>();
   readonly #dropListeners = new Set<(e: DropEvent) => void>();
-  readonly #addListeners = new Set<() => void>();
+  readonly #addListeners = new Set<(entry: PendingTx) => void>();
   #bytes = 0;
   #seq = 0;
 
@@ -133,7 +133,7 @@ export class Mempool {
   }
 
   /** Called after each admission (block production waits on it). */
-  onAdd(listener: () => void): () => void {
+  onAdd(listener: (entry: PendingTx) => void): () => void {
     this.#addListeners.add(listener);
     return () => this.#addListeners.delete(listener);
   }
@@ -326,7 +326,7 @@ export class Mempool {
       this.#bySender.set(sender, bySender);
     }
     bySender.set(tx.nonce, entry);
-    for (const l of this.#addListeners) l();
+    for (const l of this.#addListeners) l(entry);
     return entry;
   }
 

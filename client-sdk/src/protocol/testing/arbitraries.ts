@@ -67,6 +67,22 @@ export const vote: fc.Arbitrary<Vote> = fc.record({
 
 export const signedVote: fc.Arbitrary<SignedVote> = fc.record({ vote, signature });
 
+export const signedProposal = fc.record({
+  proposal: fc.record({
+    height: safeInt,
+    round: fc.integer({ min: 0, max: 0xffff_ffff }),
+    polRound: fc.option(fc.integer({ min: 0, max: 0xffff_ffff }), { nil: null }),
+    blockHash: hash,
+    proposer: publicKey,
+  }),
+  signature,
+});
+
+export const consensusMessage = fc.oneof(
+  fc.record({ kind: fc.constant("proposal" as const), proposal: signedProposal, block }),
+  fc.record({ kind: fc.constant("vote" as const), vote: signedVote }),
+);
+
 export const validatorSet: fc.Arbitrary<ValidatorSet> = fc
   .uniqueArray(fc.record({ publicKey, power }), {
     minLength: 1,
