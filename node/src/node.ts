@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import {
   addressFromPublicKey,
+  type Block,
   blockHash,
   bytesKey,
   type ConsensusMessage,
@@ -43,7 +44,8 @@ import { Database } from "./db/database.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { bindTopic, type GossipVerdict, topicName } from "./network/gossip.ts";
-import { createHost, type Host } from "./network/host.ts";
+import { createHost, dialBootstrap, type Host } from "./network/host.ts";
+import { BlockSync } from "./sync/blockSync.ts";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -69,8 +71,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const p = paths(home);
   const config = loadConfig(p.config);
   if (overrides.apiPort !== undefined) config.api.port = overrides.apiPort;
-  const log =
-    overrides.logger ?? pino({ level: config.log.level, base: { service: "edgeledger-node" } });
+  // EDGELEDGER_LOG_LEVEL overrides config.json for one run (e.g. debug while investigating).
+  const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? config.log.level;
+  const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });
   const genesis = parseGenesis(JSON.parse(readFileSync(p.genesis, "utf8")), p.genesis);
   const key = readKeyFile(p.validatorKey);
   const isValidator = genesis.validators.some((v) =>
@@ -91,10 +94,23 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   });
   const guard = isValidator ? new SigningGuard(db, nativeSigner(key), genesis.chainId) : null;
   const verifier = createNativeVerifier();
+  const verifyBlockSignatures = async (block: Block): Promise<boolean> => {
+    const unseen = block.txs.filter((stx) => !mempool.get(transactionHash(stx.tx)));
+    const verdicts = await verifierPool.verifyBatch(
+      unseen.map((stx) => ({
+        signature: stx.signature,
+        digest: transactionHash(stx.tx),
+        publicKey: stx.tx.from,
+      })),
+    );
+    return verdicts.every(Boolean);
+  };
   const chainId = genesis.chainId;
   const txTopic = topicName(chainId, "tx");
   const consensusTopic = topicName(chainId, "consensus");
   let host: Host | null = null;
+  let sync: BlockSync | null = null;
+  let syncTimer: ReturnType<typeof setInterval> | null = null;
   const publish = (topic: string, data: Uint8Array) => {
     host?.services.pubsub
       .publish(topic, data)
@@ -102,21 +118,14 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   };
   const driver = new ConsensusDriver(config.block, {
     broadcast: {
-      proposal: (proposal, block) =>
-        publish(consensusTopic, encodeConsensusMessage({ kind: "proposal", proposal, block })),
+      proposal: (proposal, block, polVotes) =>
+        publish(
+          consensusTopic,
+          encodeConsensusMessage({ kind: "proposal", proposal, block, polVotes }),
+        ),
       vote: (vote) => publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote })),
     },
-    verifyBlockSignatures: async (block) => {
-      const unseen = block.txs.filter((stx) => !mempool.get(transactionHash(stx.tx)));
-      const verdicts = await verifierPool.verifyBatch(
-        unseen.map((stx) => ({
-          signature: stx.signature,
-          digest: transactionHash(stx.tx),
-          publicKey: stx.tx.from,
-        })),
-      );
-      return verdicts.every(Boolean);
-    },
+    verifyBlockSignatures,
     chain,
     mempool,
     guard,
@@ -137,6 +146,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     const height =
       message.kind === "vote" ? message.vote.vote.height : message.proposal.proposal.height;
     const head = chain.head.height;
+    // Peers working above the next height: we are behind, so fetch what we missed.
+    if (height > head + 1) sync?.trigger();
     if (height <= head || height > head + 2) return { verdict: "ignore" };
     const validators = chain.validatorsAt(height);
     if (message.kind === "vote") {
@@ -147,6 +158,18 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       return ok ? { verdict: "accept", value: message } : { verdict: "reject" };
     }
     const { proposal, signature } = message.proposal;
+    // The polka prevotes must be what they claim: this height, the polRound, this block, signed by members.
+    for (const { vote, signature: voteSignature } of message.polVotes) {
+      const fits =
+        vote.type === "prevote" &&
+        vote.height === proposal.height &&
+        vote.round === proposal.polRound &&
+        vote.blockHash !== null &&
+        equalBytes(vote.blockHash, proposal.blockHash) &&
+        validators.some((v) => equalBytes(v.publicKey, vote.validator)) &&
+        verifier.verifySync!(voteSignature, voteDigest(chainId, vote), vote.validator);
+      if (!fits) return { verdict: "reject" };
+    }
     const proposer = validators[proposerIndex(validators, proposal.height, proposal.round)]!;
     if (!equalBytes(proposer.publicKey, proposal.proposer)) return { verdict: "reject" };
     if (!equalBytes(blockHash(message.block.header), proposal.blockHash))
@@ -170,6 +193,31 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       await chain.init();
       const net = await createHost(await loadNodeKey(p.nodeKey), config.network);
       host = net;
+      const blockSync = new BlockSync({
+        host: net,
+        chain,
+        db,
+        verifier,
+        log,
+        verifyBlockSignatures,
+        messagesFor: (height) => driver.messagesFor(height),
+        acceptConsensus: (data) => {
+          const { verdict, value } = validateConsensus(data);
+          if (verdict === "accept" && value) driver.receive(value);
+        },
+      });
+      sync = blockSync;
+      await blockSync.start();
+      driver.onMissingBlock = () => blockSync.trigger();
+      const lookAround = () => {
+        blockSync.trigger();
+        void blockSync.catchUp();
+      };
+      net.addEventListener("peer:connect", lookAround);
+      // Also now and then: a node that fell behind, or missed a round's
+      // messages, catches up without waiting for new traffic.
+      syncTimer = setInterval(lookAround, SYNC_INTERVAL_MS);
+      syncTimer.unref();
       // Transactions from peers: admission is the validation; refusals that
       // prove the sender sent garbage are punished, the rest only ignored.
       const fromGossip = new Set<string>();
@@ -198,6 +246,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
           onMessage: (message) => driver.receive(message),
         }),
       );
+      dialBootstrap(net, config.network.bootstrap);
       metrics.height.set(chain.head.height);
       let lastBlockTime = chain.head.header.time;
       unsubscribers.push(
@@ -254,6 +303,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     async stop() {
       await api?.close();
       await driver.stop();
+      if (syncTimer) clearInterval(syncTimer);
+      await sync?.stop();
       // Unsubscribe while pubsub still runs, then stop the host.
       for (const u of unsubscribers.splice(0)) u();
       const net = host;
@@ -264,6 +315,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     },
   };
 }
+
+/** How often a node asks its peers for blocks and consensus messages it missed. */
+const SYNC_INTERVAL_MS = 2000;
 
 /** Transaction refusals that only a sender of invalid data earns; the rest are stale or local limits. */
 const GOSSIP_REJECT: ReadonlySet<TransactionErrorCode> = new Set([

@@ -4,7 +4,7 @@
  * helpers to call its API. Every process is killed in `cleanup()`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,6 +23,28 @@ export function freePort(): Promise<number> {
       s.close(() => done(port));
     });
   });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createServer();
+    s.once("error", () => done(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => done(true)));
+  });
+}
+
+/**
+ * A base port for `edgeledger testnet` (API base + i, p2p base + 100 + i)
+ * whose ports are all free now. Below 32768, where Linux hands out ephemeral
+ * ports for outgoing connections, so a busy machine does not take them later.
+ */
+export async function freePortBase(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 12000);
+    const ports = Array.from({ length: nodes }, (_, i) => [base + i, base + 100 + i]).flat();
+    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
+  }
+  throw new Error("no free block of ports for a test network");
 }
 
 export interface TestHome {
@@ -57,14 +79,24 @@ export async function makeHome(
 
 /** Starts `edgeledger start --home` and resolves once its API answers. */
 export async function startNode(home: TestHome): Promise<ChildProcess> {
+  const env = process.env["NET_DEBUG"]
+    ? { ...process.env, EDGELEDGER_LOG_LEVEL: "debug" }
+    : process.env;
   const child = spawn(process.execPath, [CLI, "start", "--home", home.home], {
     stdio: ["ignore", "pipe", "pipe"],
+    env,
   });
   children.add(child);
   child.once("exit", () => children.delete(child));
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
+  // NET_DEBUG=1 keeps every node's output in the OS temp folder, for reading after a failure.
+  if (process.env["NET_DEBUG"]) {
+    const file = join(tmpdir(), `edgeledger-node-${child.pid}.log`);
+    child.stdout?.on("data", (d) => appendFileSync(file, d));
+    child.stderr?.on("data", (d) => appendFileSync(file, d));
+  }
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`node exited (${child.exitCode}):\n${output}`);

@@ -149,6 +149,7 @@ export class Chain {
     },
   };
   readonly #headAccounts = new Map<string, Account | null>();
+  #commitQueue: Promise<void> = Promise.resolve();
 
   /** Next block time: now, but strictly after the parent's. */
   nextTime(now: number): number {
@@ -246,8 +247,22 @@ export class Chain {
     };
   }
 
-  /** Commits a finalized block and its certificate in one batch, then moves the head. */
-  async commit(
+  /**
+   * Commits a finalized block and its certificate in one batch, then moves the
+   * head. Commits run one at a time (consensus and block sync both commit), and
+   * each checks, in turn, that it extends the head.
+   */
+  commit(
+    exec: Execution,
+    certificate: FinalityCertificate,
+    dropped: readonly { hash: Uint8Array; record: TxRecord }[] = [],
+  ): Promise<void> {
+    const run = this.#commitQueue.then(() => this.#commitNow(exec, certificate, dropped));
+    this.#commitQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commitNow(
     exec: Execution,
     certificate: FinalityCertificate,
     dropped: readonly { hash: Uint8Array; record: TxRecord }[] = [],

@@ -11,6 +11,7 @@ import {
   type ConsensusMessage,
   equalBytes,
   type FinalityCertificate,
+  MAX_VALIDATORS,
   type SignedProposal,
   type SignedVote,
   toHex,
@@ -26,6 +27,9 @@ import {
   type TimeoutConfig,
 } from "./engine.ts";
 import type { SigningGuard } from "./signingGuard.ts";
+
+/** Bound on the messages of one height kept for peers that missed them. */
+const MAX_SEEN_MESSAGES = 8 * MAX_VALIDATORS;
 
 function heightOf(m: ConsensusMessage): number {
   return m.kind === "vote" ? m.vote.vote.height : m.proposal.proposal.height;
@@ -50,7 +54,8 @@ export const defaultBlockOptions: BlockOptions = {
 };
 
 export interface Broadcaster {
-  proposal(p: SignedProposal, block: Block): void;
+  /** `polVotes`: the prevotes of the polka that justifies re-proposing (see ConsensusMessage). */
+  proposal(p: SignedProposal, block: Block, polVotes: readonly SignedVote[]): void;
   vote(v: SignedVote): void;
 }
 
@@ -81,6 +86,10 @@ export class ConsensusDriver {
   #stopped = true;
   #wake: (() => void) | null = null;
   #unsubscribe: (() => void) | null = null;
+  /** True while this driver commits a block it decided (so its own head event is not news). */
+  #ownCommit = false;
+  /** Called when a block the engine decided was never seen in full (block sync fetches it). */
+  onMissingBlock: (() => void) | null = null;
   /** Peers' messages for this height or the next, until the engine for their height runs. */
   #inbox: ConsensusMessage[] = [];
 
@@ -91,7 +100,16 @@ export class ConsensusDriver {
 
   start(): void {
     this.#stopped = false;
-    this.#unsubscribe = this.#deps.mempool.onAdd(() => this.#wake?.());
+    const offAdd = this.#deps.mempool.onAdd(() => this.#wake?.());
+    // Block sync may commit the height we are working on: then move on.
+    const offHead = this.#deps.chain.onHead((head) => {
+      if (this.#ownCommit || head.height < this.#height) return;
+      this.#abandonHeight();
+    });
+    this.#unsubscribe = () => {
+      offAdd();
+      offHead();
+    };
     void this.#enqueue(() => this.#nextHeight());
   }
 
@@ -132,13 +150,15 @@ export class ConsensusDriver {
     this.#inbox = this.#inbox.filter((m) => heightOf(m) > this.#height);
     for (const m of now) {
       if (this.#engine !== engine) return;
-      if (m.kind === "vote") await this.#handle({ type: "vote", vote: m.vote });
-      else
-        await this.#handle({
-          type: "proposal",
-          proposal: m.proposal,
-          valid: await this.#validate(m.block, m.proposal.proposal.blockHash),
-        });
+      this.#see(m);
+      if (m.kind === "vote") {
+        await this.#handle({ type: "vote", vote: m.vote });
+        continue;
+      }
+      // The polka's prevotes first, so the engine can see why the block may be voted for.
+      for (const vote of m.polVotes) await this.#handle({ type: "vote", vote });
+      const valid = await this.#validate(m.block, m.proposal.proposal.blockHash);
+      await this.#handle({ type: "proposal", proposal: m.proposal, valid });
     }
   }
 
@@ -169,12 +189,26 @@ export class ConsensusDriver {
     return this.#queue;
   }
 
+  /** Drops the current height's engine and timers and starts the next one after the head. */
+  #abandonHeight(): void {
+    this.#engine = null;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#wake?.();
+    void this.#enqueue(() => this.#nextHeight());
+  }
+
   async #nextHeight(): Promise<void> {
     const { chain } = this.#deps;
+    if (this.#engine && this.#height === chain.head.height + 1) return; // already running it
     this.#height = chain.head.height + 1;
     this.#executions.clear();
+    this.#prevotes = new Map();
+    this.#seen = [];
     await this.#waitForWork();
     if (this.#stopped) return;
+    // The head moved while we waited (block sync): start over at the new height.
+    if (chain.head.height + 1 !== this.#height) return this.#nextHeight();
     this.#engine = new ConsensusEngine({
       chainId: chain.chainId,
       height: this.#height,
@@ -217,17 +251,74 @@ export class ConsensusDriver {
   async #handle(event: EngineEvent): Promise<void> {
     const engine = this.#engine;
     if (!engine) return;
+    this.#remember(event);
     const pending: EngineAction[] = [...engine.handle(event)];
     while (pending.length > 0 && !this.#stopped) {
       const action = pending.shift()!;
       const next = await this.#act(action);
-      if (next && this.#engine === engine) pending.push(...engine.handle(next));
+      if (next && this.#engine === engine) {
+        this.#remember(next);
+        pending.push(...engine.handle(next));
+      }
     }
+  }
+
+  /**
+   * Every signed proposal and vote of this height we have (ours and peers'),
+   * served to peers that missed them (block sync's catch-up): gossip only
+   * reaches peers connected when a message is sent, and the algorithm needs
+   * every message to reach every honest validator eventually.
+   */
+  #seen: ConsensusMessage[] = [];
+
+  messagesFor(height: number): readonly ConsensusMessage[] {
+    return height === this.#height ? this.#seen : [];
+  }
+
+  #see(message: ConsensusMessage): void {
+    if (this.#seen.length < MAX_SEEN_MESSAGES) this.#seen.push(message);
+  }
+
+  /** Prevotes of this height by round, to justify a re-proposal to peers that missed them. */
+  #prevotes = new Map<number, SignedVote[]>();
+
+  #remember(event: EngineEvent): void {
+    if (event.type !== "vote" || event.vote.vote.type !== "prevote") return;
+    const round = event.vote.vote.round;
+    const list = this.#prevotes.get(round) ?? [];
+    if (list.length < 4 * MAX_VALIDATORS) list.push(event.vote);
+    this.#prevotes.set(round, list);
+  }
+
+  #polVotes(round: number | null, blockHash: Uint8Array): SignedVote[] {
+    if (round === null) return [];
+    return (this.#prevotes.get(round) ?? []).filter(
+      (v) => v.vote.blockHash !== null && equalBytes(v.vote.blockHash, blockHash),
+    );
   }
 
   /** Carries out one action; returns the event it produces for the engine, if any. */
   async #act(action: EngineAction): Promise<EngineEvent | null> {
     const { guard, broadcast, log } = this.#deps;
+    if (log.isLevelEnabled("debug")) {
+      const detail =
+        action.type === "vote"
+          ? {
+              type: action.vote.type,
+              round: action.vote.round,
+              block: action.vote.blockHash && toHex(action.vote.blockHash).slice(0, 12),
+            }
+          : action.type === "propose"
+            ? {
+                round: action.proposal.round,
+                polRound: action.proposal.polRound,
+                block: toHex(action.proposal.blockHash).slice(0, 12),
+              }
+            : "round" in action
+              ? { round: action.round }
+              : {};
+      log.debug({ height: this.#height, action: action.type, ...detail }, "consensus action");
+    }
     switch (action.type) {
       case "request-value": {
         const built = await this.#buildOrReuse();
@@ -246,7 +337,9 @@ export class ConsensusDriver {
           return null;
         }
         const signed = { proposal: action.proposal, signature };
-        broadcast?.proposal(signed, entry.exec.block);
+        const polVotes = this.#polVotes(action.proposal.polRound, action.proposal.blockHash);
+        this.#see({ kind: "proposal", proposal: signed, block: entry.exec.block, polVotes });
+        broadcast?.proposal(signed, entry.exec.block, polVotes);
         return { type: "proposal", proposal: signed, valid: true };
       }
       case "vote": {
@@ -265,6 +358,7 @@ export class ConsensusDriver {
           return null;
         }
         const signed = { vote: action.vote, signature };
+        this.#see({ kind: "vote", vote: signed });
         broadcast?.vote(signed);
         return { type: "vote", vote: signed };
       }
@@ -323,17 +417,26 @@ export class ConsensusDriver {
     const entry = this.#executions.get(toHex(blockHash));
     if (!entry || !equalBytes(entry.exec.blockHash, blockHash)) {
       // Decided a block we never saw in full: block sync fetches it (issue 4).
-      this.#deps.log.error(
+      this.#deps.log.warn(
         { height: this.#height, blockHash: toHex(blockHash) },
-        "decided an unknown block",
+        "decided a block not seen in full; syncing it",
       );
+      this.onMissingBlock?.();
       return;
     }
     const { chain, mempool } = this.#deps;
     // Timers belong to this height's rounds; none may fire into the next height.
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await chain.commit(entry.exec, certificate, entry.dropped);
+    this.#ownCommit = true;
+    try {
+      await chain.commit(entry.exec, certificate, entry.dropped);
+    } catch (err) {
+      // Block sync committed this height first; our block is the same final block.
+      if (chain.head.height < entry.exec.block.header.height) throw err;
+    } finally {
+      this.#ownCommit = false;
+    }
     mempool.removeCommitted(entry.exec.txHashes);
     await mempool.dropStale(entry.exec.senders);
     this.#engine = null;

@@ -25,7 +25,7 @@ import { createLibp2p } from "libp2p";
 export interface HostOptions {
   /** Multiaddrs to listen on; loopback and a free port by default. */
   readonly listen: readonly string[];
-  /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
+  /** Peers to dial at start (multiaddrs with /p2p/<peer id>), by dialBootstrap. */
   readonly bootstrap: readonly string[];
   /** Most open connections. */
   readonly maxConnections: number;
@@ -74,9 +74,14 @@ export async function createHost(
       }),
     },
   });
-  for (const addr of o.bootstrap) {
-    // Dial failures are not fatal: the peer may start later and dial us.
-    await host.dial(multiaddr(addr)).catch(() => undefined);
-  }
   return host;
+}
+
+/**
+ * Dials the bootstrap peers in the background. Call it after every protocol
+ * and topic is registered, so that a peer that connects finds them; a peer
+ * that is down now dials us when it starts (we are in its bootstrap list).
+ */
+export function dialBootstrap(host: Host, addresses: readonly string[]): void {
+  for (const addr of addresses) void host.dial(multiaddr(addr)).catch(() => undefined);
 }

@@ -79,7 +79,12 @@ export const signedProposal = fc.record({
 });
 
 export const consensusMessage = fc.oneof(
-  fc.record({ kind: fc.constant("proposal" as const), proposal: signedProposal, block }),
+  fc.record({
+    kind: fc.constant("proposal" as const),
+    proposal: signedProposal,
+    block,
+    polVotes: fc.array(signedVote, { maxLength: 3 }),
+  }),
   fc.record({ kind: fc.constant("vote" as const), vote: signedVote }),
 );
 

@@ -1,0 +1,286 @@
+/**
+ * Block sync: a request/response protocol on a libp2p stream, so that a node
+ * that was down, or joins late, catches up from its peers. Owns the protocol
+ * and the catch-up loop; every block is checked as it arrives — it must
+ * extend our head, carry a valid finality certificate from the validator
+ * set of its height, and execute to the state root its header claims —
+ * before it is committed. A peer that sends anything else is dropped.
+ *
+ * Wire format (protocol /edgeledger/<chain>/sync/1):
+ *   request   u64 from-height ‖ u32 count (count ≤ MAX_BLOCKS_PER_REQUEST)
+ *   response  per block: u32 length ‖ encoded Block ‖ u32 length ‖ encoded FinalityCertificate
+ *
+ * Consensus catch-up (protocol /edgeledger/<chain>/catchup/1): gossip only
+ * reaches peers that are connected when a message is sent, so a validator
+ * that (re)joins in the middle of a height asks its peers for the proposals
+ * and votes they hold for it, and checks each like a gossiped one.
+ *   request   u64 height
+ *   response  per message: u32 length ‖ encoded ConsensusMessage
+ */
+import {
+  blockHash,
+  type ConsensusMessage,
+  decodeBlock,
+  decodeFinalityCertificate,
+  encodeConsensusMessage,
+  encodeFinalityCertificate,
+  type SignatureVerifier,
+  verifyFinalityCertificate,
+} from "@edgeledger/sdk/protocol";
+import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import type { Logger } from "pino";
+import type { Chain } from "../chain/chain.ts";
+import type { Database } from "../db/database.ts";
+import type { Host } from "../network/host.ts";
+
+export const MAX_BLOCKS_PER_REQUEST = 128;
+/** A response is cut off (and the peer distrusted) beyond this. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export function syncProtocol(chainId: string): string {
+  return `/edgeledger/${chainId}/sync/1`;
+}
+
+export function catchUpProtocol(chainId: string): string {
+  return `/edgeledger/${chainId}/catchup/1`;
+}
+
+async function readAll(stream: Stream, limit: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+    size += bytes.length;
+    if (size > limit) throw new Error("sync message too large");
+    parts.push(bytes);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export interface BlockSyncDeps {
+  readonly host: Host;
+  readonly chain: Chain;
+  readonly db: Database;
+  readonly verifier: SignatureVerifier;
+  readonly log: Logger;
+  /** Checks every transaction signature of a block (the verifier pool). */
+  readonly verifyBlockSignatures: (block: ReturnType<typeof decodeBlock>) => Promise<boolean>;
+  /** The consensus messages we hold for a height (the driver's). */
+  readonly messagesFor: (height: number) => readonly ConsensusMessage[];
+  /** Checks a consensus message as gossip does, and hands it on when accepted. */
+  readonly acceptConsensus: (data: Uint8Array) => void;
+}
+
+export class BlockSync {
+  readonly #deps: BlockSyncDeps;
+  readonly #protocol: string;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+
+  constructor(deps: BlockSyncDeps) {
+    this.#deps = deps;
+    this.#protocol = syncProtocol(deps.chain.chainId);
+  }
+
+  async start(): Promise<void> {
+    await this.#deps.host.handle(
+      this.#protocol,
+      (stream, connection) => this.#serve(stream, connection),
+      {
+        maxInboundStreams: 4,
+      },
+    );
+    await this.#deps.host.handle(this.#catchUpProtocol, (stream) => this.#serveCatchUp(stream), {
+      maxInboundStreams: 4,
+    });
+  }
+
+  get #catchUpProtocol(): string {
+    return catchUpProtocol(this.#deps.chain.chainId);
+  }
+
+  async #serveCatchUp(stream: Stream): Promise<void> {
+    try {
+      const request = await readAll(stream, 8);
+      if (request.length !== 8) throw new Error("bad catch-up request");
+      const height = Number(new DataView(request.buffer, request.byteOffset, 8).getBigUint64(0));
+      for (const m of this.#deps.messagesFor(height)) {
+        const bytes = encodeConsensusMessage(m);
+        const frame = new Uint8Array(4 + bytes.length);
+        new DataView(frame.buffer).setUint32(0, bytes.length);
+        frame.set(bytes, 4);
+        if (!stream.send(frame))
+          await new Promise((r) => stream.addEventListener("drain", r, { once: true }));
+      }
+      await stream.close();
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Asks every connected peer for the consensus messages of the height we are deciding. */
+  async catchUp(): Promise<void> {
+    const { host, chain, log, acceptConsensus } = this.#deps;
+    const height = chain.head.height + 1;
+    await Promise.all(
+      host.getPeers().map(async (peer) => {
+        try {
+          const stream = await host.dialProtocol(peer, this.#catchUpProtocol, {
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
+          const request = new Uint8Array(8);
+          new DataView(request.buffer).setBigUint64(0, BigInt(height));
+          stream.send(request);
+          await stream.close();
+          const response = await readAll(stream, MAX_RESPONSE_BYTES);
+          const view = new DataView(response.buffer, response.byteOffset, response.byteLength);
+          for (let at = 0; at + 4 <= response.length; ) {
+            const length = view.getUint32(at);
+            if (at + 4 + length > response.length) throw new Error("truncated catch-up frame");
+            acceptConsensus(response.subarray(at + 4, at + 4 + length));
+            at += 4 + length;
+          }
+        } catch (err) {
+          log.debug({ err, peer: peer.toString() }, "consensus catch-up from peer failed");
+        }
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+    await this.#deps.host.unhandle(this.#protocol).catch(() => undefined);
+    await this.#deps.host.unhandle(this.#catchUpProtocol).catch(() => undefined);
+  }
+
+  /** Serves blocks from our store; never more than asked, never beyond our head. */
+  async #serve(stream: Stream, _connection: Connection): Promise<void> {
+    try {
+      const request = await readAll(stream, 12);
+      if (request.length !== 12) throw new Error("bad sync request");
+      const view = new DataView(request.buffer, request.byteOffset, 12);
+      const from = Number(view.getBigUint64(0));
+      const count = Math.min(view.getUint32(8), MAX_BLOCKS_PER_REQUEST);
+      for (let h = from; h < from + count; h++) {
+        const block = this.#deps.db.getBlockBytes(h);
+        const cert = this.#deps.db.getCertificate(h);
+        if (!block || !cert) break;
+        const certBytes = encodeFinalityCertificate(cert);
+        const frame = new Uint8Array(8 + block.length + certBytes.length);
+        const fv = new DataView(frame.buffer);
+        fv.setUint32(0, block.length);
+        frame.set(block, 4);
+        fv.setUint32(4 + block.length, certBytes.length);
+        frame.set(certBytes, 8 + block.length);
+        if (!stream.send(frame))
+          await new Promise((r) => stream.addEventListener("drain", r, { once: true }));
+      }
+      await stream.close();
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * Catches up from connected peers until none has a next block. Safe to call
+   * often: one run at a time, and a call during a run makes it go once more.
+   */
+  trigger(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#run().finally(() => {
+      this.#running = null;
+      if (this.#again && !this.#stopped) {
+        this.#again = false;
+        this.trigger();
+      }
+    });
+  }
+
+  async #run(): Promise<void> {
+    const { host, log } = this.#deps;
+    for (const peer of host.getPeers()) {
+      for (;;) {
+        if (this.#stopped) return;
+        let applied = 0;
+        try {
+          applied = await this.#fetchFrom(peer);
+        } catch (err) {
+          log.warn({ err, peer: peer.toString() }, "block sync from peer failed");
+          break;
+        }
+        if (applied === 0) break;
+      }
+    }
+  }
+
+  /** Asks `peer` for the blocks after our head; applies them; returns how many. */
+  async #fetchFrom(peer: PeerId): Promise<number> {
+    const { host, chain } = this.#deps;
+    const from = chain.head.height + 1;
+    const stream = await host.dialProtocol(peer, this.#protocol, {
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const request = new Uint8Array(12);
+    const view = new DataView(request.buffer);
+    view.setBigUint64(0, BigInt(from));
+    view.setUint32(8, MAX_BLOCKS_PER_REQUEST);
+    stream.send(request);
+    await stream.close();
+    const response = await readAll(stream, MAX_RESPONSE_BYTES);
+    let at = 0;
+    let applied = 0;
+    const rv = new DataView(response.buffer, response.byteOffset, response.byteLength);
+    while (at < response.length) {
+      if (at + 4 > response.length) throw new Error("truncated sync frame");
+      const blockLen = rv.getUint32(at);
+      const blockBytes = response.subarray(at + 4, at + 4 + blockLen);
+      const certAt = at + 4 + blockLen;
+      if (certAt + 4 > response.length) throw new Error("truncated sync frame");
+      const certLen = rv.getUint32(certAt);
+      const certBytes = response.subarray(certAt + 4, certAt + 4 + certLen);
+      if (certBytes.length !== certLen || blockBytes.length !== blockLen)
+        throw new Error("truncated sync frame");
+      at = certAt + 4 + certLen;
+      if (await this.#apply(blockBytes, certBytes)) applied++;
+      else break;
+    }
+    return applied;
+  }
+
+  /** Verifies and commits one synced block; false if our head already moved past it. */
+  async #apply(blockBytes: Uint8Array, certBytes: Uint8Array): Promise<boolean> {
+    const { chain, verifier, verifyBlockSignatures } = this.#deps;
+    const block = decodeBlock(blockBytes);
+    const certificate = decodeFinalityCertificate(certBytes);
+    const height = block.header.height;
+    if (height <= chain.head.height) return false;
+    await verifyFinalityCertificate(
+      certificate,
+      {
+        chainId: chain.chainId,
+        height,
+        blockHash: blockHash(block.header),
+        validators: chain.validatorsAt(height),
+      },
+      verifier,
+    );
+    if (!(await verifyBlockSignatures(block)))
+      throw new Error(`synced block ${height} has a bad transaction signature`);
+    const exec = await chain.executeBlock(block);
+    await chain.commit(exec, certificate);
+    return true;
+  }
+}
