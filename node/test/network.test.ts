@@ -42,22 +42,31 @@ async function waitUntil(what: string, check: () => Promise<boolean>, ms = 30_00
   if (process.env["NET_DEBUG"]) console.log(`${what}: ${Date.now() - t0} ms`);
 }
 
+/** Writes a 4-validator testnet with one funded account and starts every node. */
+async function startTestnet() {
+  const dir = mkdtempSync(join(tmpdir(), "testnet-"));
+  dirs.push(dir);
+  const funded = SecretKey.generate();
+  const fundedAddress = formatAddress(addressFromPublicKey(funded.publicKey));
+  const net = await testnet({
+    validators: 4,
+    out: join(dir, "net"),
+    basePort: await freePortBase(4),
+    fund: [{ address: fundedAddress, balance: 1_000_000n }],
+  });
+  const node = (i: number) => ({
+    home: net.homes[i]!,
+    url: net.apiUrls[i]!,
+    funded,
+    fundedAddress,
+  });
+  const children = await Promise.all(net.homes.map((_, i) => startNode(node(i))));
+  return { net, funded, node, children };
+}
+
 describe("a 4-validator network", () => {
   it("gossips transactions and commits identical blocks on every node", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "testnet-"));
-    dirs.push(dir);
-    const funded = SecretKey.generate();
-    const fundedAddress = formatAddress(addressFromPublicKey(funded.publicKey));
-    const basePort = await freePortBase(4);
-    const net = await testnet({
-      validators: 4,
-      out: join(dir, "net"),
-      basePort,
-      fund: [{ address: fundedAddress, balance: 1_000_000n }],
-    });
-    const children = await Promise.all(
-      net.homes.map((home, i) => startNode({ home, url: net.apiUrls[i]!, funded, fundedAddress })),
-    );
+    const { net, funded, children } = await startTestnet();
     const to = addressFromPublicKey(SecretKey.generate().publicKey);
     const hashes: string[] = [];
     for (let nonce = 0; nonce < 10; nonce++) {
@@ -116,23 +125,7 @@ describe("a 4-validator network", () => {
 
 describe("a 4-validator network under faults", () => {
   it("keeps committing with 1 of 4 down, stops with 2 of 4 down, and the returning nodes catch up", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "testnet-"));
-    dirs.push(dir);
-    const funded = SecretKey.generate();
-    const fundedAddress = formatAddress(addressFromPublicKey(funded.publicKey));
-    const net = await testnet({
-      validators: 4,
-      out: join(dir, "net"),
-      basePort: await freePortBase(4),
-      fund: [{ address: fundedAddress, balance: 1_000_000n }],
-    });
-    const node = (i: number) => ({
-      home: net.homes[i]!,
-      url: net.apiUrls[i]!,
-      funded,
-      fundedAddress,
-    });
-    const children = await Promise.all(net.homes.map((_, i) => startNode(node(i))));
+    const { net, funded, node, children } = await startTestnet();
     const to = addressFromPublicKey(SecretKey.generate().publicKey);
     let nonce = 0;
     const submit = async (via: number) => {

@@ -20,6 +20,7 @@
 import {
   blockHash,
   type ConsensusMessage,
+  concatBytes,
   decodeBlock,
   decodeFinalityCertificate,
   encodeConsensusMessage,
@@ -55,13 +56,7 @@ async function readAll(stream: Stream, limit: number): Promise<Uint8Array> {
     if (size > limit) throw new Error("sync message too large");
     parts.push(bytes);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 export interface BlockSyncDeps {
