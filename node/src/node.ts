@@ -205,6 +205,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
           const { verdict, value } = validateConsensus(data);
           if (verdict === "accept" && value) driver.receive(value);
         },
+        pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
+        // Refusals are expected here (most are duplicates); nothing to punish or report.
+        acceptTx: (bytes) => void mempool.add(bytes).catch(() => undefined),
       });
       sync = blockSync;
       await blockSync.start();
@@ -212,6 +215,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       const lookAround = () => {
         blockSync.trigger();
         void blockSync.catchUp();
+        void blockSync.pullMempool();
       };
       net.addEventListener("peer:connect", lookAround);
       // Also now and then: a node that fell behind, or missed a round's
@@ -250,7 +254,11 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       metrics.height.set(chain.head.height);
       let lastBlockTime = chain.head.header.time;
       unsubscribers.push(
-        chain.onHead((head) => {
+        chain.onHead((head, _certificate, exec) => {
+          // Whoever committed it (consensus or block sync), the mempool lets go of
+          // what the block included and of what its senders' nonces made stale.
+          mempool.removeCommitted(exec.txHashes);
+          void mempool.dropStale(exec.senders);
           metrics.height.set(head.height);
           metrics.txsCommitted.inc(head.header.txCount);
           metrics.blockInterval.observe(Math.max(0, head.header.time - lastBlockTime) / 1000);
@@ -316,7 +324,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   };
 }
 
-/** How often a node asks its peers for blocks and consensus messages it missed. */
+/** Most pending transactions a node hands a peer per mempool pull. */
+const MEMPOOL_PULL_LIMIT = 256;
+
+/** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
 const SYNC_INTERVAL_MS = 2000;
 
 /** Transaction refusals that only a sender of invalid data earns; the rest are stale or local limits. */

@@ -102,7 +102,17 @@ describe("a 4-validator network", () => {
           }
           await sleep(100);
         }
-        expect(status?.status, `${hash} on ${url}`).toBe("committed");
+        if (status?.status !== "committed") {
+          const everywhere = await Promise.all(
+            net.apiUrls.map(async (u) => {
+              const r = await api<TransactionStatusJson>(`${u}/v1/transactions/${hash}`).catch(
+                () => null,
+              );
+              return `${u}: ${r?.status} ${r?.body.status ?? ""} ${r?.body.error?.code ?? ""}`;
+            }),
+          );
+          expect.fail(`${hash} not committed on ${url}; everywhere: ${everywhere.join(" | ")}`);
+        }
       }
     }
     const heights = await Promise.all(

@@ -91,6 +91,22 @@ describe("chain", () => {
     await b.db.close();
   });
 
+  it("never lets a drop record overwrite a committed transaction", async () => {
+    const a = await openChain();
+    const tx = await a.mempool.add(signed(keyOf(1), 0, transfer(addressOf(2), 10n)).bytes);
+    const built = await a.chain.buildBlock([tx], NOW, validator.publicKey);
+    await a.chain.commit(built, certify(built.block, built.blockHash));
+    // A stale mempool copy of the same transaction is dropped later (e.g. after block sync).
+    await a.db.recordDropped([
+      {
+        hash: tx.hash,
+        record: { status: "dropped", code: "TX_NONCE_TOO_LOW", message: "stale", tx: "" },
+      },
+    ]);
+    expect(a.db.getTx(tx.hash)).toEqual({ status: "committed", height: 1, index: 0 });
+    await a.db.close();
+  });
+
   it("leaves out transactions that fail and reports why", async () => {
     const a = await openChain();
     const ok = await a.mempool.add(signed(keyOf(1), 0, transfer(addressOf(2), 10n)).bytes);

@@ -37,6 +37,12 @@ import { type Genesis, genesisState } from "./genesis.ts";
 /** Head-state accounts kept in memory before the cache starts over. */
 const HEAD_ACCOUNT_CACHE = 200_000;
 
+export type HeadListener = (
+  head: ChainHead,
+  certificate: FinalityCertificate,
+  exec: Execution,
+) => void;
+
 export interface ChainHead {
   readonly height: number;
   readonly hash: Uint8Array;
@@ -63,9 +69,7 @@ export class Chain {
   readonly #db: Database;
   readonly #genesis: Genesis;
   readonly #tree: SparseMerkleTree;
-  readonly #headListeners = new Set<
-    (head: ChainHead, certificate: FinalityCertificate | null) => void
-  >();
+  readonly #headListeners = new Set<HeadListener>();
   #head!: ChainHead;
   readonly genesisHash: Uint8Array;
   readonly genesisHeader: BlockHeader;
@@ -118,7 +122,8 @@ export class Chain {
     this.#head = { height: head.height, hash: fromHex(head.hash), header: block.header };
   }
 
-  onHead(listener: (head: ChainHead, certificate: FinalityCertificate | null) => void): () => void {
+  /** Called after each commit (by consensus or block sync) with the block's execution. */
+  onHead(listener: HeadListener): () => void {
     this.#headListeners.add(listener);
     return () => this.#headListeners.delete(listener);
   }
@@ -283,7 +288,7 @@ export class Chain {
     this.#head = { height: h.height, hash: exec.blockHash, header: h };
     for (const { address, account } of exec.accounts)
       this.#headAccounts.set(bytesKey(address), account);
-    for (const l of this.#headListeners) l(this.#head, certificate);
+    for (const l of this.#headListeners) l(this.#head, certificate, exec);
   }
 }
 

@@ -437,8 +437,6 @@ export class ConsensusDriver {
     } finally {
       this.#ownCommit = false;
     }
-    mempool.removeCommitted(entry.exec.txHashes);
-    await mempool.dropStale(entry.exec.senders);
     this.#engine = null;
     void this.#enqueue(() => this.#nextHeight());
   }

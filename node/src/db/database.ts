@@ -191,9 +191,12 @@ export class Database {
   }
 
   async recordDropped(entries: readonly { hash: Bytes; record: TxRecord }[]): Promise<void> {
-    if (entries.length === 0) return;
+    // A drop never overwrites a commit: the same transaction can be on chain
+    // (committed through another path) and dropped from a stale mempool copy.
+    const fresh = entries.filter((e) => this.getTx(e.hash)?.status !== "committed");
+    if (fresh.length === 0) return;
     await this.#db.batch(
-      entries.map((e) => ({
+      fresh.map((e) => ({
         type: "put" as const,
         sublevel: this.#txs,
         key: e.hash,
@@ -227,12 +230,14 @@ export class Database {
           index,
         } satisfies TxRecord),
       })),
-      ...c.dropped.map((d) => ({
-        type: "put" as const,
-        sublevel: this.#txs,
-        key: d.hash,
-        value: json(d.record),
-      })),
+      ...c.dropped
+        .filter((d) => this.getTx(d.hash)?.status !== "committed")
+        .map((d) => ({
+          type: "put" as const,
+          sublevel: this.#txs,
+          key: d.hash,
+          value: json(d.record),
+        })),
       ...c.stateWrites.map((w) => ({
         type: "put" as const,
         sublevel: this.#state,

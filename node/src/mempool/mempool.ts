@@ -119,6 +119,16 @@ export class Mempool {
     return this.#byHash.get(bytesKey(hash));
   }
 
+  /** The `limit` oldest pending transactions (for peers that missed their gossip). */
+  oldest(limit: number): PendingTx[] {
+    const out: PendingTx[] = [];
+    for (const entry of this.#byHash.values()) {
+      if (out.length >= limit) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
   /** The nonce a new transaction from `sender` should carry: after its pending run. */
   async nextNonce(sender: Uint8Array): Promise<number> {
     let n = (await this.#deps.accounts.getAccount(sender))?.nonce ?? 0;

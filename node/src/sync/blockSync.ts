@@ -16,6 +16,12 @@
  * and votes they hold for it, and checks each like a gossiped one.
  *   request   u64 height
  *   response  per message: u32 length ‖ encoded ConsensusMessage
+ *
+ * Mempool pull (protocol /edgeledger/<chain>/mempool/1): likewise for pending
+ * transactions — one sent to a node before its gossip mesh formed would
+ * otherwise reach the others only in that node's own proposals.
+ *   request   (empty)
+ *   response  per transaction: u32 length ‖ encoded SignedTransaction
  */
 import {
   blockHash,
@@ -47,6 +53,31 @@ export function catchUpProtocol(chainId: string): string {
   return `/edgeledger/${chainId}/catchup/1`;
 }
 
+/** Writes each item as u32 length ‖ bytes, waiting for the stream to drain when it asks. */
+async function sendFrames(stream: Stream, items: readonly Uint8Array[]): Promise<void> {
+  for (const item of items) {
+    const frame = new Uint8Array(4 + item.length);
+    new DataView(frame.buffer).setUint32(0, item.length);
+    frame.set(item, 4);
+    if (!stream.send(frame))
+      await new Promise((r) => stream.addEventListener("drain", r, { once: true }));
+  }
+}
+
+/** Splits u32-length-prefixed frames; throws on a truncated one. */
+function readFrames(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; at < data.length; ) {
+    if (at + 4 > data.length) throw new Error("truncated frame");
+    const length = view.getUint32(at);
+    if (at + 4 + length > data.length) throw new Error("truncated frame");
+    out.push(data.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out;
+}
+
 async function readAll(stream: Stream, limit: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let size = 0;
@@ -71,6 +102,10 @@ export interface BlockSyncDeps {
   readonly messagesFor: (height: number) => readonly ConsensusMessage[];
   /** Checks a consensus message as gossip does, and hands it on when accepted. */
   readonly acceptConsensus: (data: Uint8Array) => void;
+  /** Our oldest pending transactions' bytes (bounded), for peers. */
+  readonly pendingTxs: () => readonly Uint8Array[];
+  /** Admits a peer's pending transaction as gossip would. */
+  readonly acceptTx: (bytes: Uint8Array) => void;
 }
 
 export class BlockSync {
@@ -96,6 +131,42 @@ export class BlockSync {
     await this.#deps.host.handle(this.#catchUpProtocol, (stream) => this.#serveCatchUp(stream), {
       maxInboundStreams: 4,
     });
+    await this.#deps.host.handle(this.#mempoolProtocol, (stream) => this.#serveMempool(stream), {
+      maxInboundStreams: 4,
+    });
+  }
+
+  get #mempoolProtocol(): string {
+    return `/edgeledger/${this.#deps.chain.chainId}/mempool/1`;
+  }
+
+  async #serveMempool(stream: Stream): Promise<void> {
+    try {
+      await readAll(stream, 0);
+      await sendFrames(stream, this.#deps.pendingTxs());
+      await stream.close();
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Asks every connected peer for its pending transactions and admits them. */
+  async pullMempool(): Promise<void> {
+    const { host, log, acceptTx } = this.#deps;
+    await Promise.all(
+      host.getPeers().map(async (peer) => {
+        try {
+          const stream = await host.dialProtocol(peer, this.#mempoolProtocol, {
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
+          await stream.close();
+          for (const bytes of readFrames(await readAll(stream, MAX_RESPONSE_BYTES)))
+            acceptTx(bytes);
+        } catch (err) {
+          log.debug({ err, peer: peer.toString() }, "mempool pull from peer failed");
+        }
+      }),
+    );
   }
 
   get #catchUpProtocol(): string {
@@ -107,14 +178,7 @@ export class BlockSync {
       const request = await readAll(stream, 8);
       if (request.length !== 8) throw new Error("bad catch-up request");
       const height = Number(new DataView(request.buffer, request.byteOffset, 8).getBigUint64(0));
-      for (const m of this.#deps.messagesFor(height)) {
-        const bytes = encodeConsensusMessage(m);
-        const frame = new Uint8Array(4 + bytes.length);
-        new DataView(frame.buffer).setUint32(0, bytes.length);
-        frame.set(bytes, 4);
-        if (!stream.send(frame))
-          await new Promise((r) => stream.addEventListener("drain", r, { once: true }));
-      }
+      await sendFrames(stream, this.#deps.messagesFor(height).map(encodeConsensusMessage));
       await stream.close();
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)));
@@ -135,14 +199,8 @@ export class BlockSync {
           new DataView(request.buffer).setBigUint64(0, BigInt(height));
           stream.send(request);
           await stream.close();
-          const response = await readAll(stream, MAX_RESPONSE_BYTES);
-          const view = new DataView(response.buffer, response.byteOffset, response.byteLength);
-          for (let at = 0; at + 4 <= response.length; ) {
-            const length = view.getUint32(at);
-            if (at + 4 + length > response.length) throw new Error("truncated catch-up frame");
-            acceptConsensus(response.subarray(at + 4, at + 4 + length));
-            at += 4 + length;
-          }
+          for (const frame of readFrames(await readAll(stream, MAX_RESPONSE_BYTES)))
+            acceptConsensus(frame);
         } catch (err) {
           log.debug({ err, peer: peer.toString() }, "consensus catch-up from peer failed");
         }
@@ -155,6 +213,7 @@ export class BlockSync {
     await this.#running;
     await this.#deps.host.unhandle(this.#protocol).catch(() => undefined);
     await this.#deps.host.unhandle(this.#catchUpProtocol).catch(() => undefined);
+    await this.#deps.host.unhandle(this.#mempoolProtocol).catch(() => undefined);
   }
 
   /** Serves blocks from our store; never more than asked, never beyond our head. */
