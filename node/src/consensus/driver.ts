@@ -424,7 +424,7 @@ export class ConsensusDriver {
       this.onMissingBlock?.();
       return;
     }
-    const { chain, mempool } = this.#deps;
+    const { chain } = this.#deps;
     // Timers belong to this height's rounds; none may fire into the next height.
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
