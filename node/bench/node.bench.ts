@@ -25,7 +25,7 @@ import {
 } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { testnet } from "../src/cli/commands.ts";
-import { api, cleanup, freePortBase, makeHome, startNode } from "../test/harness.ts";
+import { api, cleanup, freePortBase, makeHome, startNode } from "../src/testing/harness.ts";
 
 const { BENCH_QUICK, BENCH_RATES, BENCH_VALIDATORS } = process.env;
 const QUICK = BENCH_QUICK === "1";
@@ -108,7 +108,7 @@ async function startNetwork(validators: number): Promise<Network> {
     writeFileSync(file, JSON.stringify(config, null, 2));
   }
   const children = await Promise.all(
-    net.homes.map((home, i) => startNode({ home, url: net.apiUrls[i]!, funded, fundedAddress })),
+    net.homes.map((home, i) => startNode({ home, url: net.apiUrls[i]! })),
   );
   return {
     chainId: `testnet-${validators}`,

@@ -21,6 +21,7 @@ import {
   TransactionError,
   type TransactionErrorCode,
   transactionHash,
+  type Vote,
   voteDigest,
 } from "@edgeledger/sdk/protocol";
 import {
@@ -46,6 +47,7 @@ import { createMetrics } from "./metrics/metrics.ts";
 import { bindTopic, type GossipVerdict, topicName } from "./network/gossip.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { BlockSync } from "./sync/blockSync.ts";
+import type { FaultInjector } from "./testing/faults.ts";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -55,6 +57,8 @@ export interface NodeOverrides {
   logger?: Logger;
   /** Dev chains only: serve POST /v1/dev/transfer, spending from this key. */
   devKey?: SecretKey;
+  /** Test-only (testing/faultyNode.ts): partitions and Byzantine behaviour on cue. */
+  faults?: FaultInjector;
 }
 
 export interface EdgeledgerNode {
@@ -106,6 +110,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     return verdicts.every(Boolean);
   };
   const chainId = genesis.chainId;
+  const faults = overrides.faults ?? null;
+  // Signs without the guard: only the Byzantine test build uses it (faults.equivocations).
+  const rawSigner = faults ? nativeSigner(key) : null;
   const txTopic = topicName(chainId, "tx");
   const consensusTopic = topicName(chainId, "consensus");
   let host: Host | null = null;
@@ -123,7 +130,13 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
           consensusTopic,
           encodeConsensusMessage({ kind: "proposal", proposal, block, polVotes }),
         ),
-      vote: (vote) => publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote })),
+      vote: (vote) => {
+        publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote }));
+        if (!faults || !rawSigner) return;
+        const signRaw = (v: Vote) => rawSigner.signSync(voteDigest(chainId, v));
+        for (const extra of faults.equivocations(vote, signRaw))
+          publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote: extra }));
+      },
     },
     verifyBlockSignatures,
     chain,
@@ -191,8 +204,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     async start() {
       await db.open();
       await chain.init();
-      const net = await createHost(await loadNodeKey(p.nodeKey), config.network);
+      const net = await createHost(await loadNodeKey(p.nodeKey), config.network, faults?.gater);
       host = net;
+      faults?.attach(net);
       const blockSync = new BlockSync({
         host: net,
         chain,
@@ -213,6 +227,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       await blockSync.start();
       driver.onMissingBlock = () => blockSync.trigger();
       const lookAround = () => {
+        dialBootstrap(net, config.network.bootstrap);
         blockSync.trigger();
         void blockSync.catchUp();
         void blockSync.pullMempool();
@@ -313,6 +328,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       await driver.stop();
       if (syncTimer) clearInterval(syncTimer);
       await sync?.stop();
+      faults?.stop();
       // Unsubscribe while pubsub still runs, then stop the host.
       for (const u of unsubscribers.splice(0)) u();
       const net = host;

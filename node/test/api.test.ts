@@ -26,7 +26,7 @@ import {
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNode, type EdgeledgerNode } from "../src/node.ts";
-import { api, cleanup, makeHome, post, sleep, type TestHome } from "./harness.ts";
+import { api, cleanup, makeHome, post, sleep, type TestHome } from "../src/testing/harness.ts";
 
 let home: TestHome;
 let node: EdgeledgerNode;

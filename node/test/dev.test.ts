@@ -4,7 +4,7 @@ import { addressFromPublicKey, formatAddress, SecretKey } from "@edgeledger/sdk/
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createNode } from "../src/node.ts";
-import { api, cleanup, makeHome, post, sleep } from "./harness.ts";
+import { api, cleanup, makeHome, post, sleep } from "../src/testing/harness.ts";
 
 afterAll(cleanup);
 

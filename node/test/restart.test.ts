@@ -29,7 +29,7 @@ import {
   verifyFinalityCertificate,
 } from "@edgeledger/sdk/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, cleanup, kill9, makeHome, post, sleep, startNode } from "./harness.ts";
+import { api, cleanup, kill9, makeHome, post, sleep, startNode } from "../src/testing/harness.ts";
 
 afterAll(cleanup);
 

@@ -208,46 +208,63 @@ export async function transfer(
 
 export interface TestnetOptions {
   validators: number;
+  /** Non-validating full nodes, after the validators (homes `full-<i>`). */
+  fullNodes?: number;
   out: string;
-  /** API ports are basePort + i, p2p ports basePort + 100 + i. */
+  /** API ports are basePort + i, p2p ports basePort + 100 + i (validators first, then full nodes). */
   basePort: number;
   /** Funded genesis accounts: address → balance. */
   fund?: { address: string; balance: bigint }[];
   host?: string;
 }
 
+export interface TestnetNode {
+  home: string;
+  apiUrl: string;
+  /** The libp2p peer id (from the node key written into the home). */
+  peerId: string;
+  validator: boolean;
+}
+
 /**
- * Writes the homes of an N-validator network: a key and peer identity per
- * validator, one shared genesis, and configs that list every other
- * validator as a bootstrap peer. Edit `host` and the ports for several hosts.
+ * Writes the homes of an N-validator network (plus optional full nodes): a
+ * key and peer identity per node, one shared genesis naming the validators,
+ * and configs that list every validator as a bootstrap peer. Edit `host` and
+ * the ports for several hosts.
  */
 export async function testnet(
   opts: TestnetOptions,
-): Promise<{ homes: string[]; apiUrls: string[] }> {
+): Promise<{ homes: string[]; apiUrls: string[]; nodes: TestnetNode[]; chainId: string }> {
   const out = resolve(opts.out);
   const host = opts.host ?? "127.0.0.1";
   if (existsSync(out))
     throw ConfigError.invalid(out, "(out)", "already exists", "choose a new --out folder");
+  const count = opts.validators + (opts.fullNodes ?? 0);
   const nodes = await Promise.all(
-    Array.from({ length: opts.validators }, async (_, i) => {
-      const home = join(out, `validator-${i}`);
+    Array.from({ length: count }, async (_, i) => {
+      const validator = i < opts.validators;
+      const home = join(out, validator ? `validator-${i}` : `full-${i - opts.validators}`);
       mkdirSync(home, { recursive: true, mode: 0o700 });
+      // A full node has a key too (it is who `keys show` names), just not one in the genesis set.
       const key = SecretKey.generate();
       writeKeyFile(paths(home).validatorKey, key);
       const peerKey = await createNodeKeyFile(paths(home).nodeKey);
       return {
         home,
         key,
+        validator,
         peerId: peerIdFromPrivateKey(peerKey).toString(),
         api: opts.basePort + i,
         p2p: opts.basePort + 100 + i,
       };
     }),
   );
+  const validators = nodes.filter((n) => n.validator);
+  const chainId = `testnet-${validators.length}`;
   const genesis: GenesisFile = {
-    chainId: `testnet-${nodes.length}`,
+    chainId,
     genesisTime: Date.now(),
-    validators: nodes.map((n) => ({ publicKey: toHex(n.key.publicKey), power: "1" })),
+    validators: validators.map((n) => ({ publicKey: toHex(n.key.publicKey), power: "1" })),
     accounts: (opts.fund ?? []).map((f) => ({ address: f.address, balance: f.balance.toString() })),
   };
   const genesisText = `${JSON.stringify(genesisToFile(parseGenesis(genesis, "genesis.json")), null, 2)}\n`;
@@ -257,12 +274,23 @@ export async function testnet(
     config.network = {
       ...config.network,
       listen: [`/ip4/${host}/tcp/${n.p2p}`],
-      bootstrap: nodes
+      bootstrap: validators
         .filter((o) => o !== n)
         .map((o) => `/ip4/${host}/tcp/${o.p2p}/p2p/${o.peerId}`),
     };
     writeFileSync(paths(n.home).config, `${JSON.stringify(config, null, 2)}\n`);
     writeFileSync(paths(n.home).genesis, genesisText);
   }
-  return { homes: nodes.map((n) => n.home), apiUrls: nodes.map((n) => `http://${host}:${n.api}`) };
+  const described = nodes.map((n) => ({
+    home: n.home,
+    apiUrl: `http://${host}:${n.api}`,
+    peerId: n.peerId,
+    validator: n.validator,
+  }));
+  return {
+    chainId,
+    nodes: described,
+    homes: described.map((n) => n.home),
+    apiUrls: described.map((n) => n.apiUrl),
+  };
 }

@@ -95,19 +95,34 @@ program
       throw new InvalidArgumentError("a whole number, 1-64");
     return n;
   })
+  .option("--full-nodes <n>", "how many non-validating full nodes besides", (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 64)
+      throw new InvalidArgumentError("a whole number, 0-64");
+    return n;
+  })
   .requiredOption("--out <dir>", "folder for the homes (must not exist)")
   .option("--base-port <port>", "API ports from here, p2p ports from here + 100", port, 9100)
   .option("--host <ip>", "address every node listens on and is dialed at", "127.0.0.1")
-  .action(async (o: { validators: number; out: string; basePort: number; host: string }) => {
-    const r = await testnet({
-      validators: o.validators,
-      out: o.out,
-      basePort: o.basePort,
-      host: o.host,
-    });
-    console.log(r.homes.map((h, i) => `${h}  API ${r.apiUrls[i]}`).join("\n"));
-    console.log(`start each with: npm run edgeledger -- start --home <home>`);
-  });
+  .action(
+    async (o: {
+      validators: number;
+      fullNodes?: number;
+      out: string;
+      basePort: number;
+      host: string;
+    }) => {
+      const r = await testnet({
+        validators: o.validators,
+        ...(o.fullNodes !== undefined && { fullNodes: o.fullNodes }),
+        out: o.out,
+        basePort: o.basePort,
+        host: o.host,
+      });
+      console.log(r.homes.map((h, i) => `${h}  API ${r.apiUrls[i]}`).join("\n"));
+      console.log(`start each with: npm run edgeledger -- start --home <home>`);
+    },
+  );
 
 program
   .command("status")

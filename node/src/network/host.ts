@@ -16,7 +16,7 @@ import { sha256 } from "@edgeledger/sdk/protocol";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
-import type { Libp2p, PrivateKey } from "@libp2p/interface";
+import type { ConnectionGater, Libp2p, PrivateKey } from "@libp2p/interface";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
@@ -49,13 +49,16 @@ export function decodePeerKey(encoded: Uint8Array): PrivateKey {
   return privateKeyFromProtobuf(encoded);
 }
 
+/** `gater`: refuses chosen connections (the tests' partitions use it). */
 export async function createHost(
   privateKey: PrivateKey,
   options: Partial<HostOptions> = {},
+  gater?: ConnectionGater,
 ): Promise<Host> {
   const o = { ...defaultHostOptions, ...options };
   const host = await createLibp2p({
     privateKey,
+    ...(gater && { connectionGater: gater }),
     addresses: { listen: [...o.listen] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -78,10 +81,18 @@ export async function createHost(
 }
 
 /**
- * Dials the bootstrap peers in the background. Call it after every protocol
- * and topic is registered, so that a peer that connects finds them; a peer
- * that is down now dials us when it starts (we are in its bootstrap list).
+ * Dials the bootstrap peers we are not connected to, in the background.
+ * Call it once after every protocol and topic is registered (so a peer that
+ * connects finds them), then now and then: a peer that was down, or a link
+ * that broke, comes back without anyone restarting. Peers that dial us are
+ * kept by libp2p as usual; this only makes sure the configured ones are.
  */
 export function dialBootstrap(host: Host, addresses: readonly string[]): void {
-  for (const addr of addresses) void host.dial(multiaddr(addr)).catch(() => undefined);
+  const connected = new Set(host.getConnections().map((c) => c.remotePeer.toString()));
+  for (const addr of addresses) {
+    const ma = multiaddr(addr);
+    const peer = ma.getComponents().find((c) => c.name === "p2p")?.value;
+    if (peer !== undefined && connected.has(peer)) continue;
+    void host.dial(ma).catch(() => undefined);
+  }
 }

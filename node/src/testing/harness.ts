@@ -9,10 +9,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { addressFromPublicKey, formatAddress, SecretKey } from "@edgeledger/sdk/protocol";
-import { init } from "../src/cli/commands.ts";
-import { paths } from "../src/config/config.ts";
+import { init } from "../cli/commands.ts";
+import { paths } from "../config/config.ts";
 
-const CLI = resolve(import.meta.dirname, "../src/cli/main.ts");
+const CLI = resolve(import.meta.dirname, "../cli/main.ts");
+const FAULTY_NODE = resolve(import.meta.dirname, "faultyNode.ts");
 
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -77,12 +78,22 @@ export async function makeHome(
   return { home, url: `http://127.0.0.1:${port}`, funded, fundedAddress };
 }
 
-/** Starts `edgeledger start --home` and resolves once its API answers. */
-export async function startNode(home: TestHome): Promise<ChildProcess> {
-  const env = process.env["NET_DEBUG"]
-    ? { ...process.env, EDGELEDGER_LOG_LEVEL: "debug" }
-    : process.env;
-  const child = spawn(process.execPath, [CLI, "start", "--home", home.home], {
+/**
+ * Starts `edgeledger start --home` and resolves once its API answers.
+ * `faultsFile`: run the test-only build (faultyNode.ts) instead, which
+ * misbehaves as that file says (faults.ts).
+ */
+export async function startNode(
+  home: Pick<TestHome, "home" | "url">,
+  options: { faultsFile?: string } = {},
+): Promise<ChildProcess> {
+  const env = {
+    ...process.env,
+    ...(process.env["NET_DEBUG"] && { EDGELEDGER_LOG_LEVEL: "debug" }),
+    ...(options.faultsFile && { EDGELEDGER_FAULTS: options.faultsFile }),
+  };
+  const args = options.faultsFile ? [FAULTY_NODE, home.home] : [CLI, "start", "--home", home.home];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env,
   });

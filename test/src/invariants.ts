@@ -1,0 +1,116 @@
+/**
+ * What must hold after every scenario, whatever was broken during it
+ * (docs/consensus.md names these):
+ *
+ *   I1 agreement: no two different finalized blocks at one height, on any
+ *      node; every block links to its parent and carries a valid finality
+ *      certificate from the set its parent named;
+ *   I2 durability: every transaction any node acknowledged as committed is
+ *      committed on every node, in the same block at the same index;
+ *   I3 no node process died on its own.
+ *
+ * The checker first lets the running nodes converge (bounded), so a node
+ * that was just healed or restarted is held to the same chain.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { api } from "@edgeledger/node/testing";
+import type { BlockJson, TransactionStatusJson, ValidatorsJson } from "@edgeledger/sdk/api";
+import {
+  blockHash,
+  decodeBlockHeader,
+  decodeFinalityCertificate,
+  decodeValidatorSet,
+  equalBytes,
+  fromHex,
+  toHex,
+  verifyCommittedHeader,
+} from "@edgeledger/sdk/protocol";
+import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
+import type { TestNetwork } from "./network.ts";
+
+export class InvariantError extends Error {
+  override name = "InvariantError";
+}
+
+const verifier = createNativeVerifier();
+
+async function getOk<T>(url: string): Promise<T> {
+  const r = await api<T>(url);
+  if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+export async function checkInvariants(net: TestNetwork, convergeMs = 30_000): Promise<void> {
+  if (net.crashed.length > 0) throw new InvariantError(`I3: ${net.crashed.join("; ")}`);
+  const nodes = net.running();
+  if (nodes.length === 0) return;
+  const indexes = nodes.map((n) => n.index);
+  const top = Math.max(...(await net.heights(indexes)));
+  await net.waitForHeight(top, indexes, convergeMs);
+
+  // I1: one block per height everywhere, linked and certified.
+  const genesis = JSON.parse(readFileSync(join(nodes[0]!.home, "genesis.json"), "utf8")) as {
+    validators: { publicKey: string }[];
+  };
+  const genesisKeys = genesis.validators.map((v) => v.publicKey).sort();
+  for (const node of nodes) {
+    let parent: { hash: Uint8Array; nextValidatorsHash: Uint8Array } | null = null;
+    for (let h = 1; h <= top; h++) {
+      const b = await getOk<BlockJson>(`${node.apiUrl}/v1/blocks/${h}`);
+      const header = decodeBlockHeader(fromHex(b.block.headerBytes));
+      const certificate = decodeFinalityCertificate(fromHex(b.block.certificateBytes));
+      const set = await getOk<ValidatorsJson>(`${node.apiUrl}/v1/validators?height=${h}`);
+      const validators = decodeValidatorSet(fromHex(set.validatorSetBytes));
+      if (h === 1) {
+        const keys = validators.map((v) => toHex(v.publicKey)).sort();
+        if (keys.join() !== genesisKeys.join())
+          throw new InvariantError(`I1: node ${node.index} signs height 1 with a non-genesis set`);
+      } else if (parent) {
+        if (!equalBytes(header.parentHash, parent.hash))
+          throw new InvariantError(`I1: node ${node.index} height ${h} does not link to ${h - 1}`);
+        if (!equalBytes(header.validatorsHash, parent.nextValidatorsHash))
+          throw new InvariantError(
+            `I1: node ${node.index} height ${h}: set not announced by parent`,
+          );
+      }
+      try {
+        await verifyCommittedHeader(net.chainId, { header, certificate, validators }, verifier);
+      } catch (err) {
+        throw new InvariantError(
+          `I1: node ${node.index} height ${h} is not final: ${(err as Error).message}`,
+        );
+      }
+      parent = { hash: blockHash(header), nextValidatorsHash: header.nextValidatorsHash };
+    }
+  }
+  for (let h = 1; h <= top; h++) {
+    const hashes = await Promise.all(
+      nodes.map(
+        async (n) => (await getOk<BlockJson>(`${n.apiUrl}/v1/blocks/${h}`)).block.header.hash,
+      ),
+    );
+    if (new Set(hashes).size !== 1)
+      throw new InvariantError(
+        `I1: different finalized blocks at height ${h}: ${nodes.map((n, i) => `node ${n.index} ${hashes[i]}`).join(", ")}`,
+      );
+  }
+
+  // I2: what one node acknowledged as committed, every node has, in the same place.
+  for (const hash of net.submitted) {
+    const statuses = await Promise.all(
+      nodes.map((n) => getOk<TransactionStatusJson>(`${n.apiUrl}/v1/transactions/${hash}`)),
+    );
+    const committed = statuses.filter((s) => s.status === "committed");
+    if (committed.length === 0) continue;
+    const where = new Set(committed.map((s) => `${s.receipt?.height}/${s.receipt?.index}`));
+    if (committed.length !== nodes.length || where.size !== 1)
+      throw new InvariantError(
+        `I2: transaction ${hash} is ${statuses.map((s, i) => `${s.status}@${s.receipt?.height ?? "-"} on node ${nodes[i]!.index}`).join(", ")}`,
+      );
+    const { height, index } = committed[0]!.receipt!;
+    const block = await getOk<BlockJson>(`${nodes[0]!.apiUrl}/v1/blocks/${height}`);
+    if (block.txs[index]?.hash !== hash)
+      throw new InvariantError(`I2: transaction ${hash} is not at ${height}/${index} in the block`);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * A test network: validators (and optionally full nodes) written by the
+ * CLI's own `testnet`, each running as a real `edgeledger start` process on
+ * 127.0.0.1. Scenarios kill, restart, partition and corrupt nodes through
+ * it; it remembers every transaction submitted so the invariant checker can
+ * hold the network to what it acknowledged.
+ */
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type TestnetNode, testnet } from "@edgeledger/node/cli";
+import {
+  api,
+  cleanup,
+  freePortBase,
+  kill9,
+  post,
+  sleep,
+  startNode,
+} from "@edgeledger/node/testing";
+import type { StatusJson } from "@edgeledger/sdk/api";
+import {
+  addressFromPublicKey,
+  encodeSignedTransaction,
+  formatAddress,
+  localSigner,
+  SecretKey,
+  signTransaction,
+  toHex,
+} from "@edgeledger/sdk/protocol";
+import { checkInvariants } from "./invariants.ts";
+
+export interface NetworkOptions {
+  validators?: number;
+  fullNodes?: number;
+  /** Nodes (by index) not started with the others; start them with `start(i)`. */
+  startLater?: number[];
+  funds?: bigint;
+  /** Per node index: faults to inject from the start (see node/src/testing/faults.ts). */
+  faults?: Record<number, Faults>;
+}
+
+/** What node/src/testing/faults.ts reads from the file named by EDGELEDGER_FAULTS. */
+export interface Faults {
+  /** libp2p peer ids this node must not be connected to (both directions). */
+  isolate?: string[];
+  /** Byzantine: sign and send a conflicting nil prevote next to every block prevote. */
+  equivocate?: boolean;
+}
+
+export interface NetNode extends TestnetNode {
+  readonly index: number;
+  process: ChildProcess | null;
+  /** The file this node re-reads its faults from. */
+  readonly faultsFile: string;
+}
+
+export class TestNetwork {
+  readonly nodes: NetNode[];
+  readonly chainId: string;
+  readonly funded: SecretKey;
+  readonly fundedAddress: string;
+  /** Every transaction a node accepted (202), by hash. */
+  readonly submitted = new Set<string>();
+  /** Processes that exited without the test killing them. */
+  readonly crashed: string[] = [];
+  readonly #dir: string;
+  #nonce = 0;
+  #stopping = false;
+
+  private constructor(dir: string, nodes: NetNode[], chainId: string, funded: SecretKey) {
+    this.#dir = dir;
+    this.nodes = nodes;
+    this.chainId = chainId;
+    this.funded = funded;
+    this.fundedAddress = formatAddress(addressFromPublicKey(funded.publicKey));
+  }
+
+  static async start(opts: NetworkOptions = {}): Promise<TestNetwork> {
+    const validators = opts.validators ?? 4;
+    const fullNodes = opts.fullNodes ?? 0;
+    const dir = mkdtempSync(join(tmpdir(), "edgeledger-net-"));
+    const funded = SecretKey.generate();
+    const written = await testnet({
+      validators,
+      fullNodes,
+      out: join(dir, "net"),
+      basePort: await freePortBase(validators + fullNodes),
+      fund: [
+        {
+          address: formatAddress(addressFromPublicKey(funded.publicKey)),
+          balance: opts.funds ?? 1_000_000n,
+        },
+      ],
+    });
+    const nodes = written.nodes.map((n, index) => ({
+      ...n,
+      index,
+      process: null,
+      faultsFile: join(dir, `faults-${index}.json`),
+    }));
+    const net = new TestNetwork(dir, nodes, written.chainId, funded);
+    for (const [i, f] of Object.entries(opts.faults ?? {})) net.setFaults(Number(i), f);
+    const later = new Set(opts.startLater ?? []);
+    await Promise.all(nodes.filter((n) => !later.has(n.index)).map((n) => net.start(n.index)));
+    return net;
+  }
+
+  get urls(): string[] {
+    return this.nodes.map((n) => n.apiUrl);
+  }
+
+  running(): NetNode[] {
+    return this.nodes.filter((n) => n.process !== null);
+  }
+
+  async start(i: number): Promise<void> {
+    const node = this.nodes[i]!;
+    const child = await startNode(
+      { home: node.home, url: node.apiUrl },
+      { faultsFile: node.faultsFile },
+    );
+    node.process = child;
+    child.once("exit", (code, signal) => {
+      if (node.process === child) node.process = null;
+      // Only SIGKILL is ours (kill9); anything else is a node dying on its own.
+      if (!this.#stopping && signal !== "SIGKILL")
+        this.crashed.push(`node ${i} exited (code ${code}, signal ${signal})`);
+    });
+  }
+
+  async kill(i: number): Promise<void> {
+    const node = this.nodes[i]!;
+    const child = node.process;
+    node.process = null;
+    if (child) await kill9(child);
+  }
+
+  async restart(i: number): Promise<void> {
+    await this.kill(i);
+    await this.start(i);
+  }
+
+  /** Rewrites node i's faults file; the node applies it within a fraction of a second. */
+  setFaults(i: number, faults: Faults): void {
+    writeFileSync(this.nodes[i]!.faultsFile, JSON.stringify(faults));
+  }
+
+  /** Splits the network into groups that cannot reach each other (each node isolates the others' peers). */
+  partition(...groups: number[][]): void {
+    for (const group of groups) {
+      const others = this.nodes.filter((n) => !group.includes(n.index)).map((n) => n.peerId);
+      for (const i of group) this.setFaults(i, { isolate: others });
+    }
+  }
+
+  heal(): void {
+    for (const n of this.nodes) this.setFaults(n.index, {});
+  }
+
+  async status(i: number): Promise<StatusJson | null> {
+    const node = this.nodes[i]!;
+    if (!node.process) return null;
+    const r = await api<StatusJson>(`${node.apiUrl}/v1/status`).catch(() => null);
+    return r?.status === 200 ? r.body : null;
+  }
+
+  /** Node i's height, or -1 when it is down or not answering. */
+  async height(i: number): Promise<number> {
+    return (await this.status(i))?.height ?? -1;
+  }
+
+  async heights(indexes = this.nodes.map((n) => n.index)): Promise<number[]> {
+    return Promise.all(indexes.map((i) => this.height(i)));
+  }
+
+  /**
+   * Signs a transfer from the funded account with the next nonce and submits
+   * it to node `via`. Resolves with its hash once the node accepted it.
+   */
+  async transfer(via: number, amount = 1n): Promise<string> {
+    const stx = await signTransaction(
+      {
+        chainId: this.chainId,
+        from: this.funded.publicKey,
+        nonce: this.#nonce,
+        expiresAt: Date.now() + 30 * 60_000,
+        body: {
+          kind: "transfer",
+          to: addressFromPublicKey(SecretKey.generate().publicKey),
+          amount,
+        },
+      },
+      localSigner(this.funded),
+    );
+    const res = await post(`${this.nodes[via]!.apiUrl}/v1/transactions`, {
+      tx: toHex(encodeSignedTransaction(stx)),
+    });
+    if (res.status !== 202)
+      throw new Error(`node ${via} refused a transfer: ${res.status} ${JSON.stringify(res.body)}`);
+    this.#nonce++;
+    const hash = res.body["hash"] as string;
+    this.submitted.add(hash);
+    return hash;
+  }
+
+  /** Polls `check` every 100 ms until it holds; fails after `ms` naming `what`. */
+  async waitUntil(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+    const t0 = Date.now();
+    while (!(await check())) {
+      if (Date.now() - t0 > ms) {
+        const heights = await this.heights();
+        throw new Error(
+          `timed out after ${ms} ms waiting: ${what} (heights ${heights.join(", ")})`,
+        );
+      }
+      await sleep(100);
+    }
+    if (process.env["NET_DEBUG"]) console.log(`${what}: ${Date.now() - t0} ms`);
+  }
+
+  /** Waits until every node in `indexes` is at `height` or above. */
+  async waitForHeight(height: number, indexes = this.nodes.map((n) => n.index), ms = 30_000) {
+    await this.waitUntil(
+      `nodes ${indexes.join(",")} at height ${height}`,
+      async () => (await this.heights(indexes)).every((h) => h >= height),
+      ms,
+    );
+  }
+
+  /** Waits until node `on` reports every hash committed. */
+  async waitCommitted(hashes: readonly string[], on: number, ms = 30_000): Promise<void> {
+    const url = this.nodes[on]!.apiUrl;
+    await this.waitUntil(
+      `${hashes.length} transactions committed on node ${on}`,
+      async () => {
+        for (const hash of hashes) {
+          const r = await api<{ status: string }>(`${url}/v1/transactions/${hash}`).catch(
+            () => null,
+          );
+          if (r?.body.status !== "committed") return false;
+        }
+        return true;
+      },
+      ms,
+    );
+  }
+
+  /** The invariant checks (invariants.ts) over every node that runs now. */
+  check(): Promise<void> {
+    return checkInvariants(this);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.nodes.map((n) => this.kill(n.index)));
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs one scenario on a fresh network: the invariants are checked after it
+ * (so no scenario can forget them), and the processes and files are gone
+ * afterwards whatever happened.
+ */
+export async function withNetwork(
+  opts: NetworkOptions,
+  scenario: (net: TestNetwork) => Promise<void>,
+): Promise<void> {
+  const net = await TestNetwork.start(opts);
+  try {
+    await scenario(net);
+    await net.check();
+  } finally {
+    await net.stop();
+    await cleanup();
+  }
+}
