@@ -142,6 +142,7 @@ function makeFixtures(): Fixtures {
       parentHash: randomBytes(32),
       txRoot: randomBytes(32),
       txCount: 500 + i,
+      evidenceRoot: randomBytes(32),
       stateRoot: randomBytes(32),
       validatorsHash: randomBytes(32),
       nextValidatorsHash: randomBytes(32),

@@ -17,6 +17,7 @@ import {
   EMPTY_ROOT,
   encodeAccount,
   encodeSignedTransaction,
+  evidenceRoot,
   formatAddress,
   localSigner,
   MemoryNodeStore,
@@ -114,12 +115,14 @@ const block: Block = {
     parentHash: EMPTY_ROOT,
     txRoot: transactionsRoot([received]),
     txCount: 1,
+    evidenceRoot: evidenceRoot([]),
     stateRoot: updated.root,
     validatorsHash: validatorSetHash(validators),
     nextValidatorsHash: validatorSetHash(validators),
     proposer: validators[0]!.publicKey,
   },
   txs: [received],
+  evidence: [],
 };
 const hash = blockHash(block.header);
 const certificate = {

@@ -10,9 +10,13 @@ import {
   blockHash,
   bytesKey,
   type ConsensusMessage,
+  type DuplicateVoteEvidence,
   decodeConsensusMessage,
+  decodeEvidence,
   encodeConsensusMessage,
+  encodeEvidence,
   equalBytes,
+  evidenceKey,
   formatAddress,
   proposalDigest,
   proposerIndex,
@@ -20,8 +24,10 @@ import {
   sha256,
   TransactionError,
   type TransactionErrorCode,
+  toHex,
   transactionHash,
   type Vote,
+  verifyEvidence,
   voteDigest,
 } from "@edgeledger/sdk/protocol";
 import {
@@ -42,6 +48,7 @@ import { loadNodeKey } from "./config/nodeKey.ts";
 import { ConsensusDriver } from "./consensus/driver.ts";
 import { SigningGuard } from "./consensus/signingGuard.ts";
 import { Database } from "./db/database.ts";
+import { EvidencePool } from "./evidence/pool.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { bindTopic, type GossipVerdict, topicName } from "./network/gossip.ts";
@@ -80,9 +87,6 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });
   const genesis = parseGenesis(JSON.parse(readFileSync(p.genesis, "utf8")), p.genesis);
   const key = readKeyFile(p.validatorKey);
-  const isValidator = genesis.validators.some((v) =>
-    Buffer.from(v.publicKey).equals(Buffer.from(key.publicKey)),
-  );
 
   const db = new Database(p.data);
   const chain = new Chain(db, genesis);
@@ -96,8 +100,12 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     isKnown: (hash) => db.getTx(hash) !== undefined,
     now: Date.now,
   });
-  const guard = isValidator ? new SigningGuard(db, nativeSigner(key), genesis.chainId) : null;
+  // Every node has a key and a guard: it signs only at heights whose set holds its key
+  // (genesis, or voted in later), so a full node can become a validator without a restart.
+  const guard = new SigningGuard(db, nativeSigner(key), genesis.chainId);
   const verifier = createNativeVerifier();
+  const evidencePool = new EvidencePool();
+  /** Signatures of a block's transactions (those not already checked by our mempool) and evidence. */
   const verifyBlockSignatures = async (block: Block): Promise<boolean> => {
     const unseen = block.txs.filter((stx) => !mempool.get(transactionHash(stx.tx)));
     const verdicts = await verifierPool.verifyBatch(
@@ -107,7 +115,16 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         publicKey: stx.tx.from,
       })),
     );
-    return verdicts.every(Boolean);
+    if (!verdicts.every(Boolean)) return false;
+    for (const e of block.evidence) {
+      if (evidencePool.has(e)) continue; // checked when it entered the pool
+      try {
+        await verifyEvidence(chainId, e, chain.validatorsAt(e.first.vote.height), verifier);
+      } catch {
+        return false;
+      }
+    }
+    return true;
   };
   const chainId = genesis.chainId;
   const faults = overrides.faults ?? null;
@@ -115,6 +132,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const rawSigner = faults ? nativeSigner(key) : null;
   const txTopic = topicName(chainId, "tx");
   const consensusTopic = topicName(chainId, "consensus");
+  const evidenceTopic = topicName(chainId, "evidence");
   let host: Host | null = null;
   let sync: BlockSync | null = null;
   let syncTimer: ReturnType<typeof setInterval> | null = null;
@@ -139,6 +157,13 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       },
     },
     verifyBlockSignatures,
+    evidence: {
+      pending: () => evidencePool.pending(),
+      found: (e) => {
+        if (evidencePool.add(e)) publish(evidenceTopic, encodeEvidence(e));
+      },
+      unrecordable: (items) => evidencePool.remove(items),
+    },
     chain,
     mempool,
     guard,
@@ -193,6 +218,27 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       proposal.proposer,
     );
     return ok ? { verdict: "accept", value: message } : { verdict: "reject" };
+  };
+  /** Equivocation evidence from a peer: real, about a height we know, and not recorded yet. */
+  const validateEvidence = async (
+    data: Uint8Array,
+  ): Promise<{ verdict: GossipVerdict; value?: DuplicateVoteEvidence }> => {
+    let e: DuplicateVoteEvidence;
+    try {
+      e = decodeEvidence(data);
+    } catch {
+      return { verdict: "reject" };
+    }
+    const at = e.first.vote.height;
+    if (at > chain.head.height + 2) return { verdict: "ignore" };
+    if (evidencePool.has(e)) return { verdict: "ignore" };
+    try {
+      await verifyEvidence(chainId, e, chain.validatorsAt(at), verifier);
+    } catch {
+      return { verdict: "reject" };
+    }
+    if (await chain.accounts.getValue(evidenceKey(e))) return { verdict: "ignore" };
+    return { verdict: "accept", value: e };
   };
   let api: FastifyInstance | null = null;
   const unsubscribers: (() => void)[] = [];
@@ -264,6 +310,16 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
           validate: async (data) => validateConsensus(data),
           onMessage: (message) => driver.receive(message),
         }),
+        bindTopic<DuplicateVoteEvidence>(net, evidenceTopic, {
+          validate: validateEvidence,
+          onMessage: (e) => {
+            if (evidencePool.add(e))
+              log.warn(
+                { validator: toHex(e.first.vote.validator) },
+                "equivocation reported by a peer",
+              );
+          },
+        }),
       );
       dialBootstrap(net, config.network.bootstrap);
       metrics.height.set(chain.head.height);
@@ -273,6 +329,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
           // Whoever committed it (consensus or block sync), the mempool lets go of
           // what the block included and of what its senders' nonces made stale.
           mempool.removeCommitted(exec.txHashes);
+          evidencePool.remove(exec.block.evidence);
           void mempool.dropStale(exec.senders);
           metrics.height.set(head.height);
           metrics.txsCommitted.inc(head.header.txCount);
@@ -302,7 +359,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         chain,
         db,
         mempool,
-        validatorKey: guard?.publicKey ?? null,
+        validatorKey: guard.publicKey,
         version: NODE_VERSION,
       });
       const server = createApiServer(service, {
@@ -317,7 +374,11 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         {
           apiUrl,
           height: chain.head.height,
-          validator: guard ? formatAddress(addressFromPublicKey(key.publicKey)) : null,
+          validator: chain
+            .validatorsAt(chain.head.height + 1)
+            .some((v) => equalBytes(v.publicKey, key.publicKey))
+            ? formatAddress(addressFromPublicKey(key.publicKey))
+            : null,
         },
         "node started",
       );

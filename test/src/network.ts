@@ -16,6 +16,7 @@ import {
   freePortBase,
   kill9,
   post,
+  readKeyFile,
   sleep,
   startNode,
 } from "@edgeledger/node/testing";
@@ -204,6 +205,41 @@ export class TestNetwork {
     this.submitted.add(hash);
     return hash;
   }
+
+  /** Node i's own key (validator_key.json in its home). */
+  keyOf(i: number): SecretKey {
+    return readKeyFile(join(this.nodes[i]!.home, "validator_key.json"));
+  }
+
+  /**
+   * Validator `voter` votes, with a signed transaction sent to its own node,
+   * to give node `subject`'s key `power` (0 removes it). Resolves with the hash.
+   */
+  async voteValidator(voter: number, subject: number, power: bigint): Promise<string> {
+    const key = this.keyOf(voter);
+    const nonce = this.#voterNonces.get(voter) ?? 0;
+    const stx = await signTransaction(
+      {
+        chainId: this.chainId,
+        from: key.publicKey,
+        nonce,
+        expiresAt: Date.now() + 30 * 60_000,
+        body: { kind: "validator-vote", validator: this.keyOf(subject).publicKey, power },
+      },
+      localSigner(key),
+    );
+    const res = await post(`${this.nodes[voter]!.apiUrl}/v1/transactions`, {
+      tx: toHex(encodeSignedTransaction(stx)),
+    });
+    if (res.status !== 202)
+      throw new Error(`node ${voter} refused its vote: ${res.status} ${JSON.stringify(res.body)}`);
+    this.#voterNonces.set(voter, nonce + 1);
+    const hash = res.body["hash"] as string;
+    this.submitted.add(hash);
+    return hash;
+  }
+
+  readonly #voterNonces = new Map<number, number>();
 
   /** Polls `check` every 100 ms until it holds; fails after `ms` naming `what`. */
   async waitUntil(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {

@@ -114,6 +114,7 @@ export const headerSchema = {
     "parentHash",
     "txRoot",
     "txCount",
+    "evidenceRoot",
     "stateRoot",
     "validatorsHash",
     "nextValidatorsHash",
@@ -127,6 +128,7 @@ export const headerSchema = {
     parentHash: hash32,
     txRoot: hash32,
     txCount: { type: "integer", minimum: 0, maximum: 0xffff_ffff },
+    evidenceRoot: hash32,
     stateRoot: hash32,
     validatorsHash: hash32,
     nextValidatorsHash: hash32,
@@ -314,12 +316,36 @@ export const accountSchema = {
   },
 } as const;
 
+export const evidenceSchema = {
+  type: "object",
+  required: ["validator", "type", "height", "round", "blockHashes", "evidenceBytes"],
+  properties: {
+    validator: publicKey,
+    type: { type: "string", enum: ["prevote", "precommit"] },
+    height,
+    round: { type: "integer", minimum: 0, maximum: 0xffff_ffff },
+    blockHashes: {
+      type: "array",
+      minItems: 2,
+      maxItems: 2,
+      items: { anyOf: [hash32, { type: "null" }] },
+      description: "the two values the validator signed (null = nil)",
+    },
+    evidenceBytes: { ...bytes, description: "DuplicateVoteEvidence, canonically encoded" },
+  },
+} as const;
+
 export const blockSchema = {
   type: "object",
-  required: ["block", "txs", "blockBytes"],
+  required: ["block", "txs", "evidence", "blockBytes"],
   properties: {
     block: certifiedHeaderSchema,
     txs: { type: "array", items: transactionSchema },
+    evidence: {
+      type: "array",
+      items: evidenceSchema,
+      description: "equivocations this block records",
+    },
     blockBytes: { ...bytes, description: "the whole block, canonically encoded" },
   },
 } as const;

@@ -20,6 +20,7 @@ export interface HeaderJson {
   parentHash: Hex;
   txRoot: Hex;
   txCount: number;
+  evidenceRoot: Hex;
   stateRoot: Hex;
   validatorsHash: Hex;
   nextValidatorsHash: Hex;
@@ -121,9 +122,23 @@ export interface AccountJson {
   block: CertifiedHeaderJson;
 }
 
+/** Two conflicting votes one validator signed for one (type, height, round). */
+export interface EvidenceJson {
+  validator: Hex;
+  type: "prevote" | "precommit";
+  height: number;
+  round: number;
+  /** The two values signed (null = nil). */
+  blockHashes: [Hex | null, Hex | null];
+  /** DuplicateVoteEvidence, canonically encoded: verify it, do not trust the fields above. */
+  evidenceBytes: Hex;
+}
+
 export interface BlockJson {
   block: CertifiedHeaderJson;
   txs: TransactionJson[];
+  /** Equivocations recorded by this block. */
+  evidence: EvidenceJson[];
   /** The whole block, canonically encoded. */
   blockBytes: Hex;
 }

@@ -69,6 +69,19 @@ export class HeaderChainError extends BaseError<HeaderChainErrorCode> {
   override name = "HeaderChainError";
 }
 
+export type EvidenceErrorCode =
+  | "EVIDENCE_MALFORMED"
+  | "EVIDENCE_UNKNOWN_VALIDATOR"
+  | "EVIDENCE_BAD_SIGNATURE"
+  | "EVIDENCE_TOO_OLD"
+  | "EVIDENCE_FROM_FUTURE"
+  | "EVIDENCE_ALREADY_RECORDED";
+
+/** A claimed equivocation that does not prove one (or cannot be recorded). */
+export class EvidenceError extends BaseError<EvidenceErrorCode> {
+  override name = "EvidenceError";
+}
+
 export type ProofErrorCode =
   | "PROOF_ROOT_MISMATCH"
   | "PROOF_WRONG_KEY"

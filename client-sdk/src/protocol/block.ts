@@ -2,15 +2,31 @@
  * Block headers and blocks.
  *
  * A header commits to its parent, the transactions (RFC 9162 Merkle root and
- * count), the state after the block (sparse Merkle root), the validator set
- * that signs it and the one that signs the next block. The block hash is the
+ * count), the equivocation evidence the block records (Merkle root), the
+ * state after the block (sparse Merkle root), the validator set that signs
+ * it and the one that signs the next block. The block hash is the
  * tagged hash of the header's canonical encoding; validators vote on it and
  * the finality certificate carries their signatures.
  */
-import { type Codec, decode, encode, list, struct, u32, versioned } from "./codec/codec.ts";
+import {
+  type Codec,
+  decode,
+  encode,
+  list,
+  sortedSet,
+  struct,
+  u32,
+  versioned,
+} from "./codec/codec.ts";
+import {
+  type DuplicateVoteEvidence,
+  encodeEvidence,
+  evidenceCodec,
+  evidenceSlot,
+} from "./evidence.ts";
 import { chainIdField, hashField, heightField, publicKeyField, timeField } from "./fields.ts";
 import { HashTag, taggedHash } from "./hash.ts";
-import { MAX_BLOCK_BYTES, MAX_BLOCK_TXS } from "./limits.ts";
+import { MAX_BLOCK_BYTES, MAX_BLOCK_EVIDENCE, MAX_BLOCK_TXS } from "./limits.ts";
 import { merkleRoot } from "./merkle.ts";
 import {
   encodeSignedTransaction,
@@ -27,6 +43,8 @@ export interface BlockHeader {
   readonly parentHash: Uint8Array;
   readonly txRoot: Uint8Array;
   readonly txCount: number;
+  /** RFC 9162 Merkle root over the encodings of `evidence` (the empty-tree root when none). */
+  readonly evidenceRoot: Uint8Array;
   readonly stateRoot: Uint8Array;
   readonly validatorsHash: Uint8Array;
   readonly nextValidatorsHash: Uint8Array;
@@ -36,9 +54,12 @@ export interface BlockHeader {
 export interface Block {
   readonly header: BlockHeader;
   readonly txs: readonly SignedTransaction[];
+  /** Equivocations recorded by this block, ordered by `evidenceSlot`. */
+  readonly evidence: readonly DuplicateVoteEvidence[];
 }
 
-export const HEADER_VERSION = 1;
+/** 2: the header gained `evidenceRoot` and the block its evidence. */
+export const HEADER_VERSION = 2;
 
 export const blockHeaderCodec: Codec<BlockHeader> = versioned(
   HEADER_VERSION,
@@ -49,6 +70,7 @@ export const blockHeaderCodec: Codec<BlockHeader> = versioned(
     parentHash: hashField("parentHash"),
     txRoot: hashField("txRoot"),
     txCount: u32("txCount"),
+    evidenceRoot: hashField("evidenceRoot"),
     stateRoot: hashField("stateRoot"),
     validatorsHash: hashField("validatorsHash"),
     nextValidatorsHash: hashField("nextValidatorsHash"),
@@ -56,9 +78,12 @@ export const blockHeaderCodec: Codec<BlockHeader> = versioned(
   }),
 );
 
+const blockEvidenceCodec = sortedSet("evidence", evidenceCodec, MAX_BLOCK_EVIDENCE, evidenceSlot);
+
 export const blockCodec: Codec<Block> = struct<Block>("Block", {
   header: blockHeaderCodec,
   txs: list("txs", signedTransactionCodec, MAX_BLOCK_TXS),
+  evidence: blockEvidenceCodec,
 });
 
 export function encodeBlockHeader(header: BlockHeader): Uint8Array {
@@ -83,17 +108,25 @@ export function transactionsRoot(txs: readonly SignedTransaction[]): Uint8Array 
   return merkleRoot(txs.map(encodeSignedTransaction));
 }
 
+/** The Merkle root over a block's evidence, leaves being their encodings. */
+export function evidenceRoot(evidence: readonly DuplicateVoteEvidence[]): Uint8Array {
+  return merkleRoot(evidence.map(encodeEvidence));
+}
+
 /**
- * The block's encoding built from its header and the canonical encodings of
- * its transactions, without encoding them again: byte-for-byte what
- * encodeBlock gives (tested), for a producer that already holds the bytes.
+ * The block's encoding built from its header, the canonical encodings of
+ * its transactions and its evidence, without encoding the transactions
+ * again: byte-for-byte what encodeBlock gives (tested), for a producer that
+ * already holds the bytes.
  */
 export function encodeBlockFromParts(
   header: BlockHeader,
   txBytes: readonly Uint8Array[],
+  evidence: readonly DuplicateVoteEvidence[] = [],
 ): Uint8Array {
   const head = encodeBlockHeader(header);
-  let length = head.length + 4;
+  const tail = encode(blockEvidenceCodec, evidence);
+  let length = head.length + 4 + tail.length;
   for (const t of txBytes) length += t.length;
   const out = new Uint8Array(length);
   out.set(head, 0);
@@ -103,5 +136,6 @@ export function encodeBlockFromParts(
     out.set(t, at);
     at += t.length;
   }
+  out.set(tail, at);
   return out;
 }

@@ -10,6 +10,7 @@ import { DecodeError } from "../errors/protocol.ts";
 import { blockCodec, blockHeaderCodec, encodeBlock, encodeBlockFromParts } from "./block.ts";
 import { type Codec, decode, encode } from "./codec/codec.ts";
 import { consensusMessageCodec } from "./consensusMessage.ts";
+import { evidenceCodec } from "./evidence.ts";
 import { finalityCertificateCodec } from "./finalityCertificate.ts";
 import { sha256 } from "./hash.ts";
 import { merkleProofCodec } from "./merkle.ts";
@@ -31,6 +32,7 @@ const cases: [string, Codec<unknown>, fc.Arbitrary<unknown>][] = [
   ["Block", blockCodec as Codec<unknown>, arb.block],
   ["Vote", voteCodec as Codec<unknown>, arb.vote],
   ["SignedVote", signedVoteCodec as Codec<unknown>, arb.signedVote],
+  ["DuplicateVoteEvidence", evidenceCodec as Codec<unknown>, arb.evidence],
   ["ValidatorSet", validatorSetCodec as Codec<unknown>, arb.validatorSet],
   ["FinalityCertificate", finalityCertificateCodec as Codec<unknown>, arb.finalityCertificate],
   ["MerkleProof", merkleProofCodec as Codec<unknown>, arb.merkleProof],
@@ -183,9 +185,13 @@ describe("block encoding from parts", () => {
   it("equals encodeBlock for any block", () => {
     fc.assert(
       fc.property(arb.block, (block) => {
-        expect(encodeBlockFromParts(block.header, block.txs.map(encodeSignedTransaction))).toEqual(
-          encodeBlock(block),
-        );
+        expect(
+          encodeBlockFromParts(
+            block.header,
+            block.txs.map(encodeSignedTransaction),
+            block.evidence,
+          ),
+        ).toEqual(encodeBlock(block));
       }),
       { numRuns: 200 },
     );

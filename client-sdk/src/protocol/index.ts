@@ -12,6 +12,7 @@ export * from "./block.ts";
 export * from "./bytes.ts";
 export * from "./codec/index.ts";
 export * from "./consensusMessage.ts";
+export * from "./evidence.ts";
 export * from "./finalityCertificate.ts";
 export * from "./hash.ts";
 export * from "./headerChain.ts";

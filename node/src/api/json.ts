@@ -2,6 +2,7 @@
 import type {
   CertificateJson,
   CertifiedHeaderJson,
+  EvidenceJson,
   HeaderJson,
   TransactionJson,
 } from "@edgeledger/sdk/api";
@@ -9,7 +10,9 @@ import {
   addressFromPublicKey,
   type BlockHeader,
   blockHash,
+  type DuplicateVoteEvidence,
   encodeBlockHeader,
+  encodeEvidence,
   encodeFinalityCertificate,
   type FinalityCertificate,
   formatAddress,
@@ -27,6 +30,7 @@ export function headerJson(h: BlockHeader): HeaderJson {
     parentHash: toHex(h.parentHash),
     txRoot: toHex(h.txRoot),
     txCount: h.txCount,
+    evidenceRoot: toHex(h.evidenceRoot),
     stateRoot: toHex(h.stateRoot),
     validatorsHash: toHex(h.validatorsHash),
     nextValidatorsHash: toHex(h.nextValidatorsHash),
@@ -52,6 +56,19 @@ export function certifiedHeaderJson(h: BlockHeader, c: FinalityCertificate): Cer
     headerBytes: toHex(encodeBlockHeader(h)),
     certificate: certificateJson(c),
     certificateBytes: toHex(encodeFinalityCertificate(c)),
+  };
+}
+
+export function evidenceJson(e: DuplicateVoteEvidence): EvidenceJson {
+  const v = e.first.vote;
+  const hex = (h: Uint8Array | null) => (h ? toHex(h) : null);
+  return {
+    validator: toHex(v.validator),
+    type: v.type,
+    height: v.height,
+    round: v.round,
+    blockHashes: [hex(v.blockHash), hex(e.second.vote.blockHash)],
+    evidenceBytes: toHex(encodeEvidence(e)),
   };
 }
 

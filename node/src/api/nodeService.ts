@@ -21,6 +21,7 @@ import {
   encodeSignedTransaction,
   encodeStateProof,
   encodeValidatorSet,
+  equalBytes,
   formatAddress,
   fromHex,
   localSigner,
@@ -34,7 +35,7 @@ import {
 import type { Chain } from "../chain/chain.ts";
 import type { Database } from "../db/database.ts";
 import type { Mempool } from "../mempool/mempool.ts";
-import { certifiedHeaderJson, transactionJson } from "./json.ts";
+import { certifiedHeaderJson, evidenceJson, transactionJson } from "./json.ts";
 import type { NodeService } from "./service.ts";
 
 export interface NodeServiceDeps {
@@ -64,6 +65,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
     return {
       block: certifiedHeaderJson(block.header, cert),
       txs: block.txs.map(transactionJson),
+      evidence: block.evidence.map(evidenceJson),
       blockBytes: toHex(bytes),
     };
   };
@@ -182,6 +184,13 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
 
     async getValidators(height): Promise<ValidatorsJson> {
       const at = height ?? chain.head.height + 1;
+      // Sets are known up to head + 2: a change adopted at the head signs from head + 2.
+      if (at > chain.head.height + 2 || at < 1)
+        throw new ApiError(
+          "HEIGHT_NOT_AVAILABLE",
+          `The validator set of height ${at} is not known yet (latest final height ${chain.head.height}).`,
+          { details: { height: at, latest: chain.head.height } },
+        );
       const set = chain.validatorsAt(at);
       return {
         height: at,
@@ -204,12 +213,17 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
         height: head.height,
         latestHash: toHex(head.hash),
         latestTime: head.header.time,
-        validator: deps.validatorKey
-          ? {
-              publicKey: toHex(deps.validatorKey),
-              address: formatAddress(addressFromPublicKey(deps.validatorKey)),
-            }
-          : null,
+        // A node is a validator while its key is in the set signing the next block.
+        validator:
+          deps.validatorKey &&
+          chain
+            .validatorsAt(head.height + 1)
+            .some((v) => equalBytes(v.publicKey, deps.validatorKey!))
+            ? {
+                publicKey: toHex(deps.validatorKey),
+                address: formatAddress(addressFromPublicKey(deps.validatorKey)),
+              }
+            : null,
         mempool: { size: mempool.size, bytes: mempool.bytes },
       };
     },

@@ -37,6 +37,7 @@ import {
   encodeSignedTransaction,
   encodeStateProof,
   encodeValidatorSet,
+  evidenceRoot,
   type FinalityCertificate,
   formatAddress,
   MemoryNodeStore,
@@ -109,6 +110,7 @@ const header: BlockHeader = {
   parentHash: EMPTY_ROOT,
   txRoot: transactionsRoot([transfer, vote]),
   txCount: 2,
+  evidenceRoot: evidenceRoot([]),
   stateRoot: state.root,
   validatorsHash: validatorSetHash(validatorSet),
   nextValidatorsHash: validatorSetHash(validatorSet),
@@ -138,7 +140,8 @@ const certified = certifiedHeaderJson(header, certificate);
 const blockJson: BlockJson = {
   block: certified,
   txs: [transactionJson(transfer), transactionJson(vote)],
-  blockBytes: toHex(encodeBlock({ header, txs: [transfer, vote] })),
+  evidence: [],
+  blockBytes: toHex(encodeBlock({ header, txs: [transfer, vote], evidence: [] })),
 };
 const transferHash = toHex(transactionHash(transfer.tx));
 const committedStatus: TransactionStatusJson = {

@@ -1,7 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Block, type FinalityCertificate, toHex, voteDigest } from "@edgeledger/sdk/protocol";
+import {
+  type Block,
+  duplicateVoteEvidence,
+  EvidenceError,
+  evidenceKey,
+  evidenceRoot,
+  type FinalityCertificate,
+  toHex,
+  validatorSetHash,
+  voteDigest,
+} from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../db/database.ts";
@@ -145,5 +155,88 @@ describe("chain", () => {
     const other = new Chain(db, { ...genesis, chainId: "other-chain" });
     await expect(other.init()).rejects.toThrow(/genesis/);
     await db.close();
+  });
+
+  it("schedules a voted validator-set change two heights later, on every node and across restarts", async () => {
+    const a = await openChain();
+    const b = await openChain();
+    const newcomer = keyOf(8);
+    const vote = await a.mempool.add(
+      signed(validator, 0, { kind: "validator-vote", validator: newcomer.publicKey, power: 1n })
+        .bytes,
+    );
+    const b1 = await a.chain.buildBlock([vote], NOW, validator.publicKey);
+    expect(b1.failed).toEqual([]);
+    // The lone validator is a quorum: the set with the newcomer signs from height 1 + 2.
+    expect(b1.validatorChange?.from).toBe(3);
+    expect(b1.validatorChange?.set.map((v) => toHex(v.publicKey)).sort()).toEqual(
+      [validator.publicKey, newcomer.publicKey].map(toHex).sort(),
+    );
+    const genesisHash = toHex(validatorSetHash(genesis.validators));
+    expect(toHex(b1.block.header.nextValidatorsHash)).toBe(genesisHash);
+    // Another node executing the block reaches the same state and the same change.
+    const e1 = await b.chain.executeBlock(b1.block);
+    expect(toHex(e1.blockHash)).toBe(toHex(b1.blockHash));
+    expect(e1.validatorChange).toEqual(b1.validatorChange);
+    await a.chain.commit(b1, certify(b1.block, b1.blockHash));
+    expect(a.chain.validatorsAt(2)).toEqual(genesis.validators);
+    expect(a.chain.validatorsAt(3)).toEqual(b1.validatorChange?.set);
+
+    // Block 2, still signed by the genesis set, announces the new one as next.
+    const b2 = await a.chain.buildBlock([], NOW + 1, validator.publicKey);
+    const newHash = toHex(validatorSetHash(b1.validatorChange!.set));
+    expect(toHex(b2.block.header.validatorsHash)).toBe(genesisHash);
+    expect(toHex(b2.block.header.nextValidatorsHash)).toBe(newHash);
+    await a.chain.commit(b2, certify(b2.block, b2.blockHash));
+    await a.db.close();
+
+    const again = await openChain(a.dir);
+    expect(toHex(validatorSetHash(again.chain.validatorsAt(3)))).toBe(newHash);
+    expect(again.chain.validatorsAt(2)).toEqual(genesis.validators);
+    await again.db.close();
+    await b.db.close();
+  });
+
+  it("records an equivocation once, and refuses evidence by a non-member", async () => {
+    const a = await openChain();
+    const b = await openChain();
+    const sign = (key: typeof validator, blockHash: Uint8Array | null) => {
+      const vote = {
+        type: "prevote" as const,
+        height: 1,
+        round: 0,
+        blockHash,
+        validator: key.publicKey,
+      };
+      return { vote, signature: nativeSigner(key).signSync(voteDigest(CHAIN, vote)) };
+    };
+    const real = duplicateVoteEvidence(
+      sign(validator, new Uint8Array(32).fill(1)),
+      sign(validator, null),
+    );
+    const outsider = duplicateVoteEvidence(
+      sign(keyOf(7), new Uint8Array(32).fill(1)),
+      sign(keyOf(7), null),
+    );
+    const b1 = await a.chain.buildBlock([], NOW, validator.publicKey, [outsider, real, real]);
+    expect(b1.block.evidence).toEqual([real]);
+    expect(b1.refusedEvidence).toEqual([outsider]);
+    expect(toHex((await b.chain.executeBlock(b1.block)).blockHash)).toBe(toHex(b1.blockHash));
+    await a.chain.commit(b1, certify(b1.block, b1.blockHash));
+    expect(await a.chain.accounts.getValue(evidenceKey(real))).not.toBeNull();
+
+    // Offered again: left out; a block that carries it anyway is invalid.
+    const b2 = await a.chain.buildBlock([], NOW + 1, validator.publicKey, [real]);
+    expect(b2.block.evidence).toEqual([]);
+    expect(b2.refusedEvidence).toEqual([real]);
+    await b.chain.commit(await b.chain.executeBlock(b1.block), certify(b1.block, b1.blockHash));
+    const forged = {
+      ...b2.block,
+      evidence: [real],
+      header: { ...b2.block.header, evidenceRoot: evidenceRoot([real]) },
+    };
+    await expect(b.chain.executeBlock(forged)).rejects.toThrow(EvidenceError);
+    await a.db.close();
+    await b.db.close();
   });
 });

@@ -12,12 +12,22 @@ import {
   type BlockHeader,
   blockHash,
   bytesKey,
+  compareBytes,
+  type DuplicateVoteEvidence,
   decodeAccount,
+  decodeValidatorSet,
+  EvidenceError,
   encodeBlock,
   encodeBlockFromParts,
+  encodeValidatorSet,
   equalBytes,
+  evidenceKey,
+  evidenceRoot,
+  evidenceSlot,
   type FinalityCertificate,
   fromHex,
+  MAX_BLOCK_EVIDENCE,
+  MAX_EVIDENCE_AGE,
   merkleRoot,
   type NodeWrite,
   type SignedTransaction,
@@ -31,8 +41,18 @@ import {
 } from "@edgeledger/sdk/protocol";
 import type { Database, HeadRecord, TxRecord } from "../db/database.ts";
 import type { PendingTx } from "../mempool/mempool.ts";
-import { type AccountReader, applyTransaction, PendingState } from "../state/ledger.ts";
+import {
+  applyTransaction,
+  evidenceRecord,
+  PendingState,
+  type StateReader,
+  tallyValidatorChanges,
+  VALIDATOR_SET_KEY,
+} from "../state/ledger.ts";
 import { type Genesis, genesisState } from "./genesis.ts";
+
+/** The meta record of adopted validator sets (genesis's is implied). */
+const SCHEDULE_META = "validatorSchedule";
 
 /** Head-state accounts kept in memory before the cache starts over. */
 const HEAD_ACCOUNT_CACHE = 200_000;
@@ -59,10 +79,26 @@ export interface Execution {
   readonly senders: readonly string[];
   /** Every account the block read or wrote, as it stands after the block. */
   readonly accounts: readonly { address: Uint8Array; account: Account | null }[];
+  /** A validator set this block's votes adopted, and the first height it signs. */
+  readonly validatorChange: { readonly from: number; readonly set: ValidatorSet } | null;
+}
+
+/**
+ * A set adopted by the votes in block h signs from h + 2: header h + 1
+ * already names it as next, so a light client sees it coming, and nobody has
+ * to change the set of a height whose messages may already be in flight.
+ */
+export const VALIDATOR_CHANGE_DELAY = 2;
+
+interface ScheduledSet {
+  readonly from: number;
+  readonly set: ValidatorSet;
 }
 
 export interface BuiltBlock extends Execution {
   readonly failed: readonly { tx: PendingTx; error: TransactionError }[];
+  /** Evidence offered that cannot be recorded (already on chain, too old, …). */
+  readonly refusedEvidence: readonly DuplicateVoteEvidence[];
 }
 
 export class Chain {
@@ -93,22 +129,42 @@ export class Chain {
     return this.#tree;
   }
   /** Fixed from genesis until validator-set changes land (issue 4). */
-  validatorsAt(_height: number): ValidatorSet {
+  /**
+   * The set that signs block `height`: genesis's until votes change it.
+   * Known up to head + 2 (a change adopted at the head signs from head + 2).
+   */
+  validatorsAt(height: number): ValidatorSet {
+    for (let i = this.#schedule.length - 1; i >= 0; i--) {
+      const entry = this.#schedule[i]!;
+      if (entry.from <= height) return entry.set;
+    }
     return this.#genesis.validators;
   }
 
+  /** Every set change so far: the genesis set from height 1, then each adopted one. */
+  get validatorSchedule(): readonly ScheduledSet[] {
+    return this.#schedule;
+  }
+
+  #schedule: ScheduledSet[] = [];
+
   /** Loads the head from the database, writing the genesis state on first start. */
   async init(): Promise<void> {
-    const stored = this.#db.getMeta<{ hash: string }>("genesis");
-    if (stored && stored.hash !== toHex(this.genesisHash)) {
+    const genesisRecord = this.#db.getMeta<{ hash: string }>("genesis");
+    if (genesisRecord && genesisRecord.hash !== toHex(this.genesisHash)) {
       throw new Error(
-        `This database belongs to genesis ${stored.hash}, but genesis.json hashes to ${toHex(this.genesisHash)}: use the matching genesis or a new home.`,
+        `This database belongs to genesis ${genesisRecord.hash}, but genesis.json hashes to ${toHex(this.genesisHash)}: use the matching genesis or a new home.`,
       );
     }
-    if (!stored) {
+    if (!genesisRecord) {
       const g = genesisState(this.#genesis);
       await this.#db.putMeta("genesis", { hash: toHex(g.hash) }, g.state.writes);
     }
+    const stored = this.#db.getMeta<{ from: number; set: string }[]>(SCHEDULE_META) ?? [];
+    this.#schedule = [
+      { from: 1, set: this.#genesis.validators },
+      ...stored.map((e) => ({ from: e.from, set: decodeValidatorSet(fromHex(e.set)) })),
+    ];
     const head = this.#db.getMeta<HeadRecord>("head");
     if (!head || head.height === 0) {
       this.#head = { height: 0, hash: this.genesisHash, header: this.genesisHeader };
@@ -129,12 +185,13 @@ export class Chain {
   }
 
   /** Committed state at `stateRoot` (default: the head's). */
-  accountsAt(stateRoot: Uint8Array = this.#head.header.stateRoot): AccountReader {
+  accountsAt(stateRoot: Uint8Array = this.#head.header.stateRoot): StateReader {
     return {
       getAccount: async (address) => {
         const v = await this.#tree.get(stateRoot, accountKey(address));
         return v ? decodeAccount(v) : null;
       },
+      getValue: (key) => this.#tree.get(stateRoot, key),
     };
   }
 
@@ -142,7 +199,8 @@ export class Chain {
    * Accounts at the head. Cached: a commit changes only the accounts its
    * block touched, and it updates those entries, so the rest stay right.
    */
-  readonly accounts: AccountReader = {
+  readonly accounts: StateReader = {
+    getValue: (key) => this.#tree.get(this.#head.header.stateRoot, key),
     getAccount: async (address) => {
       const key = bytesKey(address);
       const cached = this.#headAccounts.get(key);
@@ -161,11 +219,17 @@ export class Chain {
     return Math.max(now, this.#head.header.time + 1);
   }
 
-  /** Builds the next block from candidates, executing each in order. */
+  /**
+   * Builds the next block from candidates, executing each in order, and
+   * records the given evidence (already signature-checked by the caller):
+   * items that cannot be recorded (too old, already recorded, not a member)
+   * are left out, like transactions that fail.
+   */
   async buildBlock(
     candidates: readonly PendingTx[],
     time: number,
     proposer: Uint8Array,
+    evidence: readonly DuplicateVoteEvidence[] = [],
   ): Promise<BuiltBlock> {
     const parent = this.#head;
     const height = parent.height + 1;
@@ -183,11 +247,27 @@ export class Chain {
         failed.push({ tx: c, error: err });
       }
     }
+    const recorded: DuplicateVoteEvidence[] = [];
+    const refusedEvidence: DuplicateVoteEvidence[] = [];
+    const slots = new Set<string>();
+    for (const e of evidence) {
+      const slot = toHex(evidenceSlot(e));
+      if (slots.has(slot) || recorded.length >= MAX_BLOCK_EVIDENCE) continue;
+      try {
+        await this.#recordEvidence(state, e, height);
+        slots.add(slot);
+        recorded.push(e);
+      } catch (err) {
+        if (!(err instanceof EvidenceError)) throw err;
+        refusedEvidence.push(e);
+      }
+    }
+    recorded.sort((a, b) => compareBytes(evidenceSlot(a), evidenceSlot(b)));
     const txs = included.map((c) => c.stx);
     // The mempool holds each transaction's canonical bytes: root and block come from them.
     const txBytes = included.map((c) => c.bytes);
+    const validatorChange = await this.#validatorChange(state, height);
     const update = await this.#tree.update(parent.header.stateRoot, state.changes());
-    const setHash = validatorSetHash(validators);
     const block: Block = {
       header: {
         chainId: this.chainId,
@@ -196,29 +276,34 @@ export class Chain {
         parentHash: parent.hash,
         txRoot: merkleRoot(txBytes),
         txCount: txs.length,
+        evidenceRoot: evidenceRoot(recorded),
         stateRoot: update.root,
-        validatorsHash: setHash,
-        nextValidatorsHash: setHash,
+        validatorsHash: validatorSetHash(validators),
+        nextValidatorsHash: validatorSetHash(this.validatorsAt(height + 1)),
         proposer,
       },
       txs,
+      evidence: recorded,
     };
     return {
       block,
       blockHash: blockHash(block.header),
-      blockBytes: encodeBlockFromParts(block.header, txBytes),
+      blockBytes: encodeBlockFromParts(block.header, txBytes, recorded),
       stateWrites: update.writes,
       txHashes: included.map((c) => c.hash),
       senders: sendersOf(state),
       accounts: state.touched(),
+      validatorChange,
       failed,
+      refusedEvidence,
     };
   }
 
   /**
    * Checks a block proposed for the next height and executes it. Throws if
-   * any header field or transaction is wrong (the block is then invalid).
-   * Signatures are the caller's to check first.
+   * any header field, transaction or evidence item is wrong (the block is
+   * then invalid). Signatures (of transactions and evidence votes) are the
+   * caller's to check first.
    */
   async executeBlock(block: Block): Promise<Execution> {
     const parent = this.#head;
@@ -232,13 +317,18 @@ export class Chain {
     if (h.time <= parent.header.time) fail("time does not increase");
     if (h.txCount !== block.txs.length || !equalBytes(h.txRoot, transactionsRoot(block.txs)))
       fail("txRoot/txCount mismatch");
+    if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) fail("evidenceRoot mismatch");
     const validators = this.validatorsAt(h.height);
-    const setHash = validatorSetHash(validators);
-    if (!equalBytes(h.validatorsHash, setHash) || !equalBytes(h.nextValidatorsHash, setHash))
+    if (
+      !equalBytes(h.validatorsHash, validatorSetHash(validators)) ||
+      !equalBytes(h.nextValidatorsHash, validatorSetHash(this.validatorsAt(h.height + 1)))
+    )
       fail("validator set hash");
     const state = new PendingState(this.accounts);
     const ctx = { chainId: this.chainId, blockTime: h.time, validators };
     for (const stx of block.txs) await applyTransaction(state, stx, ctx);
+    for (const e of block.evidence) await this.#recordEvidence(state, e, h.height);
+    const validatorChange = await this.#validatorChange(state, h.height);
     const update = await this.#tree.update(parent.header.stateRoot, state.changes());
     if (!equalBytes(update.root, h.stateRoot)) fail("state root mismatch");
     return {
@@ -249,7 +339,54 @@ export class Chain {
       txHashes: block.txs.map((t: SignedTransaction) => transactionHash(t.tx)),
       senders: sendersOf(state),
       accounts: state.touched(),
+      validatorChange,
     };
+  }
+
+  /**
+   * Records an equivocation in `state`, or throws an EvidenceError: it must
+   * be about a height from MAX_EVIDENCE_AGE blocks ago up to this one, by a
+   * member of that height's set, and not recorded before.
+   */
+  async #recordEvidence(
+    state: PendingState,
+    e: DuplicateVoteEvidence,
+    height: number,
+  ): Promise<void> {
+    const at = e.first.vote.height;
+    if (at > height || at < 1)
+      throw new EvidenceError("EVIDENCE_FROM_FUTURE", "Evidence is about a height not reached.");
+    if (height - at > MAX_EVIDENCE_AGE)
+      throw new EvidenceError("EVIDENCE_TOO_OLD", "Evidence is too old to be recorded.");
+    const validator = e.first.vote.validator;
+    if (!this.validatorsAt(at).some((v) => equalBytes(v.publicKey, validator)))
+      throw new EvidenceError(
+        "EVIDENCE_UNKNOWN_VALIDATOR",
+        "The votes' signer was not a validator at that height.",
+      );
+    const key = evidenceKey(e);
+    if (await state.getValue(key))
+      throw new EvidenceError(
+        "EVIDENCE_ALREADY_RECORDED",
+        "This equivocation is on chain already.",
+      );
+    state.setValue(key, evidenceRecord(height));
+  }
+
+  /** The set the votes of block `height` adopt, scheduled for `height` + 2 (see ledger.ts). */
+  async #validatorChange(
+    state: PendingState,
+    height: number,
+  ): Promise<{ from: number; set: ValidatorSet } | null> {
+    if (state.votedAbout.size === 0) return null;
+    const set = await tallyValidatorChanges(
+      state,
+      this.validatorsAt(height),
+      this.validatorsAt(height + 1),
+    );
+    if (!set) return null;
+    state.setValue(VALIDATOR_SET_KEY, encodeValidatorSet(set));
+    return { from: height + VALIDATOR_CHANGE_DELAY, set };
   }
 
   /**
@@ -275,6 +412,9 @@ export class Chain {
     const h = exec.block.header;
     if (h.height !== this.#head.height + 1)
       throw new Error(`Commit of height ${h.height} on head ${this.#head.height}.`);
+    const schedule = exec.validatorChange
+      ? [...this.#schedule, exec.validatorChange]
+      : this.#schedule;
     await this.#db.commitBlock({
       block: exec.block,
       blockBytes: exec.blockBytes,
@@ -284,7 +424,18 @@ export class Chain {
       stateWrites: exec.stateWrites,
       dropped,
       head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
+      ...(exec.validatorChange && {
+        meta: [
+          {
+            key: SCHEDULE_META,
+            value: schedule
+              .slice(1)
+              .map((e) => ({ from: e.from, set: toHex(encodeValidatorSet(e.set)) })),
+          },
+        ],
+      }),
     });
+    this.#schedule = schedule;
     this.#head = { height: h.height, hash: exec.blockHash, header: h };
     for (const { address, account } of exec.accounts)
       this.#headAccounts.set(bytesKey(address), account);

@@ -115,6 +115,7 @@ export function genesisState(g: Genesis): {
     parentHash: EMPTY_ROOT,
     txRoot: merkleRoot([]),
     txCount: 0,
+    evidenceRoot: merkleRoot([]),
     stateRoot: state.root,
     validatorsHash: setHash,
     nextValidatorsHash: setHash,

@@ -9,6 +9,8 @@
 import {
   type Block,
   type ConsensusMessage,
+  type DuplicateVoteEvidence,
+  duplicateVoteEvidence,
   equalBytes,
   type FinalityCertificate,
   MAX_VALIDATORS,
@@ -70,6 +72,12 @@ export interface DriverDeps {
   /** Checks every transaction signature of a block proposed by someone else. */
   readonly verifyBlockSignatures?: (block: Block) => Promise<boolean>;
   readonly timeouts?: Partial<TimeoutConfig>;
+  /** Equivocation evidence: what to record in blocks we propose, and where to report what the engine finds. */
+  readonly evidence?: {
+    pending(): readonly DuplicateVoteEvidence[];
+    found(e: DuplicateVoteEvidence): void;
+    unrecordable(items: readonly DuplicateVoteEvidence[]): void;
+  };
 }
 
 export class ConsensusDriver {
@@ -84,7 +92,10 @@ export class ConsensusDriver {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #queue: Promise<void> = Promise.resolve();
   #stopped = true;
+  /** Ends the current wait for work (see #sleep). */
   #wake: (() => void) | null = null;
+  /** Ends the current wait of any kind (see #sleep). */
+  #interrupt: (() => void) | null = null;
   #unsubscribe: (() => void) | null = null;
   /** True while this driver commits a block it decided (so its own head event is not news). */
   #ownCommit = false;
@@ -117,9 +128,9 @@ export class ConsensusDriver {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe?.();
+    this.#interrupt?.();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    this.#wake?.();
     await this.#queue;
   }
 
@@ -192,9 +203,9 @@ export class ConsensusDriver {
   /** Drops the current height's engine and timers and starts the next one after the head. */
   #abandonHeight(): void {
     this.#engine = null;
+    this.#interrupt?.();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    this.#wake?.();
     void this.#enqueue(() => this.#nextHeight());
   }
 
@@ -209,11 +220,18 @@ export class ConsensusDriver {
     if (this.#stopped) return;
     // The head moved while we waited (block sync): start over at the new height.
     if (chain.head.height + 1 !== this.#height) return this.#nextHeight();
+    const validators = chain.validatorsAt(this.#height);
+    const key = this.#deps.guard?.publicKey;
+    // Validating is per height: a key voted in (or out) takes part from the height its set signs.
+    const member = key !== undefined && validators.some((v) => equalBytes(v.publicKey, key));
+    // After a restart mid-height: the round we were in and our lock (see EngineInit.resume).
+    const resume = member ? this.#deps.guard?.resume(this.#height) : null;
     this.#engine = new ConsensusEngine({
       chainId: chain.chainId,
       height: this.#height,
-      validators: chain.validatorsAt(this.#height),
-      self: this.#deps.guard?.publicKey ?? null,
+      validators,
+      self: member ? key : null,
+      ...(resume && { resume }),
       ...(this.#deps.timeouts && { timeouts: this.#deps.timeouts }),
     });
     await this.#handle({ type: "start" });
@@ -226,26 +244,36 @@ export class ConsensusDriver {
     const heartbeatAt = chain.head.header.time + this.#options.heartbeatMs;
     const othersStarted = () => this.#inbox.some((m) => heightOf(m) === this.#height);
     while (!this.#stopped && mempool.size === 0 && !othersStarted() && now() < heartbeatAt) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, heartbeatAt - now()));
-        this.#timers.add(t);
-        this.#wake = () => {
-          clearTimeout(t);
-          this.#timers.delete(t);
-          resolve();
-        };
-      });
-      this.#wake = null;
+      await this.#sleep(Math.max(1, heartbeatAt - now()), true);
     }
+    // Gathering a batch: more transactions do not cut this short, a new head or stop does.
     if (mempool.size > 0 && this.#options.batchDelayMs > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.#timers.delete(t);
-          resolve();
-        }, this.#options.batchDelayMs);
-        this.#timers.add(t);
-      });
+      await this.#sleep(this.#options.batchDelayMs, false);
     }
+  }
+
+  /**
+   * Waits `ms`, or less: #interrupt (the head moved, stop) always ends it
+   * early, and #wake (new work, a peer's message) too if `onWork`. Every wait
+   * inside the queue must be interruptible this way, because #abandonHeight
+   * and stop clear all timers: a plain timer promise would then never
+   * settle, and the queue, so consensus, would stall for good (the
+   * validator-set scenario caught a node whose batch wait hung this way).
+   */
+  #sleep(ms: number, onWork: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.#timers.delete(t);
+        if (this.#wake === done) this.#wake = null;
+        if (this.#interrupt === done) this.#interrupt = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.#timers.add(t);
+      this.#interrupt = done;
+      this.#wake = onWork ? done : null;
+    });
   }
 
   async #handle(event: EngineEvent): Promise<void> {
@@ -375,6 +403,7 @@ export class ConsensusDriver {
         return null;
       case "evidence":
         log.warn({ validator: toHex(action.first.vote.validator) }, "equivocation detected");
+        this.#deps.evidence?.found(duplicateVoteEvidence(action.first, action.second));
         return null;
     }
   }
@@ -392,11 +421,15 @@ export class ConsensusDriver {
       maxTxs: this.#options.maxTxs,
       maxBytes: this.#options.maxBytes,
     });
+    const evidence = this.#deps.evidence;
+    const offered = evidence?.pending() ?? [];
     const built: BuiltBlock = await chain.buildBlock(
       candidates,
       chain.nextTime(now()),
       guard?.publicKey ?? new Uint8Array(32),
+      offered,
     );
+    if (built.refusedEvidence.length > 0) evidence?.unrecordable(built.refusedEvidence);
     const dropped = built.failed.map((f) => {
       mempool.drop(f.tx, f.error.code, f.error.shortMessage);
       return {

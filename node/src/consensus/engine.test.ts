@@ -13,6 +13,7 @@ import {
   DEFAULT_TIMEOUTS,
   type EngineAction,
   type EngineEvent,
+  type EngineInit,
   FUTURE_ROUNDS_PER_VALIDATOR,
   type TimeoutConfig,
   VOTES_KEPT_PER_SIGNER,
@@ -42,6 +43,7 @@ function scripted(options: {
   height?: number;
   powers?: readonly bigint[];
   timeouts?: Partial<TimeoutConfig>;
+  resume?: EngineInit["resume"];
 }) {
   const height = options.height ?? 1;
   const { validators, keys } = makeValidators(options.validators, options.powers);
@@ -51,6 +53,7 @@ function scripted(options: {
     validators,
     self: options.self === null ? null : keys[options.self]!.publicKey,
     ...(options.timeouts && { timeouts: options.timeouts }),
+    ...(options.resume && { resume: options.resume }),
   });
   const signedVote = (
     from: number,
@@ -329,6 +332,23 @@ describe("ConsensusEngine: locking", () => {
 
     // Round 4: B with polRound 3 ≥ lockedRound 0, and the round-3 polka is known: prevote B (L29).
     expect(votesOf(s.feed(s.proposal(4, B, 3)))).toEqual(["prevote 4 B"]);
+  });
+
+  it("a restarted validator resumes in its round and keeps its lock (from the signing guard)", () => {
+    // Before the crash: locked on A in round 0, last signed in round 1.
+    const s = scripted({
+      validators: 4,
+      self: 0,
+      resume: { round: 1, lockedRound: 0, lockedValue: A },
+    });
+    s.feed({ type: "start" });
+    expect(s.engine.state).toMatchObject({ round: 1, lockedRound: 0, lockedValue: A });
+    // A fresh B in round 1 gets nil: without the lock it would have been a prevote for B.
+    expect(votesOf(s.feed(s.proposal(1, B)))).toEqual(["prevote 1 nil"]);
+    const fresh = scripted({ validators: 4, self: 0 });
+    fresh.feed({ type: "start" });
+    fresh.endRound(0, [1, 2, 3]);
+    expect(votesOf(fresh.feed(fresh.proposal(1, B)))).toEqual(["prevote 1 B"]);
   });
 
   it("the proposer of a later round re-proposes its validValue with polRound = validRound", () => {

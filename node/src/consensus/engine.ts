@@ -189,6 +189,18 @@ export interface EngineInit {
   /** Our public key; null, or a key outside the set, makes an observer that decides but never votes. */
   readonly self: Uint8Array | null;
   readonly timeouts?: Partial<TimeoutConfig>;
+  /**
+   * What this validator had signed at this height before a restart (the
+   * signing guard keeps it): start at `round` instead of 0, and keep the lock
+   * of its last precommit for a block. Forgetting the lock would let it
+   * prevote a different block in a later round without a polka justifying
+   * it, which is exactly what locking exists to prevent.
+   */
+  readonly resume?: {
+    readonly round: number;
+    readonly lockedRound: number;
+    readonly lockedValue: Uint8Array | null;
+  };
 }
 
 export type EngineEvent =
@@ -289,6 +301,8 @@ export class ConsensusEngine {
   #step: Step = "propose";
   #lockedValue: Uint8Array | null = null;
   #lockedRound = -1;
+  /** The round to start in (see EngineInit.resume). */
+  #resumeRound = 0;
   #validValue: Uint8Array | null = null;
   #validRound = -1;
   #decision: Decision | null = null;
@@ -342,6 +356,13 @@ export class ConsensusEngine {
     this.#indexByKey = new Map(init.validators.map((v, i) => [toHex(v.publicKey), i]));
     this.#selfIndex = init.self ? (this.#indexByKey.get(toHex(init.self)) ?? null) : null;
     this.#futureRounds = init.validators.map(() => []);
+    if (init.resume) {
+      this.#resumeRound = init.resume.round;
+      if (init.resume.lockedValue !== null && init.resume.lockedRound >= 0) {
+        this.#lockedValue = init.resume.lockedValue;
+        this.#lockedRound = init.resume.lockedRound;
+      }
+    }
   }
 
   get state(): EngineState {
@@ -380,7 +401,7 @@ export class ConsensusEngine {
         // L10
         if (!this.#started) {
           this.#started = true;
-          this.#startRound(0);
+          this.#startRound(this.#resumeRound);
         }
         break;
       case "proposal":

@@ -36,12 +36,14 @@ const block = (height: number): Block => ({
     parentHash: EMPTY_ROOT,
     txRoot: merkleRoot([]),
     txCount: 0,
+    evidenceRoot: merkleRoot([]),
     stateRoot: EMPTY_ROOT,
     validatorsHash: EMPTY_ROOT,
     nextValidatorsHash: EMPTY_ROOT,
     proposer: key.publicKey,
   },
   txs: [],
+  evidence: [],
 });
 
 const dirs: string[] = [];
@@ -95,6 +97,20 @@ describe("signing guard", () => {
     ).toBeNull();
     expect(await again.guard.signVote(vote("precommit", 7, 0, hash(5)))).toBeNull();
     expect(await again.guard.signVote(vote("precommit", 7, 0, hash(4)))).not.toBeNull();
+    await again.db.close();
+  });
+
+  it("tells a restarted engine its round and its lock (the last precommit for a block)", async () => {
+    const first = await openGuard();
+    expect(first.guard.resume(9)).toBeNull();
+    await first.guard.signVote(vote("prevote", 9, 0, hash(1)));
+    await first.guard.signVote(vote("precommit", 9, 0, hash(1)));
+    await first.guard.signVote(vote("prevote", 9, 2, null));
+    await first.guard.signVote(vote("precommit", 9, 2, null));
+    await first.db.close();
+    const again = await openGuard(first.dir);
+    expect(again.guard.resume(9)).toEqual({ round: 2, lockedRound: 0, lockedValue: hash(1) });
+    expect(again.guard.resume(10)).toBeNull();
     await again.db.close();
   });
 });

@@ -15,6 +15,7 @@
 import {
   type Block,
   decodeBlock,
+  fromHex,
   type Proposal,
   proposalDigest,
   toHex,
@@ -69,6 +70,29 @@ export class SigningGuard {
 
   get publicKey(): Uint8Array {
     return this.#key.publicKey;
+  }
+
+  /**
+   * Where this validator stood at `height` before a restart: the highest
+   * round it signed anything in, and its lock (the last precommit for a
+   * block). Null if it signed nothing at that height.
+   */
+  resume(
+    height: number,
+  ): { round: number; lockedRound: number; lockedValue: Uint8Array | null } | null {
+    const r = this.#record;
+    if (r.height !== height || r.signed.length === 0) return null;
+    let round = 0;
+    let lockedRound = -1;
+    let lockedValue: Uint8Array | null = null;
+    for (const s of r.signed) {
+      round = Math.max(round, s.round);
+      if (s.kind === "precommit" && s.blockHash !== null && s.round > lockedRound) {
+        lockedRound = s.round;
+        lockedValue = fromHex(s.blockHash);
+      }
+    }
+    return { round, lockedRound, lockedValue };
   }
 
   /** The block this validator already proposed at `height`, to propose again. */

@@ -75,6 +75,8 @@ export interface BlockCommit {
   /** Transactions dropped while building this block, recorded in the same batch. */
   readonly dropped: readonly { hash: Bytes; record: TxRecord }[];
   readonly head: HeadRecord;
+  /** Meta records that change with this block (e.g. the validator-set schedule). */
+  readonly meta?: readonly { key: string; value: unknown }[];
 }
 
 export class Database {
@@ -243,6 +245,12 @@ export class Database {
         sublevel: this.#state,
         key: w.hash,
         value: w.node,
+      })),
+      ...(c.meta ?? []).map((m) => ({
+        type: "put" as const,
+        sublevel: this.#meta,
+        key: name(m.key),
+        value: json(m.value),
       })),
       { type: "put" as const, sublevel: this.#meta, key: name("head"), value: json(c.head) },
     ];

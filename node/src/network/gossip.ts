@@ -13,7 +13,7 @@ import type { Host } from "./host.ts";
 
 export type GossipVerdict = "accept" | "ignore" | "reject";
 
-export type GossipKind = "tx" | "consensus" | "blocks";
+export type GossipKind = "tx" | "consensus" | "evidence" | "blocks";
 
 export function topicName(chainId: string, kind: GossipKind): string {
   return `/edgeledger/${chainId}/${kind}/1`;

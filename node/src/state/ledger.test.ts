@@ -1,4 +1,11 @@
-import { type Account, equalBytes, toHex } from "@edgeledger/sdk/protocol";
+import {
+  type Account,
+  addressFromPublicKey,
+  compareBytes,
+  equalBytes,
+  toHex,
+  type ValidatorSet,
+} from "@edgeledger/sdk/protocol";
 import { describe, expect, it } from "vitest";
 import {
   addressOf,
@@ -10,7 +17,7 @@ import {
   signed,
   transfer,
 } from "../testing/fixtures.ts";
-import { applyTransaction, PendingState } from "./ledger.ts";
+import { applyTransaction, PendingState, tallyValidatorChanges } from "./ledger.ts";
 
 const alice = keyOf(1);
 const bob = addressOf(2);
@@ -86,5 +93,58 @@ describe("state machine: transfers", () => {
     expect(
       changes.some(([, value]) => equalBytes(value, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 5))),
     ).toBe(true);
+  });
+});
+
+describe("state machine: validator-set votes", () => {
+  const four = [1, 2, 3, 4].map((i) => keyOf(20 + i));
+  const set = four
+    .map((k) => ({ publicKey: k.publicKey, power: 1n }))
+    .sort((a, b) => compareBytes(a.publicKey, b.publicKey));
+  const vctx = { chainId: CHAIN, blockTime: NOW, validators: set };
+  const newcomer = keyOf(30).publicKey;
+  const voteBy = async (state: PendingState, voters: number[], who: Uint8Array, power: bigint) => {
+    for (const i of voters)
+      await applyTransaction(
+        state,
+        signed(four[i]!, (await state.get(addressFromPublicKey(four[i]!.publicKey)))?.nonce ?? 0, {
+          kind: "validator-vote",
+          validator: who,
+          power,
+        }).stx,
+        vctx,
+      );
+  };
+  const keys = (s: ValidatorSet | null) => s?.map((v) => toHex(v.publicKey)).sort() ?? null;
+
+  it("adopts a change only with more than 2/3 of the power behind one value", async () => {
+    const state = new PendingState(new MemoryAccounts());
+    await voteBy(state, [0, 1], newcomer, 1n);
+    expect(await tallyValidatorChanges(state, set, set)).toBeNull();
+    await voteBy(state, [2], newcomer, 2n); // three votes, but split 2 / 1
+    expect(await tallyValidatorChanges(state, set, set)).toBeNull();
+    await voteBy(state, [2], newcomer, 1n); // the newer vote replaces the older one
+    const next = await tallyValidatorChanges(state, set, set);
+    expect(keys(next)).toEqual([...set.map((v) => toHex(v.publicKey)), toHex(newcomer)].sort());
+  });
+
+  it("removes with power 0, but never down to an empty set", async () => {
+    const state = new PendingState(new MemoryAccounts());
+    await voteBy(state, [0, 1, 2], set[3]!.publicKey, 0n);
+    expect(keys(await tallyValidatorChanges(state, set, set))).toEqual(keys(set.slice(0, 3)));
+    const alone = [set[0]!];
+    const last = new PendingState(new MemoryAccounts());
+    await voteBy(last, [0, 1, 2], set[0]!.publicKey, 0n);
+    expect(await tallyValidatorChanges(last, set, alone)).toBeNull();
+  });
+
+  it("refuses votes from a key outside the set", async () => {
+    const state = new PendingState(new MemoryAccounts());
+    const outsider = signed(keyOf(31), 0, {
+      kind: "validator-vote",
+      validator: newcomer,
+      power: 1n,
+    });
+    expect(await codeOf(applyTransaction(state, outsider.stx, vctx))).toBe("TX_NOT_VALIDATOR");
   });
 });

@@ -12,7 +12,7 @@ import {
   transactionHash,
 } from "@edgeledger/sdk/protocol";
 import { nativeSigner } from "@edgeledger/sdk/protocol/node";
-import type { AccountReader } from "../state/ledger.ts";
+import type { StateReader } from "../state/ledger.ts";
 
 export const CHAIN = "test-chain";
 export const NOW = 1_800_000_000_000;
@@ -44,14 +44,19 @@ export const transfer = (to: Uint8Array, amount: bigint): TransactionBody => ({
 });
 
 /** Account state in a Map, for tests of code that only reads accounts. */
-export class MemoryAccounts implements AccountReader {
+/** Committed state in memory: accounts, and raw values by state key. */
+export class MemoryAccounts implements StateReader {
   readonly accounts = new Map<string, Account>();
+  readonly values = new Map<string, Uint8Array>();
   set(address: Uint8Array, account: Account): this {
     this.accounts.set(toHex(address), account);
     return this;
   }
   async getAccount(address: Uint8Array): Promise<Account | null> {
     return this.accounts.get(toHex(address)) ?? null;
+  }
+  async getValue(key: Uint8Array): Promise<Uint8Array | null> {
+    return this.values.get(toHex(key)) ?? null;
   }
 }
 

@@ -156,3 +156,4 @@ export function post(
     body: JSON.stringify(body),
   });
 }
+export { readKeyFile } from "../config/keyFile.ts";

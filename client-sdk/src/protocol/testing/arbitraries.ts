@@ -1,7 +1,8 @@
 /** fast-check generators for every protocol object (tests only; not built). */
 import fc from "fast-check";
 import type { Block, BlockHeader } from "../block.ts";
-import { compareBytes } from "../bytes.ts";
+import { compareBytes, toHex } from "../bytes.ts";
+import { type DuplicateVoteEvidence, duplicateVoteEvidence, evidenceSlot } from "../evidence.ts";
 import type { FinalityCertificate } from "../finalityCertificate.ts";
 import type { MerkleProof } from "../merkle.ts";
 import type { Account } from "../state/account.ts";
@@ -46,15 +47,11 @@ export const blockHeader: fc.Arbitrary<BlockHeader> = fc.record({
   parentHash: hash,
   txRoot: hash,
   txCount: fc.integer({ min: 0, max: 0xffff_ffff }),
+  evidenceRoot: hash,
   stateRoot: hash,
   validatorsHash: hash,
   nextValidatorsHash: hash,
   proposer: publicKey,
-});
-
-export const block: fc.Arbitrary<Block> = fc.record({
-  header: blockHeader,
-  txs: fc.array(signedTransaction, { maxLength: 4 }),
 });
 
 export const vote: fc.Arbitrary<Vote> = fc.record({
@@ -66,6 +63,29 @@ export const vote: fc.Arbitrary<Vote> = fc.record({
 });
 
 export const signedVote: fc.Arbitrary<SignedVote> = fc.record({ vote, signature });
+
+/** Two votes of one slot with different values (signatures are random bytes). */
+export const evidence: fc.Arbitrary<DuplicateVoteEvidence> = fc
+  .tuple(vote, fc.option(hash, { nil: null }), signature, signature)
+  .filter(([v, other]) =>
+    v.blockHash === null || other === null
+      ? v.blockHash !== other
+      : toHex(v.blockHash) !== toHex(other),
+  )
+  .map(([v, other, s1, s2]) =>
+    duplicateVoteEvidence(
+      { vote: v, signature: s1 },
+      { vote: { ...v, blockHash: other }, signature: s2 },
+    ),
+  );
+
+export const block: fc.Arbitrary<Block> = fc.record({
+  header: blockHeader,
+  txs: fc.array(signedTransaction, { maxLength: 4 }),
+  evidence: fc
+    .uniqueArray(evidence, { maxLength: 3, selector: (e) => toHex(evidenceSlot(e)) })
+    .map((list) => [...list].sort((a, b) => compareBytes(evidenceSlot(a), evidenceSlot(b)))),
+});
 
 export const signedProposal = fc.record({
   proposal: fc.record({

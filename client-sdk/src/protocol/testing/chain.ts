@@ -49,6 +49,7 @@ export function makeHeader(
     parentHash: parent ? blockHash(parent) : EMPTY_ROOT,
     txRoot: merkleRoot([]),
     txCount: 0,
+    evidenceRoot: merkleRoot([]),
     stateRoot: EMPTY_ROOT,
     validatorsHash: validatorSetHash(validators),
     nextValidatorsHash: validatorSetHash(nextValidators),
