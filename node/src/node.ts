@@ -105,25 +105,30 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const guard = new SigningGuard(db, nativeSigner(key), genesis.chainId);
   const verifier = createNativeVerifier();
   const evidencePool = new EvidencePool();
-  /** Signatures of a block's transactions (those not already checked by our mempool) and evidence. */
-  const verifyBlockSignatures = async (block: Block): Promise<boolean> => {
-    const unseen = block.txs.filter((stx) => !mempool.get(transactionHash(stx.tx)));
-    const verdicts = await verifierPool.verifyBatch(
-      unseen.map((stx) => ({
-        signature: stx.signature,
-        digest: transactionHash(stx.tx),
-        publicKey: stx.tx.from,
-      })),
-    );
-    if (!verdicts.every(Boolean)) return false;
-    for (const e of block.evidence) {
-      if (evidencePool.has(e)) continue; // checked when it entered the pool
-      try {
-        await verifyEvidence(chainId, e, chain.validatorsAt(e.first.vote.height), verifier);
-      } catch {
-        return false;
+  /**
+   * Signatures in blocks: their transactions (those our mempool has not
+   * checked already), all in one batch on the worker pool, and their
+   * evidence. Block sync hands a whole response at once.
+   */
+  const verifyBlockSignatures = async (blocks: readonly Block[]): Promise<boolean> => {
+    const items = [];
+    for (const block of blocks)
+      for (const stx of block.txs) {
+        const digest = transactionHash(stx.tx);
+        if (mempool.get(digest)) continue;
+        items.push({ signature: stx.signature, digest, publicKey: stx.tx.from });
       }
-    }
+    const verdicts = await verifierPool.verifyBatch(items);
+    if (!verdicts.every(Boolean)) return false;
+    for (const block of blocks)
+      for (const e of block.evidence) {
+        if (evidencePool.has(e)) continue; // checked when it entered the pool
+        try {
+          await verifyEvidence(chainId, e, chain.validatorsAt(e.first.vote.height), verifier);
+        } catch {
+          return false;
+        }
+      }
     return true;
   };
   const chainId = genesis.chainId;

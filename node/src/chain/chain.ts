@@ -391,15 +391,21 @@ export class Chain {
 
   /**
    * Commits a finalized block and its certificate in one batch, then moves the
-   * head. Commits run one at a time (consensus and block sync both commit), and
+   * head. `durable: false` (block sync, inside a run of blocks) skips the
+   * fsync: a crash may then lose a suffix of such blocks, never a partial one,
+   * and they are final blocks fetched again. Consensus commits are always
+   * durable. Commits run one at a time (consensus and block sync both commit), and
    * each checks, in turn, that it extends the head.
    */
   commit(
     exec: Execution,
     certificate: FinalityCertificate,
     dropped: readonly { hash: Uint8Array; record: TxRecord }[] = [],
+    options: { durable?: boolean } = {},
   ): Promise<void> {
-    const run = this.#commitQueue.then(() => this.#commitNow(exec, certificate, dropped));
+    const run = this.#commitQueue.then(() =>
+      this.#commitNow(exec, certificate, dropped, options.durable ?? true),
+    );
     this.#commitQueue = run.catch(() => undefined);
     return run;
   }
@@ -407,7 +413,8 @@ export class Chain {
   async #commitNow(
     exec: Execution,
     certificate: FinalityCertificate,
-    dropped: readonly { hash: Uint8Array; record: TxRecord }[] = [],
+    dropped: readonly { hash: Uint8Array; record: TxRecord }[],
+    durable: boolean,
   ): Promise<void> {
     const h = exec.block.header;
     if (h.height !== this.#head.height + 1)
@@ -415,26 +422,29 @@ export class Chain {
     const schedule = exec.validatorChange
       ? [...this.#schedule, exec.validatorChange]
       : this.#schedule;
-    await this.#db.commitBlock({
-      block: exec.block,
-      blockBytes: exec.blockBytes,
-      blockHash: exec.blockHash,
-      certificate,
-      txHashes: exec.txHashes,
-      stateWrites: exec.stateWrites,
-      dropped,
-      head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
-      ...(exec.validatorChange && {
-        meta: [
-          {
-            key: SCHEDULE_META,
-            value: schedule
-              .slice(1)
-              .map((e) => ({ from: e.from, set: toHex(encodeValidatorSet(e.set)) })),
-          },
-        ],
-      }),
-    });
+    await this.#db.commitBlock(
+      {
+        block: exec.block,
+        blockBytes: exec.blockBytes,
+        blockHash: exec.blockHash,
+        certificate,
+        txHashes: exec.txHashes,
+        stateWrites: exec.stateWrites,
+        dropped,
+        head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
+        ...(exec.validatorChange && {
+          meta: [
+            {
+              key: SCHEDULE_META,
+              value: schedule
+                .slice(1)
+                .map((e) => ({ from: e.from, set: toHex(encodeValidatorSet(e.set)) })),
+            },
+          ],
+        }),
+      },
+      { sync: durable },
+    );
     this.#schedule = schedule;
     this.#head = { height: h.height, hash: exec.blockHash, header: h };
     for (const { address, account } of exec.accounts)

@@ -70,7 +70,7 @@ export interface DriverDeps {
   readonly now: () => number;
   readonly broadcast?: Broadcaster;
   /** Checks every transaction signature of a block proposed by someone else. */
-  readonly verifyBlockSignatures?: (block: Block) => Promise<boolean>;
+  readonly verifyBlockSignatures?: (blocks: readonly Block[]) => Promise<boolean>;
   readonly timeouts?: Partial<TimeoutConfig>;
   /** Equivocation evidence: what to record in blocks we propose, and where to report what the engine finds. */
   readonly evidence?: {
@@ -179,7 +179,7 @@ export class ConsensusDriver {
     try {
       const exec = await chain.executeBlock(block);
       if (!equalBytes(exec.blockHash, claimedHash)) return false;
-      if (verifyBlockSignatures && !(await verifyBlockSignatures(block))) return false;
+      if (verifyBlockSignatures && !(await verifyBlockSignatures([block]))) return false;
       this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
       return true;
     } catch (err) {

@@ -211,7 +211,8 @@ export class Database {
    * Everything a block changes, in one atomic, synced batch: after a crash the
    * node has either all of it or none of it.
    */
-  async commitBlock(c: BlockCommit): Promise<void> {
+  /** `sync: false` only for blocks that can be fetched again (see Chain.commit). */
+  async commitBlock(c: BlockCommit, options: { sync: boolean } = { sync: true }): Promise<void> {
     const h = heightKey(c.block.header.height);
     const ops = [
       { type: "put" as const, sublevel: this.#blocks, key: h, value: c.blockBytes },
@@ -254,7 +255,7 @@ export class Database {
       })),
       { type: "put" as const, sublevel: this.#meta, key: name("head"), value: json(c.head) },
     ];
-    await this.#db.batch(ops, { sync: true });
+    await this.#db.batch(ops, { sync: options.sync });
     for (const w of c.stateWrites) this.#cacheNode(cacheKey(w.hash), w.node);
   }
 
