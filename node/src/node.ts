@@ -35,8 +35,9 @@ import { type Logger, pino } from "pino";
 import { createNodeService } from "./api/nodeService.ts";
 import { createApiServer } from "./api/server.ts";
 import { Chain } from "./chain/chain.ts";
-import { parseGenesis } from "./chain/genesis.ts";
+import { DEV_CHAIN_ID, isDevChainId, parseGenesis } from "./chain/genesis.ts";
 import { loadConfig, type NodeConfig, paths } from "./config/config.ts";
+import { ConfigError } from "./config/errors.ts";
 import { readKeyFile } from "./config/keyFile.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { ConsensusDriver } from "./consensus/driver.ts";
@@ -55,7 +56,10 @@ export interface NodeOverrides {
   /** Replaces config.json's API port (0 = any free port). */
   apiPort?: number;
   logger?: Logger;
-  /** Dev chains only: serve POST /v1/dev/transfer, spending from this key. */
+  /**
+   * Dev chains only (`isDevChainId`; refused with a ConfigError elsewhere):
+   * serve POST /v1/dev/transfer, spending from this key.
+   */
   devKey?: SecretKey;
   /** Test-only (testing/faultyNode.ts): partitions and Byzantine behaviour on cue. */
   faults?: FaultInjector;
@@ -79,6 +83,14 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? config.log.level;
   const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });
   const genesis = parseGenesis(JSON.parse(readFileSync(p.genesis, "utf8")), p.genesis);
+  if (overrides.devKey && !isDevChainId(genesis.chainId)) {
+    throw ConfigError.invalid(
+      p.genesis,
+      "chainId",
+      `is "${genesis.chainId}", not a dev chain, so a dev account (--dev-key) is refused`,
+      `start without --dev-key; a node signs for a dev account only on chains named "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"`,
+    );
+  }
   const key = readKeyFile(p.validatorKey);
   const isValidator = genesis.validators.some((v) =>
     Buffer.from(v.publicKey).equals(Buffer.from(key.publicKey)),
