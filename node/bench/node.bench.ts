@@ -111,7 +111,7 @@ async function startNetwork(validators: number): Promise<Network> {
     net.homes.map((home, i) => startNode({ home, url: net.apiUrls[i]! })),
   );
   return {
-    chainId: `testnet-${validators}`,
+    chainId: net.chainId,
     urls: net.apiUrls,
     funded,
     fundedAddress,

@@ -41,8 +41,9 @@ import { type Logger, pino } from "pino";
 import { createNodeService } from "./api/nodeService.ts";
 import { createApiServer } from "./api/server.ts";
 import { Chain } from "./chain/chain.ts";
-import { parseGenesis } from "./chain/genesis.ts";
+import { DEV_CHAIN_ID, isDevChainId, parseGenesis } from "./chain/genesis.ts";
 import { loadConfig, type NodeConfig, paths } from "./config/config.ts";
+import { ConfigError } from "./config/errors.ts";
 import { readKeyFile } from "./config/keyFile.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { ConsensusDriver } from "./consensus/driver.ts";
@@ -62,7 +63,10 @@ export interface NodeOverrides {
   /** Replaces config.json's API port (0 = any free port). */
   apiPort?: number;
   logger?: Logger;
-  /** Dev chains only: serve POST /v1/dev/transfer, spending from this key. */
+  /**
+   * Dev chains only (`isDevChainId`; refused with a ConfigError elsewhere):
+   * serve POST /v1/dev/transfer, spending from this key.
+   */
   devKey?: SecretKey;
   /** Test-only (testing/faultyNode.ts): partitions and Byzantine behaviour on cue. */
   faults?: FaultInjector;
@@ -86,6 +90,14 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? config.log.level;
   const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });
   const genesis = parseGenesis(JSON.parse(readFileSync(p.genesis, "utf8")), p.genesis);
+  if (overrides.devKey && !isDevChainId(genesis.chainId)) {
+    throw ConfigError.invalid(
+      p.genesis,
+      "chainId",
+      `is "${genesis.chainId}", not a dev chain, so a dev account (--dev-key) is refused`,
+      `start without --dev-key; a node signs for a dev account only on chains named "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"`,
+    );
+  }
   const key = readKeyFile(p.validatorKey);
 
   const db = new Database(p.data);
@@ -248,161 +260,173 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   let api: FastifyInstance | null = null;
   const unsubscribers: (() => void)[] = [];
 
+  const startAll = async (): Promise<{ apiUrl: string }> => {
+    await db.open();
+    await chain.init();
+    const net = await createHost(await loadNodeKey(p.nodeKey), config.network, faults?.gater);
+    host = net;
+    faults?.attach(net);
+    const blockSync = new BlockSync({
+      host: net,
+      chain,
+      db,
+      verifier,
+      log,
+      verifyBlockSignatures,
+      messagesFor: (height) => driver.messagesFor(height),
+      acceptConsensus: (data) => {
+        const { verdict, value } = validateConsensus(data);
+        if (verdict === "accept" && value) driver.receive(value);
+      },
+      pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
+      // Refusals are expected here (most are duplicates); nothing to punish or report.
+      acceptTx: (bytes) => void mempool.add(bytes).catch(() => undefined),
+    });
+    sync = blockSync;
+    await blockSync.start();
+    driver.onMissingBlock = () => blockSync.trigger();
+    const lookAround = () => {
+      dialBootstrap(net, config.network.bootstrap);
+      blockSync.trigger();
+      void blockSync.catchUp();
+      void blockSync.pullMempool();
+    };
+    net.addEventListener("peer:connect", lookAround);
+    // Also now and then: a node that fell behind, or missed a round's
+    // messages, catches up without waiting for new traffic.
+    syncTimer = setInterval(lookAround, SYNC_INTERVAL_MS);
+    syncTimer.unref();
+    // Transactions from peers: admission is the validation; refusals that
+    // prove the sender sent garbage are punished, the rest only ignored.
+    const fromGossip = new Set<string>();
+    unsubscribers.push(
+      bindTopic<true>(net, txTopic, {
+        async validate(data) {
+          const id = bytesKey(sha256(data));
+          fromGossip.add(id);
+          try {
+            await mempool.add(data);
+            return { verdict: "accept", value: true };
+          } catch (err) {
+            if (!(err instanceof TransactionError)) throw err;
+            return { verdict: GOSSIP_REJECT.has(err.code) ? "reject" : "ignore" };
+          } finally {
+            fromGossip.delete(id);
+          }
+        },
+        onMessage: () => undefined,
+      }),
+      mempool.onAdd((entry) => {
+        if (!fromGossip.has(bytesKey(sha256(entry.bytes)))) publish(txTopic, entry.bytes);
+      }),
+      bindTopic<ConsensusMessage>(net, consensusTopic, {
+        validate: async (data) => validateConsensus(data),
+        onMessage: (message) => driver.receive(message),
+      }),
+      bindTopic<DuplicateVoteEvidence>(net, evidenceTopic, {
+        validate: validateEvidence,
+        onMessage: (e) => {
+          if (evidencePool.add(e))
+            log.warn(
+              { validator: toHex(e.first.vote.validator) },
+              "equivocation reported by a peer",
+            );
+        },
+      }),
+    );
+    dialBootstrap(net, config.network.bootstrap);
+    metrics.height.set(chain.head.height);
+    let lastBlockTime = chain.head.header.time;
+    unsubscribers.push(
+      chain.onHead((head, _certificate, exec) => {
+        // Whoever committed it (consensus or block sync), the mempool lets go of
+        // what the block included and of what its senders' nonces made stale.
+        mempool.removeCommitted(exec.txHashes);
+        evidencePool.remove(exec.block.evidence);
+        void mempool.dropStale(exec.senders);
+        metrics.height.set(head.height);
+        metrics.txsCommitted.inc(head.header.txCount);
+        metrics.blockInterval.observe(Math.max(0, head.header.time - lastBlockTime) / 1000);
+        lastBlockTime = head.header.time;
+        metrics.mempoolSize.set(mempool.size);
+        log.info({ height: head.height, txs: head.header.txCount }, "block committed");
+      }),
+      mempool.onDrop((e) => {
+        metrics.mempoolDropped.inc({ code: e.code });
+        void db.recordDropped([
+          {
+            hash: e.tx.hash,
+            record: {
+              status: "dropped",
+              code: e.code,
+              message: e.message,
+              tx: Buffer.from(e.tx.bytes).toString("hex"),
+            },
+          },
+        ]);
+      }),
+      mempool.onAdd(() => metrics.mempoolSize.set(mempool.size)),
+    );
+    const service = createNodeService({
+      ...(overrides.devKey && { devKey: overrides.devKey }),
+      chain,
+      db,
+      mempool,
+      validatorKey: guard.publicKey,
+      version: NODE_VERSION,
+    });
+    const server = createApiServer(service, {
+      logger: log,
+      registry: metrics.registry,
+      bodyLimit: config.api.bodyLimit,
+    });
+    api = server;
+    const apiUrl = await server.listen({ host: config.api.host, port: config.api.port });
+    driver.start();
+    log.info(
+      {
+        apiUrl,
+        height: chain.head.height,
+        validator: chain
+          .validatorsAt(chain.head.height + 1)
+          .some((v) => equalBytes(v.publicKey, key.publicKey))
+          ? formatAddress(addressFromPublicKey(key.publicKey))
+          : null,
+      },
+      "node started",
+    );
+    return { apiUrl };
+  };
+  const stop = async (): Promise<void> => {
+    await api?.close();
+    await driver.stop();
+    if (syncTimer) clearInterval(syncTimer);
+    await sync?.stop();
+    faults?.stop();
+    // Unsubscribe while pubsub still runs, then stop the host.
+    for (const u of unsubscribers.splice(0)) u();
+    const net = host;
+    host = null;
+    await net?.stop();
+    await db.close();
+    await verifierPool.close();
+  };
+
   return {
     config,
     chain,
     mempool,
     async start() {
-      await db.open();
-      await chain.init();
-      const net = await createHost(await loadNodeKey(p.nodeKey), config.network, faults?.gater);
-      host = net;
-      faults?.attach(net);
-      const blockSync = new BlockSync({
-        host: net,
-        chain,
-        db,
-        verifier,
-        log,
-        verifyBlockSignatures,
-        messagesFor: (height) => driver.messagesFor(height),
-        acceptConsensus: (data) => {
-          const { verdict, value } = validateConsensus(data);
-          if (verdict === "accept" && value) driver.receive(value);
-        },
-        pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
-        // Refusals are expected here (most are duplicates); nothing to punish or report.
-        acceptTx: (bytes) => void mempool.add(bytes).catch(() => undefined),
-      });
-      sync = blockSync;
-      await blockSync.start();
-      driver.onMissingBlock = () => blockSync.trigger();
-      const lookAround = () => {
-        dialBootstrap(net, config.network.bootstrap);
-        blockSync.trigger();
-        void blockSync.catchUp();
-        void blockSync.pullMempool();
-      };
-      net.addEventListener("peer:connect", lookAround);
-      // Also now and then: a node that fell behind, or missed a round's
-      // messages, catches up without waiting for new traffic.
-      syncTimer = setInterval(lookAround, SYNC_INTERVAL_MS);
-      syncTimer.unref();
-      // Transactions from peers: admission is the validation; refusals that
-      // prove the sender sent garbage are punished, the rest only ignored.
-      const fromGossip = new Set<string>();
-      unsubscribers.push(
-        bindTopic<true>(net, txTopic, {
-          async validate(data) {
-            const id = bytesKey(sha256(data));
-            fromGossip.add(id);
-            try {
-              await mempool.add(data);
-              return { verdict: "accept", value: true };
-            } catch (err) {
-              if (!(err instanceof TransactionError)) throw err;
-              return { verdict: GOSSIP_REJECT.has(err.code) ? "reject" : "ignore" };
-            } finally {
-              fromGossip.delete(id);
-            }
-          },
-          onMessage: () => undefined,
-        }),
-        mempool.onAdd((entry) => {
-          if (!fromGossip.has(bytesKey(sha256(entry.bytes)))) publish(txTopic, entry.bytes);
-        }),
-        bindTopic<ConsensusMessage>(net, consensusTopic, {
-          validate: async (data) => validateConsensus(data),
-          onMessage: (message) => driver.receive(message),
-        }),
-        bindTopic<DuplicateVoteEvidence>(net, evidenceTopic, {
-          validate: validateEvidence,
-          onMessage: (e) => {
-            if (evidencePool.add(e))
-              log.warn(
-                { validator: toHex(e.first.vote.validator) },
-                "equivocation reported by a peer",
-              );
-          },
-        }),
-      );
-      dialBootstrap(net, config.network.bootstrap);
-      metrics.height.set(chain.head.height);
-      let lastBlockTime = chain.head.header.time;
-      unsubscribers.push(
-        chain.onHead((head, _certificate, exec) => {
-          // Whoever committed it (consensus or block sync), the mempool lets go of
-          // what the block included and of what its senders' nonces made stale.
-          mempool.removeCommitted(exec.txHashes);
-          evidencePool.remove(exec.block.evidence);
-          void mempool.dropStale(exec.senders);
-          metrics.height.set(head.height);
-          metrics.txsCommitted.inc(head.header.txCount);
-          metrics.blockInterval.observe(Math.max(0, head.header.time - lastBlockTime) / 1000);
-          lastBlockTime = head.header.time;
-          metrics.mempoolSize.set(mempool.size);
-          log.info({ height: head.height, txs: head.header.txCount }, "block committed");
-        }),
-        mempool.onDrop((e) => {
-          metrics.mempoolDropped.inc({ code: e.code });
-          void db.recordDropped([
-            {
-              hash: e.tx.hash,
-              record: {
-                status: "dropped",
-                code: e.code,
-                message: e.message,
-                tx: Buffer.from(e.tx.bytes).toString("hex"),
-              },
-            },
-          ]);
-        }),
-        mempool.onAdd(() => metrics.mempoolSize.set(mempool.size)),
-      );
-      const service = createNodeService({
-        ...(overrides.devKey && { devKey: overrides.devKey }),
-        chain,
-        db,
-        mempool,
-        validatorKey: guard.publicKey,
-        version: NODE_VERSION,
-      });
-      const server = createApiServer(service, {
-        logger: log,
-        registry: metrics.registry,
-        bodyLimit: config.api.bodyLimit,
-      });
-      api = server;
-      const apiUrl = await server.listen({ host: config.api.host, port: config.api.port });
-      driver.start();
-      log.info(
-        {
-          apiUrl,
-          height: chain.head.height,
-          validator: chain
-            .validatorsAt(chain.head.height + 1)
-            .some((v) => equalBytes(v.publicKey, key.publicKey))
-            ? formatAddress(addressFromPublicKey(key.publicKey))
-            : null,
-        },
-        "node started",
-      );
-      return { apiUrl };
+      try {
+        return await startAll();
+      } catch (err) {
+        // Undo what did start (database, p2p host, worker threads): a node that
+        // failed to start leaves nothing running, so its process can exit.
+        await stop().catch((e: unknown) => log.warn({ err: e }, "stop after a failed start"));
+        throw err;
+      }
     },
-    async stop() {
-      await api?.close();
-      await driver.stop();
-      if (syncTimer) clearInterval(syncTimer);
-      await sync?.stop();
-      faults?.stop();
-      // Unsubscribe while pubsub still runs, then stop the host.
-      for (const u of unsubscribers.splice(0)) u();
-      const net = host;
-      host = null;
-      await net?.stop();
-      await db.close();
-      await verifierPool.close();
-    },
+    stop,
   };
 }
 

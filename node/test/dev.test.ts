@@ -1,8 +1,16 @@
-/** The dev chain's convenience route: the node signs from its dev account. */
+/**
+ * The dev chain's convenience route: the node signs from its dev account.
+ * Only where enabled, and enabling it is refused unless the chain is a dev
+ * chain (`isDevChainId`).
+ */
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import type { AccountJson, TransactionStatusJson } from "@edgeledger/sdk/api";
 import { addressFromPublicKey, formatAddress, SecretKey } from "@edgeledger/sdk/protocol";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../src/config/errors.ts";
+import { writeKeyFile } from "../src/config/keyFile.ts";
 import { createNode } from "../src/node.ts";
 import { api, cleanup, makeHome, post, sleep } from "../src/testing/harness.ts";
 
@@ -10,7 +18,7 @@ afterAll(cleanup);
 
 describe("dev transfer", () => {
   it("moves funds from the dev account, several in a row, and only where enabled", async () => {
-    const home = await makeHome("dev-test", 1000n);
+    const home = await makeHome("edgeledger-dev-test", 1000n);
     const node = createNode(home.home, {
       apiPort: 0,
       logger: pino({ level: "silent" }),
@@ -23,7 +31,7 @@ describe("dev transfer", () => {
       for (let i = 0; i < 3; i++) {
         const res = await post(`${apiUrl}/v1/dev/transfer`, { to, amount: "25" });
         expect(res.status).toBe(202);
-        hashes.push(res.body.hash as string);
+        hashes.push(res.body["hash"] as string);
       }
       for (const hash of hashes) {
         let status = "pending";
@@ -39,7 +47,7 @@ describe("dev transfer", () => {
         nonce: 0,
       });
       const overdraft = await post(`${apiUrl}/v1/dev/transfer`, { to, amount: "100000" });
-      expect(overdraft.body.code).toBe("TX_INSUFFICIENT_BALANCE");
+      expect(overdraft.body["code"]).toBe("TX_INSUFFICIENT_BALANCE");
     } finally {
       await node.stop();
     }
@@ -55,5 +63,22 @@ describe("dev transfer", () => {
     } finally {
       await plain.stop();
     }
+  });
+
+  it("is refused on a chain that is not a dev chain, in the node and on the CLI", async () => {
+    const home = await makeHome("my-chain", 1000n);
+    expect(() => createNode(home.home, { devKey: home.funded })).toThrow(ConfigError);
+    expect(() => createNode(home.home, { devKey: home.funded })).toThrow(/not a dev chain/);
+    const keyFile = resolve(home.home, "funded.json");
+    writeKeyFile(keyFile, home.funded);
+    const cli = resolve(import.meta.dirname, "../src/cli/main.ts");
+    const run = spawnSync(
+      process.execPath,
+      [cli, "start", "--home", home.home, "--dev-key", keyFile],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("CONFIG_INVALID");
+    expect(run.stderr).toContain('is "my-chain", not a dev chain');
   });
 });

@@ -23,6 +23,21 @@ import {
 } from "@edgeledger/sdk/protocol";
 import { ConfigError } from "../config/errors.ts";
 
+/** The chain id `edgeledger dev` (`npm start`) creates. */
+export const DEV_CHAIN_ID = "edgeledger-dev";
+
+/**
+ * Dev chains are the only ones where a node may hold a funded account's key
+ * and sign for it (POST /v1/dev/transfer): "edgeledger-dev" itself or any id
+ * starting with "edgeledger-dev-". The rule rests on the chain id because
+ * it is fixed in the genesis every node of a chain shares: a real network,
+ * which is not named so, cannot be given a node-held spending key by a
+ * stray --dev-key.
+ */
+export function isDevChainId(chainId: string): boolean {
+  return chainId === DEV_CHAIN_ID || chainId.startsWith(`${DEV_CHAIN_ID}-`);
+}
+
 export interface GenesisFile {
   chainId: string;
   /** Unix ms; block 1's time must be later. */

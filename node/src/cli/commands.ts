@@ -1,9 +1,17 @@
 /**
  * What each CLI command does, apart from argument parsing (main.ts):
- * creating a home, keys, starting a node, a dev chain, a transfer.
+ * creating a home, keys, starting a node, a local dev network, a transfer.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { AccountJson, StatusJson, TransactionStatusJson } from "@edgeledger/sdk/api";
 import {
   addressFromPublicKey,
@@ -16,12 +24,19 @@ import {
   toHex,
 } from "@edgeledger/sdk/protocol";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { type GenesisFile, genesisToFile, parseGenesis } from "../chain/genesis.ts";
+import {
+  DEV_CHAIN_ID,
+  type GenesisFile,
+  genesisToFile,
+  isDevChainId,
+  parseGenesis,
+} from "../chain/genesis.ts";
 import { defaultConfig, paths } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
 import { createNodeKeyFile } from "../config/nodeKey.ts";
 import { createNode } from "../node.ts";
+import { httpReady, LocalNetwork, type LocalProcessSpec } from "./localNetwork.ts";
 
 export interface InitOptions {
   home: string;
@@ -63,57 +78,240 @@ export function init(opts: InitOptions): { home: string; validator: string } {
   return { home, validator: formatAddress(addressFromPublicKey(key.publicKey)) };
 }
 
-export const DEV_CHAIN_ID = "edgeledger-dev";
+// The dev-chain rule lives with the genesis; re-exported for users of @edgeledger/node/cli.
+export { DEV_CHAIN_ID, isDevChainId } from "../chain/genesis.ts";
 export const DEV_FUNDS = 1_000_000_000n;
+/** Where `edgeledger dev` keeps the dev account's key, in its home. */
+export const DEV_KEY_FILE = "dev_account.json";
+/** Names the running `edgeledger dev` of a home (see `claimHome`). */
+const DEV_PID_FILE = "dev.pid";
+/** `edgeledger dev` when creating a network: validators, and the first API port (node 0's, the README's). */
+export const DEV_DEFAULTS = { validators: 4, apiPort: 8545 } as const;
+
+/** The CLI itself: `edgeledger dev` runs each validator as `node main.ts start`. */
+const CLI = resolve(import.meta.dirname, "main.ts");
+
+export interface DevOptions {
+  home: string;
+  /** Only when creating the network (default 4); on later runs it must match, if given. */
+  validators?: number;
+  /** API ports from here, p2p ports from here + 100 (default 8545); same rule. */
+  apiPort?: number;
+}
+
+/** A dev network's home: a validator home per validator, and the dev account's key. */
+export interface DevNetwork {
+  home: string;
+  chainId: string;
+  devKeyFile: string;
+  validators: { name: string; home: string; apiUrl: string }[];
+  /** True when this call wrote it. */
+  created: boolean;
+}
 
 /**
- * `npm start`: a dev chain in `home` (created on first run, continued after),
- * with a funded dev account whose key is kept in home/dev_account.json.
+ * The dev network in `opts.home`: created on first use with the CLI's own
+ * `testnet` (chain id DEV_CHAIN_ID, a funded dev account), opened as it is
+ * on later runs. Refuses a home it cannot continue, saying what to do.
  */
-export async function dev(homeArg: string, apiPort?: number): Promise<void> {
-  const home = resolve(homeArg);
-  const devKeyFile = join(home, "dev_account.json");
-  if (!existsSync(paths(home).genesis)) {
-    mkdirSync(home, { recursive: true, mode: 0o700 });
-    const devKey = SecretKey.generate();
-    writeKeyFile(devKeyFile, devKey);
-    init({
-      home,
-      chainId: DEV_CHAIN_ID,
-      fund: [
-        { address: formatAddress(addressFromPublicKey(devKey.publicKey)), balance: DEV_FUNDS },
-      ],
-      ...(apiPort !== undefined && { apiPort }),
-    });
+export async function devNetwork(opts: DevOptions): Promise<DevNetwork> {
+  const home = resolve(opts.home);
+  const devKeyFile = join(home, DEV_KEY_FILE);
+  const cannotContinue = (problem: string, fix: string) =>
+    ConfigError.invalid(home, "(home)", problem, fix);
+  const newHome = `remove it (rm -rf ${home}) to start a new dev network, or pass --home <another folder>`;
+  if (existsSync(paths(home).genesis)) {
+    throw cannotContinue(
+      "holds a one-validator dev chain from an earlier edgeledger (genesis.json directly in the home), and `edgeledger dev` now runs a network of validators",
+      newHome,
+    );
   }
-  const devKey = readKeyFile(devKeyFile);
-  const node = createNode(home, { devKey, ...(apiPort !== undefined && { apiPort }) });
-  const { apiUrl } = await node.start();
+  if (existsSync(paths(join(home, "validator-0")).genesis)) {
+    const validators: DevNetwork["validators"] = [];
+    for (let i = 0; existsSync(paths(join(home, `validator-${i}`)).config); i++) {
+      const vhome = join(home, `validator-${i}`);
+      validators.push({ name: `validator-${i}`, home: vhome, apiUrl: apiUrlOf(vhome) });
+    }
+    const genesisFile = paths(join(home, "validator-0")).genesis;
+    const genesis = parseGenesis(JSON.parse(readFileSync(genesisFile, "utf8")), genesisFile);
+    if (!isDevChainId(genesis.chainId)) {
+      throw cannotContinue(
+        `holds a network of chain "${genesis.chainId}", not a dev chain`,
+        "run its validators with `edgeledger start --home <validator home>`, or pass --home <another folder>",
+      );
+    }
+    if (!existsSync(devKeyFile) || genesis.validators.length !== validators.length) {
+      throw cannotContinue(
+        `holds an incomplete dev network (${validators.length} validator homes for ${genesis.validators.length} genesis validators${existsSync(devKeyFile) ? "" : `, no ${DEV_KEY_FILE}`})`,
+        newHome,
+      );
+    }
+    const basePort = Number(new URL(validators[0]!.apiUrl).port);
+    if (
+      (opts.validators !== undefined && opts.validators !== validators.length) ||
+      (opts.apiPort !== undefined && opts.apiPort !== basePort)
+    ) {
+      throw cannotContinue(
+        `holds a dev network of ${validatorCount(validators.length)} with API ports from ${basePort}`,
+        "run without --validators and --api-port to continue it, or pass --home <another folder> for a new one",
+      );
+    }
+    return { home, chainId: genesis.chainId, devKeyFile, validators, created: false };
+  }
+  if (existsSync(home) && readdirSync(home).length > 0) {
+    throw cannotContinue("is not empty and holds no dev network", "pass --home <a new folder>");
+  }
+  const count = opts.validators ?? DEV_DEFAULTS.validators;
+  const basePort = opts.apiPort ?? DEV_DEFAULTS.apiPort;
+  // Every validator's p2p port is its API port + 100.
+  if (basePort < 1 || basePort + 100 + count - 1 > 65535) {
+    throw ConfigError.invalid(
+      "edgeledger dev",
+      "--api-port",
+      `${basePort} leaves no room for ${count} API ports and ${count} p2p ports (API port + 100)`,
+      `choose a port from 1 to ${65535 - 100 - count + 1}`,
+    );
+  }
+  // testnet() writes a folder that does not exist yet; an empty one is as good.
+  if (existsSync(home)) rmdirSync(home);
+  const devKey = SecretKey.generate();
+  const written = await testnet({
+    validators: count,
+    out: home,
+    basePort,
+    chainId: DEV_CHAIN_ID,
+    fund: [{ address: formatAddress(addressFromPublicKey(devKey.publicKey)), balance: DEV_FUNDS }],
+  });
+  // Written last: a dev key next to the validator homes marks a network written to the end.
+  writeKeyFile(devKeyFile, devKey);
+  return {
+    home,
+    chainId: written.chainId,
+    devKeyFile,
+    validators: written.nodes.map((n, i) => ({
+      name: `validator-${i}`,
+      home: n.home,
+      apiUrl: n.apiUrl,
+    })),
+    created: true,
+  };
+}
+
+/**
+ * `npm start`: a local dev network (see `devNetwork`), each validator a
+ * child process serving the dev account's transfer route, until Ctrl-C.
+ */
+export async function dev(opts: DevOptions): Promise<void> {
+  const net = await devNetwork(opts);
+  const processes: LocalProcessSpec[] = net.validators.map((v) => ({
+    name: v.name,
+    url: v.apiUrl,
+    command: process.execPath,
+    args: [CLI, "start", "--home", v.home, "--dev-key", net.devKeyFile],
+    logFile: join(v.home, "node.log"),
+    ready: httpReady(`${v.apiUrl}/v1/status`),
+  }));
+  const release = claimHome(net.home);
+  try {
+    console.log(
+      `${net.created ? "created" : "continuing"} the dev network in ${net.home}; starting ${validatorCount(processes.length)}…`,
+    );
+    await LocalNetwork.run(processes, {
+      onReady: async (local) => console.log(await devBanner(net, local.processes, opts.home)),
+    });
+    console.log("stopped every validator");
+  } finally {
+    release();
+  }
+}
+
+/**
+ * One `edgeledger dev` per home: a second one would empty the running
+ * validators' logs and then fail on their locked databases. The claim is a
+ * pid file; one left by a launcher that was killed names a dead process and
+ * is taken over.
+ */
+function claimHome(home: string): () => void {
+  const file = join(home, DEV_PID_FILE);
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const pid = Number(readFileSync(file, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      throw ConfigError.invalid(
+        home,
+        "(home)",
+        `is in use by another edgeledger dev (pid ${pid})`,
+        `stop that one first (Ctrl-C in its terminal, or kill -INT ${pid}), or pass --home <another folder>`,
+      );
+    }
+    rmSync(file, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const validatorCount = (n: number) => `${n} validator${n === 1 ? "" : "s"}`;
+
+/** What `edgeledger dev` prints once everything answers: where things are, and commands to try. */
+async function devBanner(
+  net: DevNetwork,
+  processes: readonly LocalProcessSpec[],
+  homeArg: string,
+): Promise<string> {
+  const apiUrl = net.validators[0]!.apiUrl;
+  const otherUrl = net.validators[1]?.apiUrl ?? apiUrl;
+  const st = await status(apiUrl);
+  const devKey = readKeyFile(net.devKeyFile);
   const devAddress = formatAddress(addressFromPublicKey(devKey.publicKey));
+  // Accounts are served with a proof against a certified header: none before block 1.
+  const account =
+    st.height > 0 ? await getJson<AccountJson>(`${apiUrl}/v1/accounts/${devAddress}`) : null;
   const someone = formatAddress(addressFromPublicKey(SecretKey.generate().publicKey));
-  const account = await node.chain.accounts.getAccount(addressFromPublicKey(devKey.publicKey));
   const example = await signTransaction(
     {
-      chainId: node.chain.chainId,
+      chainId: st.chainId,
       from: devKey.publicKey,
-      nonce: (account?.nonce ?? 0) + node.mempool.size,
+      nonce: (account?.account?.nonce ?? 0) + st.mempool.size,
       expiresAt: Date.now() + 50 * 60_000,
       body: { kind: "transfer", to: parseAddress(someone), amount: 25n },
     },
     localSigner(devKey),
   );
+  // One row per process, whatever it runs (validators today, an edge worker next).
+  const width = Math.max("dev account".length, ...processes.map((p) => p.name.length));
+  const rows = processes.map(
+    (p, i) =>
+      `  ${p.name.padEnd(width)}  ${p.url}  log: ${relative(net.home, p.logFile)}${i === 0 ? "  ← use this one" : ""}`,
+  );
   const cli = "npm run edgeledger --";
-  console.log(`
-edgeledger dev chain "${node.chain.chainId}" at height ${node.chain.head.height}  (home: ${home})
+  return `
+edgeledger dev network: chain "${st.chainId}" at height ${st.height}, ${validatorCount(net.validators.length)}, each in its own process
+(home: ${net.home}; logs are relative to it)
 
-  API          ${apiUrl}      (OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics)
-  dev account  ${devAddress}  (key: ${devKeyFile})
+${rows.join("\n")}
+  ${"dev account".padEnd(width)}  ${devAddress}  (key: ${net.devKeyFile})
 
-Move funds from the dev account (the node signs; dev chains only):
+  OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics (every validator serves both)
+
+Move funds from the dev account (the node signs; dev chains only), then read
+them back from any validator once the block is final:
 
   curl -s -X POST ${apiUrl}/v1/dev/transfer -H 'content-type: application/json' \\
     -d '{"to":"${someone}","amount":"25"}'
-  curl -s ${apiUrl}/v1/accounts/${someone}
+  curl -s ${otherUrl}/v1/accounts/${someone}
 
 Submit a transaction signed elsewhere (this one was signed just now by the dev key, valid 50 min):
 
@@ -122,22 +320,30 @@ Submit a transaction signed elsewhere (this one was signed just now by the dev k
 
 or sign and send any transfer with the CLI:
 
-  ${cli} transfer --home ${homeArg} --key ${devKeyFile} --to ${someone} --amount 1000
+  ${cli} transfer --home ${homeArg} --key ${net.devKeyFile} --to ${someone} --amount 1000
 
-Ctrl-C stops the node; the next \`npm start\` continues this chain.
-`);
-  await untilSignal();
-  await node.stop();
+Ctrl-C stops every validator; the next \`npm start\` continues this chain.
+`;
 }
 
-export async function start(home: string): Promise<void> {
-  const node = createNode(resolve(home));
+/**
+ * `edgeledger start`: one node until SIGINT or SIGTERM. With `devKeyFile`
+ * (dev chains only, see `isDevChainId`) it also serves POST /v1/dev/transfer.
+ */
+export async function start(home: string, opts: { devKeyFile?: string } = {}): Promise<void> {
+  const devKey = opts.devKeyFile !== undefined ? readKeyFile(resolve(opts.devKeyFile)) : undefined;
+  const node = createNode(resolve(home), devKey ? { devKey } : {});
   const { apiUrl } = await node.start();
+  const devNote = devKey
+    ? `; dev account ${formatAddress(addressFromPublicKey(devKey.publicKey))} on POST ${apiUrl}/v1/dev/transfer`
+    : "";
+  // The pid lets whoever reads a log (`edgeledger dev` writes one per validator) find the process.
   console.log(
-    `edgeledger node on chain "${node.chain.chainId}" at height ${node.chain.head.height}; API ${apiUrl}`,
+    `edgeledger node (pid ${process.pid}) on chain "${node.chain.chainId}" at height ${node.chain.head.height}; API ${apiUrl}${devNote}`,
   );
   await untilSignal();
   await node.stop();
+  console.log(`edgeledger node (pid ${process.pid}) stopped at height ${node.chain.head.height}`);
 }
 
 function untilSignal(): Promise<void> {
@@ -152,9 +358,13 @@ function untilSignal(): Promise<void> {
   });
 }
 
-/** The API URL of the node in `home` (from its config). */
-export function apiUrlOf(home: string): string {
-  const config = JSON.parse(readFileSync(paths(resolve(home)).config, "utf8")) as {
+/** The API URL of the node in `home` (from its config); for a dev network's home, its first validator's. */
+export function apiUrlOf(homeArg: string): string {
+  const home = resolve(homeArg);
+  const devValidator = join(home, "validator-0");
+  if (!existsSync(paths(home).config) && existsSync(paths(devValidator).config))
+    return apiUrlOf(devValidator);
+  const config = JSON.parse(readFileSync(paths(home).config, "utf8")) as {
     api?: { host?: string; port?: number };
   };
   return `http://${config.api?.host ?? defaultConfig.api.host}:${config.api?.port ?? defaultConfig.api.port}`;
@@ -216,6 +426,8 @@ export interface TestnetOptions {
   /** Funded genesis accounts: address → balance. */
   fund?: { address: string; balance: bigint }[];
   host?: string;
+  /** Default `testnet-<validators>`. */
+  chainId?: string;
 }
 
 export interface TestnetNode {
@@ -260,7 +472,7 @@ export async function testnet(
     }),
   );
   const validators = nodes.filter((n) => n.validator);
-  const chainId = `testnet-${validators.length}`;
+  const chainId = opts.chainId ?? `testnet-${validators.length}`;
   const genesis: GenesisFile = {
     chainId,
     genesisTime: Date.now(),

@@ -12,15 +12,22 @@ import {
   toHex,
 } from "@edgeledger/sdk/protocol";
 import { Command, InvalidArgumentError } from "commander";
+import { DEV_CHAIN_ID } from "../chain/genesis.ts";
 import { paths } from "../config/config.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
-import { apiUrlOf, dev, init, start, status, testnet, transfer } from "./commands.ts";
+import { apiUrlOf, DEV_DEFAULTS, dev, init, start, status, testnet, transfer } from "./commands.ts";
 
 const program = new Command("edgeledger").description("edgeledger full node").showHelpAfterError();
 
 const amount = (v: string) => {
   if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError("a positive whole number");
   return BigInt(v);
+};
+const count = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`a whole number, ${min}-${max}`);
+  return n;
 };
 const port = (v: string) => {
   const n = Number(v);
@@ -77,30 +84,43 @@ program
   .command("start")
   .description("run the node in --home until Ctrl-C")
   .requiredOption("--home <dir>", "the node's home folder")
-  .action((o: { home: string }) => start(o.home));
+  .option(
+    "--dev-key <file>",
+    `dev chains only (chain id "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"): serve POST /v1/dev/transfer, signing from this funded key`,
+  )
+  .action((o: { home: string; devKey?: string }) =>
+    start(o.home, o.devKey !== undefined ? { devKeyFile: o.devKey } : {}),
+  );
 
 program
   .command("dev")
-  .description("run a local dev chain with a funded dev account (what `npm start` runs)")
-  .option("--home <dir>", "where the dev chain lives", ".edgeledger/dev")
-  .option("--api-port <port>", "API port", port)
-  .action((o: { home: string; apiPort?: number }) => dev(o.home, o.apiPort));
+  .description(
+    "run a local network of validators, each its own process, with a funded dev account (what `npm start` runs); continues it on the next run",
+  )
+  .option("--home <dir>", "where the network lives", ".edgeledger/dev")
+  .option(
+    "--validators <n>",
+    `how many validators, when creating the network (default ${DEV_DEFAULTS.validators})`,
+    count(1, 64),
+  )
+  .option(
+    "--api-port <port>",
+    `first API port, when creating the network: validator i serves port + i, p2p on port + 100 + i (default ${DEV_DEFAULTS.apiPort})`,
+    port,
+  )
+  .action((o: { home: string; validators?: number; apiPort?: number }) =>
+    dev({
+      home: o.home,
+      ...(o.validators !== undefined && { validators: o.validators }),
+      ...(o.apiPort !== undefined && { apiPort: o.apiPort }),
+    }),
+  );
 
 program
   .command("testnet")
   .description("write the homes of an N-validator network (keys, peer ids, genesis, configs)")
-  .requiredOption("--validators <n>", "how many validators", (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw new InvalidArgumentError("a whole number, 1-64");
-    return n;
-  })
-  .option("--full-nodes <n>", "how many non-validating full nodes besides", (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 64)
-      throw new InvalidArgumentError("a whole number, 0-64");
-    return n;
-  })
+  .requiredOption("--validators <n>", "how many validators", count(1, 64))
+  .option("--full-nodes <n>", "how many non-validating full nodes besides", count(0, 64))
   .requiredOption("--out <dir>", "folder for the homes (must not exist)")
   .option("--base-port <port>", "API ports from here, p2p ports from here + 100", port, 9100)
   .option("--host <ip>", "address every node listens on and is dialed at", "127.0.0.1")
@@ -127,7 +147,10 @@ program
 program
   .command("status")
   .description("print a node's status")
-  .option("--home <dir>", "a node home (its API address is read from config.json)")
+  .option(
+    "--home <dir>",
+    "a node home, or a dev network's (its validator-0); the API address is read from config.json",
+  )
   .option("--url <url>", "a node API URL")
   .action(async (o: { home?: string; url?: string }) => {
     const url = o.url ?? apiUrlOf(o.home ?? ".edgeledger/dev");
@@ -140,7 +163,7 @@ program
   .requiredOption("--key <file>", "the sender's key file")
   .requiredOption("--to <address>", "recipient (el1…)")
   .requiredOption("--amount <n>", "amount", amount)
-  .option("--home <dir>", "a node home (for its API address)")
+  .option("--home <dir>", "a node home, or a dev network's (for its API address)")
   .option("--url <url>", "a node API URL")
   .action(async (o: { key: string; to: string; amount: bigint; home?: string; url?: string }) => {
     const url = o.url ?? apiUrlOf(o.home ?? ".edgeledger/dev");
