@@ -8,7 +8,6 @@ import {
   addressFromPublicKey,
   type Block,
   blockHash,
-  bytesKey,
   type ConsensusMessage,
   type DuplicateVoteEvidence,
   decodeConsensusMessage,
@@ -21,9 +20,6 @@ import {
   proposalDigest,
   proposerIndex,
   type SecretKey,
-  sha256,
-  TransactionError,
-  type TransactionErrorCode,
   toHex,
   transactionHash,
   type Vote,
@@ -54,6 +50,7 @@ import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { bindTopic, type GossipVerdict, topicName } from "./network/gossip.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
+import { startTxGossip } from "./network/txGossip.ts";
 import { BlockSync } from "./sync/blockSync.ts";
 import type { FaultInjector } from "./testing/faults.ts";
 
@@ -147,7 +144,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const faults = overrides.faults ?? null;
   // Signs without the guard: only the Byzantine test build uses it (faults.equivocations).
   const rawSigner = faults ? nativeSigner(key) : null;
-  const txTopic = topicName(chainId, "tx");
+  const txTopic = topicName(chainId, "txs");
   const consensusTopic = topicName(chainId, "consensus");
   const evidenceTopic = topicName(chainId, "evidence");
   let host: Host | null = null;
@@ -279,8 +276,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         if (verdict === "accept" && value) driver.receive(value);
       },
       pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
-      // Refusals are expected here (most are duplicates); nothing to punish or report.
-      acceptTx: (bytes) => void mempool.add(bytes).catch(() => undefined),
+      // Refusals are expected here (most are duplicates, refused before any signature
+      // check); nothing to punish or report. The rest are checked together on the workers.
+      acceptTxs: async (txs) => void (await mempool.addMany(txs)),
     });
     sync = blockSync;
     await blockSync.start();
@@ -296,29 +294,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     // messages, catches up without waiting for new traffic.
     syncTimer = setInterval(lookAround, SYNC_INTERVAL_MS);
     syncTimer.unref();
-    // Transactions from peers: admission is the validation; refusals that
-    // prove the sender sent garbage are punished, the rest only ignored.
-    const fromGossip = new Set<string>();
     unsubscribers.push(
-      bindTopic<true>(net, txTopic, {
-        async validate(data) {
-          const id = bytesKey(sha256(data));
-          fromGossip.add(id);
-          try {
-            await mempool.add(data);
-            return { verdict: "accept", value: true };
-          } catch (err) {
-            if (!(err instanceof TransactionError)) throw err;
-            return { verdict: GOSSIP_REJECT.has(err.code) ? "reject" : "ignore" };
-          } finally {
-            fromGossip.delete(id);
-          }
-        },
-        onMessage: () => undefined,
-      }),
-      mempool.onAdd((entry) => {
-        if (!fromGossip.has(bytesKey(sha256(entry.bytes)))) publish(txTopic, entry.bytes);
-      }),
+      startTxGossip({ host: net, topic: txTopic, mempool, publish }),
       bindTopic<ConsensusMessage>(net, consensusTopic, {
         validate: async (data) => validateConsensus(data),
         onMessage: (message) => driver.receive(message),
@@ -435,12 +412,3 @@ const MEMPOOL_PULL_LIMIT = 256;
 
 /** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
 const SYNC_INTERVAL_MS = 2000;
-
-/** Transaction refusals that only a sender of invalid data earns; the rest are stale or local limits. */
-const GOSSIP_REJECT: ReadonlySet<TransactionErrorCode> = new Set([
-  "TX_MALFORMED",
-  "TX_TOO_LARGE",
-  "TX_WRONG_CHAIN",
-  "TX_BAD_SIGNATURE",
-  "TX_INVALID_AMOUNT",
-]);

@@ -21,7 +21,9 @@ import {
   encodeSignedTransaction,
   signedTransactionCodec,
   transactionCodec,
+  transactionHash,
 } from "./transaction.ts";
+import { txBatchCodec } from "./txBatch.ts";
 import { validatorSetCodec } from "./validatorSet.ts";
 import { signedProposalCodec, signedVoteCodec, voteCodec } from "./vote.ts";
 
@@ -33,6 +35,11 @@ const cases: [string, Codec<unknown>, fc.Arbitrary<unknown>][] = [
   ["Vote", voteCodec as Codec<unknown>, arb.vote],
   ["SignedVote", signedVoteCodec as Codec<unknown>, arb.signedVote],
   ["DuplicateVoteEvidence", evidenceCodec as Codec<unknown>, arb.evidence],
+  [
+    "TxBatch",
+    txBatchCodec as Codec<unknown>,
+    fc.array(arb.signedTransaction.map(encodeSignedTransaction), { maxLength: 5 }),
+  ],
   ["ValidatorSet", validatorSetCodec as Codec<unknown>, arb.validatorSet],
   ["FinalityCertificate", finalityCertificateCodec as Codec<unknown>, arb.finalityCertificate],
   ["MerkleProof", merkleProofCodec as Codec<unknown>, arb.merkleProof],
@@ -194,6 +201,26 @@ describe("block encoding from parts", () => {
         ).toEqual(encodeBlock(block));
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("memoized transaction encoding", () => {
+  it("re-encodes a decoded transaction to its bytes, and a changed copy to new ones", () => {
+    fc.assert(
+      fc.property(arb.signedTransaction, (stx) => {
+        const bytes = encodeSignedTransaction(stx);
+        const decoded = decode(signedTransactionCodec, bytes);
+        expect(encodeSignedTransaction(decoded)).toEqual(bytes);
+        expect(transactionHash(decoded.tx)).toEqual(transactionHash(stx.tx));
+        // A new object built from it has no remembered bytes: it is encoded for real.
+        const nonce = decoded.tx.nonce === 0 ? 1 : decoded.tx.nonce - 1;
+        const changed = { ...decoded, tx: { ...decoded.tx, nonce } };
+        const fresh = encodeSignedTransaction(changed);
+        expect(decode(signedTransactionCodec, fresh).tx.nonce).toBe(changed.tx.nonce);
+        expect(transactionHash(changed.tx)).not.toEqual(transactionHash(decoded.tx));
+      }),
+      { numRuns: 100 },
     );
   });
 });

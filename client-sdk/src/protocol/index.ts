@@ -22,5 +22,6 @@ export * from "./merkle.ts";
 export * from "./signatures/index.ts";
 export * from "./state/index.ts";
 export * from "./transaction.ts";
+export * from "./txBatch.ts";
 export * from "./validatorSet.ts";
 export * from "./vote.ts";

@@ -13,7 +13,8 @@ import type { Host } from "./host.ts";
 
 export type GossipVerdict = "accept" | "ignore" | "reject";
 
-export type GossipKind = "tx" | "consensus" | "evidence" | "blocks";
+/** `txs`: batches of transactions (txGossip.ts); `consensus`: proposals and votes; `evidence`: equivocations. */
+export type GossipKind = "txs" | "consensus" | "evidence";
 
 export function topicName(chainId: string, kind: GossipKind): string {
   return `/edgeledger/${chainId}/${kind}/1`;

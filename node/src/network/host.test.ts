@@ -30,7 +30,7 @@ describe("libp2p host and gossip", () => {
     const b = await createHost((await newPeerKey()).key);
     hosts.push(a, b);
     await b.dial(a.getMultiaddrs()[0]!);
-    const topic = topicName("net-test", "tx");
+    const topic = topicName("net-test", "txs");
     const seen: { value: string; from: PeerId }[] = [];
     const verdicts: GossipVerdict[] = [];
     bindTopic<string>(b, topic, {

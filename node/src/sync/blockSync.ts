@@ -107,8 +107,8 @@ export interface BlockSyncDeps {
   readonly acceptConsensus: (data: Uint8Array) => void;
   /** Our oldest pending transactions' bytes (bounded), for peers. */
   readonly pendingTxs: () => readonly Uint8Array[];
-  /** Admits a peer's pending transaction as gossip would. */
-  readonly acceptTx: (bytes: Uint8Array) => void;
+  /** Admits a peer's pending transactions as gossip would. */
+  readonly acceptTxs: (txs: readonly Uint8Array[]) => Promise<void>;
 }
 
 export class BlockSync {
@@ -155,7 +155,7 @@ export class BlockSync {
 
   /** Asks every connected peer for its pending transactions and admits them. */
   async pullMempool(): Promise<void> {
-    const { host, log, acceptTx } = this.#deps;
+    const { host, log, acceptTxs } = this.#deps;
     await Promise.all(
       host.getPeers().map(async (peer) => {
         try {
@@ -163,8 +163,7 @@ export class BlockSync {
             signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
           });
           await stream.close();
-          for (const bytes of readFrames(await readAll(stream, MAX_RESPONSE_BYTES)))
-            acceptTx(bytes);
+          await acceptTxs(readFrames(await readAll(stream, MAX_RESPONSE_BYTES)));
         } catch (err) {
           log.debug({ err, peer: peer.toString() }, "mempool pull from peer failed");
         }

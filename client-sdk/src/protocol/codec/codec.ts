@@ -118,6 +118,16 @@ export class Reader {
     const at = this.#take(n, what);
     return this.#buf.slice(at, at + n);
   }
+
+  /** Bytes read so far. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** A copy of input bytes [from, to) already read (see `memoized`). */
+  copyOf(from: number, to: number): Uint8Array {
+    return this.#buf.slice(from, to);
+  }
 }
 
 export interface DecodeOptions {
@@ -337,6 +347,32 @@ export function list<T>(name: string, item: Codec<T>, maxItems: number): Codec<r
       const out: T[] = [];
       for (let i = 0; i < n; i++) out.push(item.read(r));
       return out;
+    },
+  };
+}
+
+/**
+ * Remembers the exact bytes each decoded value was read from, so encoding
+ * that same value again (to hash it, to gossip it, to put it in a block)
+ * writes a copy of them instead of encoding it anew. Safe because protocol
+ * values are immutable (readonly types; changing one means building a new
+ * object, which has no entry), and because decoding only accepts the one
+ * canonical encoding, so the bytes read are the bytes `write` would produce.
+ */
+export function memoized<T extends object>(inner: Codec<T>): Codec<T> {
+  const known = new WeakMap<T, Uint8Array>();
+  return {
+    name: inner.name,
+    write(w, v) {
+      const bytes = known.get(v);
+      if (bytes) w.bytes(bytes);
+      else inner.write(w, v);
+    },
+    read(r) {
+      const start = r.position;
+      const v = inner.read(r);
+      known.set(v, r.copyOf(start, r.position));
+      return v;
     },
   };
 }
