@@ -350,6 +350,20 @@ export const blockSchema = {
   },
 } as const;
 
+export const genesisSchema = {
+  type: "object",
+  required: ["hash", "header", "headerBytes", "validatorSetBytes"],
+  properties: {
+    hash: hash32,
+    header: headerSchema,
+    headerBytes: { ...bytes, description: "BlockHeader at height 0, canonically encoded" },
+    validatorSetBytes: {
+      ...bytes,
+      description: "ValidatorSet signing height 1, canonically encoded",
+    },
+  },
+} as const;
+
 export const validatorsSchema = {
   type: "object",
   required: ["height", "hash", "validators", "validatorSetBytes"],
@@ -563,6 +577,14 @@ export const routes = {
       404: notFound("no final header at this height"),
       ...errors,
     },
+  },
+  getGenesis: {
+    method: "GET",
+    path: "/v1/genesis",
+    operationId: "getGenesis",
+    summary:
+      "The genesis header and the validator set that signs height 1: where a light client anchors its trust (check the hash against one you trust).",
+    response: { 200: genesisSchema, ...errors },
   },
   getValidators: {
     method: "GET",

@@ -151,6 +151,20 @@ export interface ValidatorsJson {
   validatorSetBytes: Hex;
 }
 
+/**
+ * GET /v1/genesis: the height-0 header and the set that signs height 1. A
+ * light client anchors its trust here: it checks `header` against a genesis
+ * hash it got from a source it trusts, and the set against the header.
+ */
+export interface GenesisJson {
+  /** The genesis header's hash (what `trust.genesisHash` pins). */
+  hash: Hex;
+  header: HeaderJson;
+  headerBytes: Hex;
+  /** ValidatorSet, canonically encoded: the set that signs height 1. */
+  validatorSetBytes: Hex;
+}
+
 export interface StatusJson {
   chainId: string;
   nodeVersion: string;

@@ -62,7 +62,9 @@ export type HeaderChainErrorCode =
   | "HEADER_PARENT_MISMATCH"
   | "HEADER_TIME_NOT_INCREASING"
   | "HEADER_VALIDATORS_MISMATCH"
-  | "HEADER_NEXT_VALIDATORS_MISMATCH";
+  | "HEADER_NEXT_VALIDATORS_MISMATCH"
+  /** Skipping: too little of the trusted set signed it; verify a header in between first. */
+  | "HEADER_NOT_ENOUGH_TRUST";
 
 /** A header that does not follow from the trusted one. */
 export class HeaderChainError extends BaseError<HeaderChainErrorCode> {

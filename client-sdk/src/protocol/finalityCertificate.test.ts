@@ -6,7 +6,7 @@ import {
   encodeFinalityCertificate,
   verifyFinalityCertificate,
 } from "./finalityCertificate.ts";
-import { verifyHeaderChain, verifyNextHeader } from "./headerChain.ts";
+import { verifyHeaderChain, verifyNextHeader, verifySkippingHeader } from "./headerChain.ts";
 import { createNativeVerifier } from "./node.ts";
 import { createVerifier } from "./signatures/backend.ts";
 import { nobleBackend } from "./signatures/noble.ts";
@@ -217,5 +217,59 @@ describe("header chain", () => {
         ),
       ),
     ).toBe("CERT_INSUFFICIENT_POWER");
+  });
+});
+
+describe("skipping verification", () => {
+  const verifier = createNativeVerifier();
+  // Six keys: a set of 0-3, one of 2-5 (shares half the power), one of 4-5 only.
+  const all = makeValidators(6, 11);
+  const pick = (idx: number[]) => {
+    const keys = idx.map((i) => all.keys[i]!);
+    const sorted = keys
+      .map((key) => ({ key, v: { publicKey: key.publicKey, power: 10n } }))
+      .sort((a, b) => Buffer.compare(Buffer.from(a.v.publicKey), Buffer.from(b.v.publicKey)));
+    return { keys: sorted.map((x) => x.key), set: sorted.map((x) => x.v) };
+  };
+  const a = pick([0, 1, 2, 3]);
+  const overlap = pick([2, 3, 4, 5]);
+  const strangers = pick([4, 5]);
+  const h1 = makeHeader(null, a.set);
+  const trusted = { header: h1, validators: a.set };
+  const far = (set: typeof a, signers: number[]) => {
+    const header = makeHeader(h1, set.set, set.set, { height: 50, time: h1.time + 50_000 });
+    return { header, certificate: certify(header, set, signers), validators: set.set };
+  };
+
+  it("skips to a far header signed by enough of the trusted set", async () => {
+    const target = far(a, [0, 1, 2]);
+    const end = await verifySkippingHeader(trusted, a.set, target, verifier);
+    expect(end.header).toBe(target.header);
+    // A changed set still sharing more than 1/3 of the trusted power.
+    const changed = far(overlap, [0, 1, 2, 3]);
+    expect((await verifySkippingHeader(trusted, a.set, changed, verifier)).header).toBe(
+      changed.header,
+    );
+  });
+
+  it("refuses a far header the trusted set did not sign, or that its own set did not finalize", async () => {
+    expect(await code(verifySkippingHeader(trusted, a.set, far(strangers, [0, 1]), verifier))).toBe(
+      "HEADER_NOT_ENOUGH_TRUST",
+    );
+    // Only 1/4 of the trusted power among the signers: the overlap's two new keys and one old.
+    const indexOf = (i: number) =>
+      overlap.set.findIndex((v) =>
+        Buffer.from(v.publicKey).equals(Buffer.from(all.keys[i]!.publicKey)),
+      );
+    const thin = far(overlap, [indexOf(4), indexOf(5), indexOf(2)]);
+    expect(await code(verifySkippingHeader(trusted, a.set, thin, verifier))).toBe(
+      "HEADER_NOT_ENOUGH_TRUST",
+    );
+    expect(await code(verifySkippingHeader(trusted, a.set, far(a, [0, 1]), verifier))).toBe(
+      "CERT_INSUFFICIENT_POWER",
+    );
+    expect(
+      await code(verifySkippingHeader(trusted, overlap.set, far(a, [0, 1, 2]), verifier)),
+    ).toBe("HEADER_NEXT_VALIDATORS_MISMATCH");
   });
 });

@@ -7,6 +7,7 @@ import type {
   AccountJson,
   BlockJson,
   CertifiedHeaderJson,
+  GenesisJson,
   StatusJson,
   TransactionStatusJson,
   ValidatorsJson,
@@ -17,6 +18,7 @@ import {
   addressFromPublicKey,
   decodeAccount,
   decodeSignedTransaction,
+  encodeBlockHeader,
   encodeMerkleProof,
   encodeSignedTransaction,
   encodeStateProof,
@@ -35,7 +37,7 @@ import {
 import type { Chain } from "../chain/chain.ts";
 import type { Database } from "../db/database.ts";
 import type { Mempool } from "../mempool/mempool.ts";
-import { certifiedHeaderJson, evidenceJson, transactionJson } from "./json.ts";
+import { certifiedHeaderJson, evidenceJson, headerJson, transactionJson } from "./json.ts";
 import type { NodeService } from "./service.ts";
 
 export interface NodeServiceDeps {
@@ -147,13 +149,13 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
           { details: { head } },
         );
       }
-      if (at === 0)
-        throw new ApiError(
-          "HEIGHT_NOT_AVAILABLE",
-          "Height 0 (genesis) has no certificate; ask for height 1 or later.",
-        );
-      const block = db.getBlock(at);
-      const cert = db.getCertificate(at);
+      // Genesis state has no certificate: it is proven against the genesis
+      // header itself, which light clients hold as their trust anchor.
+      const block = at === 0 ? { header: chain.genesisHeader } : db.getBlock(at);
+      const cert =
+        at === 0
+          ? { height: 0, round: 0, blockHash: chain.genesisHash, signatures: [] }
+          : db.getCertificate(at);
       if (!block || !cert)
         throw new ApiError("HEIGHT_NOT_AVAILABLE", `No block at height ${at} yet.`, {
           details: { head },
@@ -180,6 +182,16 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
 
     async getHeaderByHeight(height) {
       return certifiedHeader(height);
+    },
+
+    async getGenesis(): Promise<GenesisJson> {
+      const header = chain.genesisHeader;
+      return {
+        hash: toHex(chain.genesisHash),
+        header: headerJson(header),
+        headerBytes: toHex(encodeBlockHeader(header)),
+        validatorSetBytes: toHex(encodeValidatorSet(chain.validatorsAt(1))),
+      };
     },
 
     async getValidators(height): Promise<ValidatorsJson> {

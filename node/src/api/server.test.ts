@@ -15,6 +15,7 @@ import {
   type BlockJson,
   type CertifiedHeaderJson,
   errorSchema,
+  type GenesisJson,
   type JsonSchema,
   routes,
   type StatusJson,
@@ -33,6 +34,7 @@ import {
   EMPTY_ROOT,
   encodeAccount,
   encodeBlock,
+  encodeBlockHeader,
   encodeMerkleProof,
   encodeSignedTransaction,
   encodeStateProof,
@@ -60,7 +62,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { certifiedHeaderJson, transactionJson } from "./json.ts";
+import { certifiedHeaderJson, headerJson, transactionJson } from "./json.ts";
 import { createApiServer, REQUEST_DURATION_METRIC } from "./server.ts";
 import type { NodeService } from "./service.ts";
 
@@ -180,6 +182,13 @@ const validatorsJson: ValidatorsJson = {
   })),
   validatorSetBytes: toHex(encodeValidatorSet(validatorSet)),
 };
+const genesisJson: GenesisJson = {
+  hash: toHex(blockHash(header)),
+  header: headerJson(header),
+  headerBytes: toHex(encodeBlockHeader(header)),
+  validatorSetBytes: toHex(encodeValidatorSet(validatorSet)),
+};
+
 const statusJson: StatusJson = {
   chainId: CHAIN_ID,
   nodeVersion: "0.1.0",
@@ -278,6 +287,9 @@ class FakeNodeService implements NodeService {
   }
   async getHeaderByHeight(height: number): Promise<CertifiedHeaderJson | null> {
     return height === 1 ? certified : null;
+  }
+  async getGenesis(): Promise<GenesisJson> {
+    return genesisJson;
   }
   async getValidators(height?: number): Promise<ValidatorsJson> {
     this.validatorCalls.push(height);
@@ -440,6 +452,34 @@ describe("route table", () => {
       [routes.getAccount.response[200], { ...aliceJson, block: undefined }],
     ];
     for (const [schema, value] of refused) expect(await conforms(wrap(schema), value)).toBe(false);
+  });
+});
+
+describe("genesis and cross-origin calls", () => {
+  it("GET /v1/genesis answers the anchor a light client checks", async () => {
+    const res = await app.inject({ method: "GET", url: "/v1/genesis" });
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual(genesisJson);
+  });
+
+  it("allows any origin, and answers a JSON POST's preflight", async () => {
+    const get = await app.inject({
+      method: "GET",
+      url: "/v1/status",
+      headers: { origin: "http://127.0.0.1:5173" },
+    });
+    expect(get.headers["access-control-allow-origin"]).toBe("*");
+    const preflight = await app.inject({
+      method: "OPTIONS",
+      url: "/v1/transactions",
+      headers: {
+        origin: "http://127.0.0.1:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(String(preflight.headers["access-control-allow-methods"])).toContain("POST");
   });
 });
 

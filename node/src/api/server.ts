@@ -36,6 +36,7 @@ import {
   type TransactionErrorCode,
   toHex,
 } from "@edgeledger/sdk/protocol";
+import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import Fastify, {
   type FastifyBaseLogger,
@@ -174,6 +175,10 @@ export function createApiServer(
     );
   });
 
+  // Browsers on other origins (apps using the SDK, edge workers' pages) may
+  // call the API: every answer is public and verifiable, nothing rides on
+  // cookies, so any origin is allowed; preflights are answered for JSON POSTs.
+  app.register(cors, { origin: "*", methods: ["GET", "POST"], maxAge: 600 });
   // Swagger collects routes as they are added, so it must load before them:
   // plugins load in registration order, and the routes are a plugin.
   app.register(swagger, { openapi: { openapi: "3.1.0", info: { ...API_INFO } } });
@@ -304,6 +309,13 @@ function bindRoutes(
       }
       return header;
     },
+  });
+
+  scope.route({
+    method: r.getGenesis.method,
+    url: r.getGenesis.path,
+    schema: schemaOf(r.getGenesis),
+    handler: async () => service.getGenesis(),
   });
 
   scope.route<{ Querystring: HeightQuery }>({

@@ -8,6 +8,7 @@ import type {
   AccountJson,
   BlockJson,
   CertifiedHeaderJson,
+  GenesisJson,
   StatusJson,
   TransactionStatusJson,
   ValidatorsJson,
@@ -42,6 +43,8 @@ export interface NodeService {
   getBlockByHeight(height: number): Promise<BlockJson | null>;
   getBlockByHash(hash: Uint8Array): Promise<BlockJson | null>;
   getHeaderByHeight(height: number): Promise<CertifiedHeaderJson | null>;
+  /** The genesis header and the set that signs height 1 (a light client's anchor). */
+  getGenesis(): Promise<GenesisJson>;
   /** The validator set that signs block `height` (default: the next block). */
   getValidators(height?: number): Promise<ValidatorsJson>;
   getStatus(): Promise<StatusJson>;

@@ -8,7 +8,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { addressFromPublicKey, formatAddress, SecretKey } from "@edgeledger/sdk/protocol";
+import { addressFromPublicKey, formatAddress, SecretKey, toHex } from "@edgeledger/sdk/protocol";
+import { genesisState, parseGenesis } from "../chain/genesis.ts";
 import { init } from "../cli/commands.ts";
 import { paths } from "../config/config.ts";
 
@@ -157,3 +158,9 @@ export function post(
   });
 }
 export { readKeyFile } from "../config/keyFile.ts";
+
+/** The genesis hash of the chain in `home`, computed from its genesis.json (what an app pins). */
+export function genesisHashOf(home: string): string {
+  const file = paths(home).genesis;
+  return toHex(genesisState(parseGenesis(JSON.parse(readFileSync(file, "utf8")), file)).hash);
+}

@@ -1,0 +1,278 @@
+/**
+ * Read actions. Each fetches an answer and verifies it before returning:
+ * the certified header through the light client, then the answer's proof
+ * against that header (state proof for accounts, Merkle proof for
+ * transactions, hashes for blocks). A forged, tampered or stale answer
+ * throws a VerificationError; nothing unverified is returned, except what
+ * cannot be proven and is marked so (a pending transaction, the status).
+ */
+import { routes } from "../../api/routes.ts";
+import type {
+  AccountJson,
+  BlockJson,
+  StatusJson,
+  TransactionStatusJson,
+  ValidatorsJson,
+} from "../../api/types.ts";
+import { VerificationError } from "../../errors/client.ts";
+import { formatAddress, parseAddress } from "../../protocol/address.ts";
+import {
+  type Block,
+  type BlockHeader,
+  blockHash,
+  decodeBlock,
+  evidenceRoot,
+  transactionsRoot,
+} from "../../protocol/block.ts";
+import { equalBytes, fromHex, toHex } from "../../protocol/bytes.ts";
+import { decodeMerkleProof, verifyMerkleProof } from "../../protocol/merkle.ts";
+import { verifyAccountProof } from "../../protocol/state/account.ts";
+import { decodeStateProof } from "../../protocol/state/sparseMerkleTree.ts";
+import {
+  decodeSignedTransaction,
+  type SignedTransaction,
+  transactionHash,
+} from "../../protocol/transaction.ts";
+import {
+  decodeValidatorSet,
+  type ValidatorSet,
+  validatorSetHash,
+} from "../../protocol/validatorSet.ts";
+import type { Client } from "../createClient.ts";
+
+function proofError(what: string, cause: unknown): VerificationError {
+  const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
+  return new VerificationError("VERIFY_PROOF", `${what}${detail}`, { cause });
+}
+
+/**
+ * An answer for "latest" must not be older than what this client already
+ * verified, beyond `maxLagBlocks` (servers behind each other by a block or
+ * two is normal; a server serving old state as current is not).
+ */
+function checkFresh(client: Client, header: BlockHeader, asked: number | undefined): void {
+  if (asked !== undefined) return;
+  const latest = client.lightClient.latest;
+  if (latest && header.height + client.maxLagBlocks < latest.height)
+    throw new VerificationError(
+      "VERIFY_STALE",
+      `The server answered with state at height ${header.height}, but this client has verified height ${latest.height}.`,
+      { details: { served: header.height, verified: latest.height } },
+    );
+}
+
+/** The server's status. Informational only: nothing in it is verified. */
+export function getStatus(client: Client, options: { signal?: AbortSignal } = {}) {
+  return client.transport.request<StatusJson>({
+    method: "GET",
+    path: routes.getStatus.path,
+    ...(options.signal && { signal: options.signal }),
+  });
+}
+
+export interface VerifiedAccount {
+  readonly address: string;
+  /** The height whose state this is. */
+  readonly height: number;
+  /** False: no account at this address at that height (proven absent). */
+  readonly exists: boolean;
+  readonly balance: bigint;
+  /** The nonce its next transaction must carry. */
+  readonly nonce: number;
+  readonly header: BlockHeader;
+}
+
+export async function getAccount(
+  client: Client,
+  params: { address: string; height?: number; signal?: AbortSignal },
+): Promise<VerifiedAccount> {
+  const address = parseAddress(params.address);
+  const json = await client.transport.request<AccountJson>({
+    method: "GET",
+    path: routes.getAccount.path.replace(":address", formatAddress(address)),
+    query: { height: params.height },
+    ...(params.signal && { signal: params.signal }),
+  });
+  if (json.address !== formatAddress(address))
+    throw new VerificationError("VERIFY_MISMATCH", "The answer is about another address.", {
+      details: { asked: formatAddress(address), got: json.address },
+    });
+  const header = await client.lightClient.verifyCertified(json.block);
+  if (
+    header.height !== json.height ||
+    (params.height !== undefined && header.height !== params.height)
+  )
+    throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.", {
+      details: { asked: params.height, answered: json.height, header: header.height },
+    });
+  checkFresh(client, header, params.height);
+  const account = json.account
+    ? { balance: BigInt(json.account.balance), nonce: json.account.nonce }
+    : null;
+  try {
+    verifyAccountProof(header.stateRoot, address, account, decodeStateProof(fromHex(json.proof)));
+  } catch (err) {
+    throw proofError("The account does not match the state proof", err);
+  }
+  return {
+    address: formatAddress(address),
+    height: header.height,
+    exists: account !== null,
+    balance: account?.balance ?? 0n,
+    nonce: account?.nonce ?? 0,
+    header,
+  };
+}
+
+export interface VerifiedBlock {
+  readonly block: Block;
+  readonly hash: string;
+}
+
+export async function getBlock(
+  client: Client,
+  params: { height?: number; hash?: string; signal?: AbortSignal } = {},
+): Promise<VerifiedBlock> {
+  const id = params.hash ?? (params.height === undefined ? "latest" : String(params.height));
+  const json = await client.transport.request<BlockJson>({
+    method: "GET",
+    path: routes.getBlock.path.replace(":id", id),
+    ...(params.signal && { signal: params.signal }),
+  });
+  const header = await client.lightClient.verifyCertified(json.block);
+  let block: Block;
+  try {
+    block = decodeBlock(fromHex(json.blockBytes));
+  } catch (err) {
+    throw new VerificationError("VERIFY_INCOMPLETE", "The block does not decode.", { cause: err });
+  }
+  const hash = blockHash(header);
+  if (
+    !equalBytes(blockHash(block.header), hash) ||
+    !equalBytes(transactionsRoot(block.txs), header.txRoot) ||
+    block.txs.length !== header.txCount ||
+    !equalBytes(evidenceRoot(block.evidence), header.evidenceRoot)
+  )
+    throw new VerificationError("VERIFY_MISMATCH", "The block's contents are not its header's.");
+  if (
+    (params.height !== undefined && header.height !== params.height) ||
+    (params.hash !== undefined && toHex(hash) !== params.hash.toLowerCase())
+  )
+    throw new VerificationError("VERIFY_MISMATCH", "The server answered with another block.");
+  checkFresh(client, header, params.height ?? (params.hash ? 0 : undefined));
+  return { block, hash: toHex(hash) };
+}
+
+export type VerifiedTransaction =
+  | {
+      readonly status: "committed";
+      readonly hash: string;
+      readonly tx: SignedTransaction;
+      readonly height: number;
+      readonly index: number;
+      readonly header: BlockHeader;
+    }
+  /** Not on chain (yet): the server's word, which cannot be proven. */
+  | { readonly status: "pending"; readonly hash: string; readonly verified: false }
+  | {
+      readonly status: "dropped";
+      readonly hash: string;
+      readonly verified: false;
+      readonly error: { readonly code: string; readonly message: string };
+    };
+
+/** null: the server has never seen it. A committed answer is proven; the others are not. */
+export async function getTransaction(
+  client: Client,
+  params: { hash: string; signal?: AbortSignal },
+): Promise<VerifiedTransaction | null> {
+  const hash = params.hash.toLowerCase();
+  let json: TransactionStatusJson;
+  try {
+    json = await client.transport.request<TransactionStatusJson>({
+      method: "GET",
+      path: routes.getTransaction.path.replace(":hash", hash),
+      ...(params.signal && { signal: params.signal }),
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === "NOT_FOUND") return null;
+    throw err;
+  }
+  if (json.status === "pending") return { status: "pending", hash, verified: false };
+  if (json.status === "dropped")
+    return {
+      status: "dropped",
+      hash,
+      verified: false,
+      error: json.error ?? { code: "UNKNOWN", message: "dropped" },
+    };
+  if (!json.block || !json.receipt || !json.proof)
+    throw new VerificationError(
+      "VERIFY_INCOMPLETE",
+      "A committed answer must carry its receipt, Merkle proof and certified header.",
+    );
+  let stx: SignedTransaction;
+  try {
+    stx = decodeSignedTransaction(fromHex(json.txBytes));
+  } catch (err) {
+    throw new VerificationError("VERIFY_MISMATCH", "The transaction bytes do not decode.", {
+      cause: err,
+    });
+  }
+  if (toHex(transactionHash(stx.tx)) !== hash)
+    throw new VerificationError("VERIFY_MISMATCH", "The answer is about another transaction.");
+  const header = await client.lightClient.verifyCertified(json.block);
+  if (header.height !== json.receipt.height)
+    throw new VerificationError("VERIFY_MISMATCH", "The receipt's height is not its header's.");
+  const proof = decodeMerkleProof(fromHex(json.proof));
+  if (proof.index !== json.receipt.index)
+    throw new VerificationError("VERIFY_MISMATCH", "The receipt's index is not its proof's.");
+  try {
+    verifyMerkleProof({ root: header.txRoot, size: header.txCount }, fromHex(json.txBytes), proof);
+  } catch (err) {
+    throw proofError("The transaction is not in the block's transaction tree", err);
+  }
+  return {
+    status: "committed",
+    hash,
+    tx: stx,
+    height: header.height,
+    index: proof.index,
+    header,
+  };
+}
+
+/**
+ * The validator set that signs `height` (default: the next block), proven
+ * by a verified header: the set's hash is that header's validatorsHash (or
+ * the previous header's nextValidatorsHash, for the next block).
+ */
+export async function getValidators(
+  client: Client,
+  params: { height?: number; signal?: AbortSignal } = {},
+): Promise<{ height: number; validators: ValidatorSet }> {
+  const json = await client.transport.request<ValidatorsJson>({
+    method: "GET",
+    path: routes.getValidators.path,
+    query: { height: params.height },
+    ...(params.signal && { signal: params.signal }),
+  });
+  const set = decodeValidatorSet(fromHex(json.validatorSetBytes));
+  const height = json.height;
+  if (params.height !== undefined && height !== params.height)
+    throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.");
+  // The header that names this set: its own (if final) or its parent's `next`.
+  let named: Uint8Array;
+  try {
+    named = (await client.lightClient.header(height)).validatorsHash;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "NOT_FOUND") throw err;
+    named = (await client.lightClient.header(height - 1)).nextValidatorsHash;
+  }
+  if (!equalBytes(validatorSetHash(set), named))
+    throw new VerificationError(
+      "VERIFY_MISMATCH",
+      "The validator set served is not the one the verified header names.",
+    );
+  return { height, validators: set };
+}

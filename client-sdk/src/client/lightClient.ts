@@ -1,0 +1,399 @@
+/**
+ * The light client: what lets the SDK talk to servers it does not trust.
+ * Trust starts at an anchor the app pins (the genesis hash, or a checkpoint
+ * header hash) and grows only through headers whose finality certificates
+ * check out against the validator sets that follow from it:
+ *
+ *   - the anchor: the server's genesis (or checkpoint) header must hash to
+ *     the pinned value, and the set it names must hash to its validatorsHash;
+ *   - a later header: skipping verification from the highest verified header
+ *     below it (protocol/headerChain.ts, verifySkippingHeader: final under
+ *     its own set, and signed by more than 1/3 of the trusted next set); when
+ *     too little of the trusted set signed, bisect (verify a header in
+ *     between first); when the trusted header is older than the trusting
+ *     period, walk one height at a time instead (verifyNextHeader), which
+ *     needs no assumption about old validators;
+ *   - a header at or below the latest verified height: it must be a verified
+ *     one, or verify by skipping from the highest verified header below it.
+ *
+ * The latest verified header can be persisted (TrustStore) so a restart does
+ * not verify from the anchor again. Every failure is a VerificationError
+ * naming what failed; nothing unverified is ever added.
+ */
+import { routes } from "../api/routes.ts";
+import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
+import { VerificationError } from "../errors/client.ts";
+import { HeaderChainError } from "../errors/protocol.ts";
+import {
+  type BlockHeader,
+  blockHash,
+  decodeBlockHeader,
+  encodeBlockHeader,
+} from "../protocol/block.ts";
+import { equalBytes, fromHex, toHex } from "../protocol/bytes.ts";
+import { decodeFinalityCertificate } from "../protocol/finalityCertificate.ts";
+import {
+  type CertifiedHeader,
+  type TrustedHeader,
+  verifyNextHeader,
+  verifySkippingHeader,
+} from "../protocol/headerChain.ts";
+import type { SignatureVerifier } from "../protocol/signatures/backend.ts";
+import {
+  decodeValidatorSet,
+  encodeValidatorSet,
+  type ValidatorSet,
+  validatorSetHash,
+} from "../protocol/validatorSet.ts";
+import type { Transport } from "./transport.ts";
+
+/** Where trust starts. A hash you got from a source you trust, never from the server. */
+export type TrustAnchor =
+  | { readonly genesisHash: string }
+  | { readonly checkpoint: { readonly height: number; readonly hash: string } };
+
+/** Keeps the latest verified header across restarts (memory, browser storage, a file). */
+export interface TrustStore {
+  load(): Promise<string | null>;
+  save(value: string): Promise<void>;
+}
+
+export function memoryTrustStore(): TrustStore {
+  let value: string | null = null;
+  return {
+    load: async () => value,
+    save: async (v) => {
+      value = v;
+    },
+  };
+}
+
+/** A TrustStore over the Web Storage API (`localStorage` in browsers). */
+export function webStorageTrustStore(
+  storage: Pick<Storage, "getItem" | "setItem">,
+  key = "edgeledger.trust",
+): TrustStore {
+  return {
+    load: async () => storage.getItem(key),
+    save: async (v) => storage.setItem(key, v),
+  };
+}
+
+export interface LightClientOptions {
+  readonly chainId: string;
+  readonly trust: TrustAnchor;
+  readonly transport: Transport;
+  readonly verifier: SignatureVerifier;
+  readonly store?: TrustStore;
+  /**
+   * Skipping trusts that fewer than 1/3 of a validator set turn Byzantine
+   * within this long after a header it signed (ms). Older trusted headers
+   * are followed one height at a time instead. Default 14 days.
+   */
+  readonly trustingPeriodMs?: number;
+  readonly now?: () => number;
+}
+
+interface Verified extends TrustedHeader {
+  readonly hash: Uint8Array;
+}
+
+interface Stored {
+  readonly v: 1;
+  readonly chainId: string;
+  readonly anchor: string;
+  readonly headerBytes: string;
+  readonly validatorSetBytes: string;
+}
+
+/** Most verified headers kept in memory (the anchor and the latest always stay). */
+const MAX_VERIFIED = 512;
+const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
+
+function verifyError(what: string, cause: unknown): VerificationError {
+  const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
+  return new VerificationError("VERIFY_HEADER", `${what}${detail}`, { cause });
+}
+
+export class LightClient {
+  readonly #o: LightClientOptions;
+  readonly #trustingPeriod: number;
+  readonly #now: () => number;
+  /** Verified headers by height. */
+  readonly #verified = new Map<number, Verified>();
+  #anchorHeight = 0;
+  #latest: Verified | null = null;
+  #ready: Promise<void> | null = null;
+
+  constructor(options: LightClientOptions) {
+    this.#o = options;
+    this.#trustingPeriod = options.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The highest verified header (after `ready()`). */
+  get latest(): BlockHeader | null {
+    return this.#latest?.header ?? null;
+  }
+
+  /** Loads persisted trust or verifies the anchor; once. */
+  ready(): Promise<void> {
+    this.#ready ??= this.#init().catch((err: unknown) => {
+      this.#ready = null;
+      throw err;
+    });
+    return this.#ready;
+  }
+
+  async #init(): Promise<void> {
+    const anchorKey = JSON.stringify(this.#o.trust);
+    const anchor = await this.#fetchAnchor();
+    this.#anchorHeight = anchor.header.height;
+    this.#remember(anchor);
+    const raw = await this.#o.store?.load();
+    if (!raw) return;
+    try {
+      const stored = JSON.parse(raw) as Stored;
+      if (stored.v !== 1 || stored.chainId !== this.#o.chainId || stored.anchor !== anchorKey)
+        return;
+      const header = decodeBlockHeader(fromHex(stored.headerBytes));
+      const validators = decodeValidatorSet(fromHex(stored.validatorSetBytes));
+      if (!equalBytes(validatorSetHash(validators), header.validatorsHash)) return;
+      // Our own earlier verification, read back from storage we control.
+      if (header.height > anchor.header.height)
+        this.#remember({ header, validators, hash: blockHash(header) });
+    } catch {
+      // A corrupt store: start from the anchor again.
+    }
+  }
+
+  async #fetchAnchor(): Promise<Verified> {
+    const { trust, transport, chainId } = this.#o;
+    try {
+      if ("genesisHash" in trust) {
+        const g = await transport.request<GenesisJson>({
+          method: "GET",
+          path: routes.getGenesis.path,
+        });
+        const header = decodeBlockHeader(fromHex(g.headerBytes));
+        const validators = decodeValidatorSet(fromHex(g.validatorSetBytes));
+        const hash = blockHash(header);
+        if (toHex(hash) !== trust.genesisHash.toLowerCase())
+          throw new VerificationError(
+            "VERIFY_ANCHOR",
+            "The server's genesis is not the one this client trusts: wrong chain, or a lying server.",
+            { details: { trusted: trust.genesisHash, served: toHex(hash) } },
+          );
+        if (header.chainId !== chainId)
+          throw new VerificationError("VERIFY_ANCHOR", "The genesis belongs to another chain.", {
+            details: { expected: chainId, got: header.chainId },
+          });
+        // Height 0 has no certificate: its next set signs height 1.
+        if (!equalBytes(validatorSetHash(validators), header.nextValidatorsHash))
+          throw new VerificationError(
+            "VERIFY_ANCHOR",
+            "The validator set served with the genesis is not the one it names.",
+          );
+        return { header, validators, hash };
+      }
+      const { height, hash: pinned } = trust.checkpoint;
+      const certified = await this.#fetchHeader(height);
+      const header = decodeBlockHeader(fromHex(certified.headerBytes));
+      const hash = blockHash(header);
+      if (toHex(hash) !== pinned.toLowerCase() || header.chainId !== chainId)
+        throw new VerificationError(
+          "VERIFY_ANCHOR",
+          "The server's header at the checkpoint height is not the trusted checkpoint.",
+          { details: { height, trusted: pinned, served: toHex(hash) } },
+        );
+      const validators = await this.#fetchValidators(height, header.validatorsHash);
+      return { header, validators, hash };
+    } catch (err) {
+      if (err instanceof VerificationError) throw err;
+      if (err instanceof HeaderChainError) throw verifyError("Anchor not verified", err);
+      throw err;
+    }
+  }
+
+  /**
+   * Verifies a certified header the server sent (an answer's `block`),
+   * returning the header to check proofs against. Throws VerificationError.
+   */
+  async verifyCertified(json: CertifiedHeaderJson): Promise<BlockHeader> {
+    await this.ready();
+    let certified: Omit<CertifiedHeader, "validators">;
+    try {
+      certified = {
+        header: decodeBlockHeader(fromHex(json.headerBytes)),
+        certificate: decodeFinalityCertificate(fromHex(json.certificateBytes)),
+      };
+    } catch (err) {
+      throw new VerificationError("VERIFY_HEADER", "The certified header does not decode.", {
+        cause: err,
+      });
+    }
+    return (await this.#verifyTo(certified)).header;
+  }
+
+  /** The verified header at `height` (fetched from the server and verified). */
+  async header(height: number): Promise<BlockHeader> {
+    await this.ready();
+    const known = this.#verified.get(height);
+    if (known) return known.header;
+    const json = await this.#fetchHeader(height);
+    return this.verifyCertified(json);
+  }
+
+  async #verifyTo(target: Omit<CertifiedHeader, "validators">): Promise<Verified> {
+    const { header } = target;
+    const height = header.height;
+    const hash = blockHash(header);
+    const known = this.#verified.get(height);
+    if (known) {
+      if (!equalBytes(known.hash, hash))
+        throw new VerificationError(
+          "VERIFY_HEADER",
+          `The header served for height ${height} is not the one this client verified.`,
+        );
+      return known;
+    }
+    if (header.chainId !== this.#o.chainId)
+      throw new VerificationError("VERIFY_HEADER", "The header belongs to another chain.");
+    if (height <= this.#anchorHeight)
+      throw new VerificationError(
+        "VERIFY_HEADER",
+        `Height ${height} is at or below the trust anchor (${this.#anchorHeight}); it cannot be verified from it.`,
+      );
+    const validators = await this.#fetchValidators(height, header.validatorsHash);
+    const full: CertifiedHeader = { ...target, validators };
+    let base = this.#below(height);
+    for (;;) {
+      try {
+        const next = await this.#step(base, full);
+        const verified = { ...next, hash };
+        this.#remember(verified);
+        return verified;
+      } catch (err) {
+        if (err instanceof HeaderChainError && err.code === "HEADER_NOT_ENOUGH_TRUST") {
+          // Bisect: trust a header in between first, then skip from it.
+          const mid = Math.floor((base.header.height + height) / 2);
+          base = await this.#verifyTo(await this.#decodedHeader(mid));
+          continue;
+        }
+        if (err instanceof VerificationError) throw err;
+        if (
+          err instanceof HeaderChainError ||
+          (err as { name?: string }).name === "CertificateError"
+        )
+          throw verifyError(
+            `Header ${height} does not follow from trusted header ${base.header.height}`,
+            err,
+          );
+        throw err;
+      }
+    }
+  }
+
+  /** One step from `base` to `target`: skipping while base is fresh, else height by height. */
+  async #step(base: Verified, target: CertifiedHeader): Promise<TrustedHeader> {
+    const { verifier } = this.#o;
+    if (target.header.height === base.header.height + 1)
+      return verifyNextHeader(base, target, verifier);
+    const fresh = base.header.time + this.#trustingPeriod > this.#now();
+    if (fresh) {
+      const trustedNext = await this.#fetchValidators(
+        base.header.height + 1,
+        base.header.nextValidatorsHash,
+      );
+      return verifySkippingHeader(base, trustedNext, target, verifier);
+    }
+    // Expired trust: walk up one height at a time.
+    let current: Verified = base;
+    while (current.header.height + 1 < target.header.height) {
+      current = await this.#verifyTo(await this.#decodedHeader(current.header.height + 1));
+    }
+    return verifyNextHeader(current, target, verifier);
+  }
+
+  /** The highest verified header below `height`. */
+  #below(height: number): Verified {
+    let best: Verified | null = null;
+    for (const v of this.#verified.values())
+      if (v.header.height < height && (!best || v.header.height > best.header.height)) best = v;
+    if (!best) throw new VerificationError("VERIFY_HEADER", "No trusted header below this height.");
+    return best;
+  }
+
+  #remember(v: Verified): void {
+    this.#verified.set(v.header.height, v);
+    const isLatest = !this.#latest || v.header.height > this.#latest.header.height;
+    if (isLatest) {
+      this.#latest = v;
+      void this.#persist(v);
+    }
+    if (this.#verified.size > MAX_VERIFIED) {
+      // Drop the oldest that is neither the anchor nor the latest.
+      for (const h of [...this.#verified.keys()].sort((a, b) => a - b)) {
+        if (h === this.#anchorHeight || h === this.#latest?.header.height) continue;
+        this.#verified.delete(h);
+        break;
+      }
+    }
+  }
+
+  async #persist(v: Verified): Promise<void> {
+    if (!this.#o.store || v.header.height === this.#anchorHeight) return;
+    const stored: Stored = {
+      v: 1,
+      chainId: this.#o.chainId,
+      anchor: JSON.stringify(this.#o.trust),
+      headerBytes: toHex(encodeBlockHeader(v.header)),
+      validatorSetBytes: toHex(encodeValidatorSet(v.validators)),
+    };
+    await this.#o.store.save(JSON.stringify(stored)).catch(() => undefined);
+  }
+
+  async #fetchHeader(height: number): Promise<CertifiedHeaderJson> {
+    return this.#o.transport.request<CertifiedHeaderJson>({
+      method: "GET",
+      path: routes.getHeader.path.replace(":height", String(height)),
+    });
+  }
+
+  async #decodedHeader(height: number): Promise<Omit<CertifiedHeader, "validators">> {
+    const json = await this.#fetchHeader(height);
+    try {
+      return {
+        header: decodeBlockHeader(fromHex(json.headerBytes)),
+        certificate: decodeFinalityCertificate(fromHex(json.certificateBytes)),
+      };
+    } catch (err) {
+      throw new VerificationError("VERIFY_HEADER", "A header served does not decode.", {
+        cause: err,
+      });
+    }
+  }
+
+  /** The set that signs `height`, checked against the hash a verified (or verifying) header names. */
+  async #fetchValidators(height: number, expectedHash: Uint8Array): Promise<ValidatorSet> {
+    const json = await this.#o.transport.request<ValidatorsJson>({
+      method: "GET",
+      path: routes.getValidators.path,
+      query: { height },
+    });
+    let set: ValidatorSet;
+    try {
+      set = decodeValidatorSet(fromHex(json.validatorSetBytes));
+    } catch (err) {
+      throw new VerificationError("VERIFY_HEADER", "A validator set served does not decode.", {
+        cause: err,
+      });
+    }
+    if (!equalBytes(validatorSetHash(set), expectedHash))
+      throw new VerificationError(
+        "VERIFY_HEADER",
+        `The validator set served for height ${height} is not the one the header names.`,
+      );
+    return set;
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { TransportError } from "../errors/client.ts";
+import { ApiError, TransactionError } from "../errors/protocol.ts";
+import { http } from "./transport.ts";
+
+type Handler = (url: string, init: RequestInit) => Promise<Response> | Response;
+
+/** A fetch that answers from `handler` and records each URL asked. */
+function fakeFetch(handler: Handler) {
+  const calls: string[] = [];
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    calls.push(url);
+    return handler(url, init ?? {});
+  }) as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+const refusal = (code: string) => ({ code, message: `${code} happened`, details: { n: 1 } });
+
+const get = { method: "GET" as const, path: "/v1/status" };
+
+async function failure(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("http transport", () => {
+  it("fails over to the next URL on a refused connection, then sticks to the one that answered", async () => {
+    const { fetch, calls } = fakeFetch((url) => {
+      if (url.startsWith("http://a")) throw new TypeError("fetch failed");
+      return json(200, { ok: url });
+    });
+    const t = http(["http://a", "http://b"], { fetch, retryDelayMs: 1 });
+    expect(await t.request(get)).toEqual({ ok: "http://b/v1/status" });
+    expect(await t.request(get)).toEqual({ ok: "http://b/v1/status" });
+    expect(calls).toEqual(["http://a/v1/status", "http://b/v1/status", "http://b/v1/status"]);
+  });
+
+  it("retries 503 and 429 with backoff, and gives up with the last error", async () => {
+    let n = 0;
+    const { fetch } = fakeFetch(() =>
+      ++n < 3 ? json(503, refusal("UNAVAILABLE")) : json(200, { n }),
+    );
+    expect(await http("http://a", { fetch, retryDelayMs: 1 }).request(get)).toEqual({ n: 3 });
+    const always = fakeFetch(() => json(429, refusal("UNAVAILABLE")));
+    const err = await failure(
+      http("http://a", { fetch: always.fetch, retryDelayMs: 1 }).request(get),
+    );
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe("UNAVAILABLE");
+    expect(always.calls).toHaveLength(3); // the first try and 2 retries
+  });
+
+  it("never retries a refusal, and types it by its code", async () => {
+    const { fetch, calls } = fakeFetch(() => json(400, refusal("TX_NONCE_TOO_LOW")));
+    const err = await failure(http(["http://a", "http://b"], { fetch }).request(get));
+    expect(err).toBeInstanceOf(TransactionError);
+    expect((err as TransactionError).code).toBe("TX_NONCE_TOO_LOW");
+    expect((err as TransactionError).details).toMatchObject({ n: 1, status: 400 });
+    expect(calls).toHaveLength(1);
+    const unknown = fakeFetch(() => json(418, { code: "TEAPOT", message: "short and stout" }));
+    const other = await failure(http("http://a", { fetch: unknown.fetch }).request(get));
+    expect(other).toBeInstanceOf(ApiError);
+    expect((other as ApiError).details["serverCode"]).toBe("TEAPOT");
+  });
+
+  it("times out a server that does not answer", async () => {
+    const { fetch } = fakeFetch(
+      (_url, init) =>
+        new Promise((_resolve, reject) =>
+          init.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+        ),
+    );
+    const err = await failure(http("http://a", { fetch, timeoutMs: 20, retries: 0 }).request(get));
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe("TRANSPORT_TIMEOUT");
+  });
+
+  it("stops at once when the caller aborts, even between retries", async () => {
+    const { fetch, calls } = fakeFetch(() => json(503, refusal("UNAVAILABLE")));
+    const controller = new AbortController();
+    const p = http("http://a", { fetch, retryDelayMs: 10_000 }).request({
+      ...get,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 20);
+    const err = await failure(p);
+    expect((err as TransportError).code).toBe("TRANSPORT_ABORTED");
+    expect(calls).toHaveLength(1);
+  });
+
+  it("reports an answer that is not JSON", async () => {
+    const { fetch } = fakeFetch(() => new Response("<html>proxy error</html>", { status: 200 }));
+    const err = await failure(http("http://a", { fetch, retries: 0 }).request(get));
+    expect((err as TransportError).code).toBe("TRANSPORT_BAD_RESPONSE");
+  });
+
+  it("parses a Server-Sent Events stream into events", async () => {
+    const { fetch } = fakeFetch(
+      () =>
+        new Response(
+          'event: head\ndata: {"h":1}\n\n: heartbeat\n\nevent: head\ndata: {"h":2}\n\n',
+          {
+            headers: { "content-type": "text/event-stream" },
+          },
+        ),
+    );
+    const seen: string[] = [];
+    for await (const e of http("http://a", { fetch }).events(
+      "/v1/heads",
+      new AbortController().signal,
+    ))
+      seen.push(`${e.event} ${e.data}`);
+    expect(seen).toEqual(['head {"h":1}', 'head {"h":2}']);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The HTTP transport: how the client reaches nodes or edges. `fetch` only
+ * (browsers, workers, workerd, Node), so no Node built-ins. It retries what
+ * may succeed on a second try (a timeout, a refused connection, 429, 5xx)
+ * with exponential backoff and jitter, failing over across the URLs it was
+ * given and sticking to the last one that answered; it never retries a
+ * refusal (4xx): those become typed errors at once. The caller's AbortSignal
+ * ends everything, including the waits between tries.
+ *
+ * Nothing it returns is trusted: the actions verify every answer (see
+ * lightClient.ts), so failing over to a bad server costs a retry, not
+ * correctness.
+ */
+import type { ErrorJson } from "../api/types.ts";
+import type { BaseError } from "../errors/base.ts";
+import { TransportError } from "../errors/client.ts";
+import { ApiError, type ApiErrorCode, TransactionError } from "../errors/protocol.ts";
+
+export interface TransportRequest {
+  readonly method: "GET" | "POST";
+  /** The path with its parameters filled in, e.g. `/v1/accounts/el1…`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+}
+
+export interface ServerEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
+export interface Transport {
+  readonly urls: readonly string[];
+  /** One JSON request; resolves with the 2xx body, throws a typed error otherwise. */
+  request<T>(request: TransportRequest): Promise<T>;
+  /** A Server-Sent Events stream (GET), until `signal` aborts or the server ends it. */
+  events(path: string, signal: AbortSignal): AsyncIterable<ServerEvent>;
+}
+
+export interface HttpTransportOptions {
+  /** Per try (ms). Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Tries beyond the first, spread over the URLs. Default 2 per URL. */
+  readonly retries?: number;
+  /** First backoff (ms), doubled each retry, with ±50% jitter. Default 100. */
+  readonly retryDelayMs?: number;
+  /** A fetch implementation (tests, proxies). Default: globalThis.fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+const API_ERROR_CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
+  "REQUEST_INVALID",
+  "BODY_TOO_LARGE",
+  "NOT_FOUND",
+  "HEIGHT_NOT_AVAILABLE",
+  "UNAVAILABLE",
+  "INTERNAL",
+]);
+
+/**
+ * The typed error for a server's `{ code, message, details }` answer: TX_* and
+ * MEMPOOL_* codes are TransactionErrors (the same codes the node uses), the
+ * API's own codes ApiErrors; an unknown code keeps its text in `details`.
+ */
+export function errorFromResponse(status: number, body: unknown): BaseError {
+  const e = body as Partial<ErrorJson> | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  const message = typeof e?.message === "string" ? e.message : `HTTP ${status}`;
+  const details = { ...(typeof e?.details === "object" && e.details), status };
+  if (code.startsWith("TX_") || code.startsWith("MEMPOOL_")) {
+    return new TransactionError(code as TransactionError["code"], message, { details });
+  }
+  if (API_ERROR_CODES.has(code)) return new ApiError(code as ApiErrorCode, message, { details });
+  return new ApiError(status >= 500 ? "INTERNAL" : "REQUEST_INVALID", message, {
+    details: { ...details, serverCode: code || undefined },
+  });
+}
+
+/** Worth another try (maybe elsewhere): overload, unavailability, server failure. */
+function retryable(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(signal));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(aborted(signal!));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function aborted(signal: AbortSignal): TransportError {
+  return new TransportError("TRANSPORT_ABORTED", "The request was aborted by the caller.", {
+    cause: signal.reason,
+  });
+}
+
+/** A transport over one or several base URLs (nodes or edges serving the same API). */
+export function http(
+  urls: string | readonly string[],
+  options: HttpTransportOptions = {},
+): Transport {
+  const list = (typeof urls === "string" ? [urls] : [...urls]).map((u) => u.replace(/\/+$/, ""));
+  if (list.length === 0) throw new TransportError("TRANSPORT_UNREACHABLE", "No URL given.");
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const tries = ((options.retries ?? 2) + 1) * list.length;
+  const baseDelay = options.retryDelayMs ?? 100;
+  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let preferred = 0;
+
+  const urlFor = (base: string, path: string, query?: TransportRequest["query"]) => {
+    const u = new URL(base + path);
+    for (const [k, v] of Object.entries(query ?? {}))
+      if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  };
+
+  return {
+    urls: list,
+
+    async request<T>(req: TransportRequest): Promise<T> {
+      let last: unknown;
+      for (let attempt = 0; attempt < tries; attempt++) {
+        if (req.signal?.aborted) throw aborted(req.signal);
+        if (attempt > 0) {
+          const backoff = baseDelay * 2 ** Math.floor((attempt - 1) / list.length);
+          await sleep(backoff * (0.5 + Math.random()), req.signal);
+        }
+        const index = (preferred + attempt) % list.length;
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+        let res: Response;
+        try {
+          res = await doFetch(urlFor(list[index]!, req.path, req.query), {
+            method: req.method,
+            headers: {
+              accept: "application/json",
+              ...(req.body !== undefined && { "content-type": "application/json" }),
+            },
+            ...(req.body !== undefined && { body: JSON.stringify(req.body) }),
+            signal,
+          });
+        } catch (err) {
+          if (req.signal?.aborted) throw aborted(req.signal);
+          last = timeout.aborted
+            ? new TransportError("TRANSPORT_TIMEOUT", `No answer within ${timeoutMs} ms.`, {
+                details: { url: list[index] },
+              })
+            : new TransportError("TRANSPORT_UNREACHABLE", "Could not connect.", {
+                details: { url: list[index] },
+                cause: err,
+              });
+          continue;
+        }
+        let body: unknown;
+        try {
+          body = await res.json();
+        } catch (err) {
+          if (req.signal?.aborted) throw aborted(req.signal);
+          last = new TransportError(
+            "TRANSPORT_BAD_RESPONSE",
+            `The server answered ${res.status} with a body that is not JSON.`,
+            { details: { url: list[index], status: res.status }, cause: err },
+          );
+          continue;
+        }
+        if (res.ok) {
+          preferred = index;
+          return body as T;
+        }
+        const error = errorFromResponse(res.status, body);
+        if (!retryable(res.status)) throw error;
+        last = error;
+      }
+      if (last instanceof Error) throw last;
+      throw new TransportError("TRANSPORT_UNREACHABLE", "No server answered.");
+    },
+
+    async *events(path: string, signal: AbortSignal): AsyncIterable<ServerEvent> {
+      const res = await doFetch(urlFor(list[preferred]!, path), {
+        headers: { accept: "text/event-stream" },
+        signal,
+      }).catch((err: unknown) => {
+        if (signal.aborted) throw aborted(signal);
+        throw new TransportError("TRANSPORT_UNREACHABLE", "Could not open the event stream.", {
+          details: { url: list[preferred] },
+          cause: err,
+        });
+      });
+      if (!res.ok || !res.body)
+        throw new TransportError("TRANSPORT_BAD_RESPONSE", `Event stream answered ${res.status}.`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          // Events end with a blank line; fields are `name: value` lines.
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            let event = "message";
+            const data: string[] = [];
+            for (const line of block.split("\n")) {
+              if (line.startsWith("event:")) event = line.slice(6).trim();
+              else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+            }
+            if (data.length > 0) yield { event, data: data.join("\n") };
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        throw err;
+      } finally {
+        reader.releaseLock();
+      }
+    },
+  };
+}
