@@ -1,5 +1,6 @@
 /**
- * @edgeledger/sdk. For now the protocol core; the client (transports,
- * actions, light-client verification, wallet) arrives with issue 5.
+ * @edgeledger/sdk: the protocol core and the wallet. The client
+ * (transports, actions, light-client verification) arrives with issue 5.
  */
 export * from "./protocol/index.ts";
+export * from "./wallet/index.ts";

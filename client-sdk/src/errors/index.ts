@@ -1,2 +1,3 @@
 export { BaseError, type BaseErrorOptions, type ErrorDetails } from "./base.ts";
 export * from "./protocol.ts";
+export * from "./wallet.ts";
