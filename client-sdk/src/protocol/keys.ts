@@ -5,7 +5,8 @@
  * logged, stringified, inspected or JSON-serialised, so a stray
  * `console.log(config)` or structured log line cannot leak it. The bytes
  * come out only through the explicit `exportSeed()`. Signing goes through the
- * `Signer` interface so keys can live elsewhere (hardware, KMS, extension).
+ * `Signer` interface so keys can live elsewhere (hardware, KMS, extension):
+ * `createSigner` in `@edgeledger/sdk/wallet` wraps such a key and checks it.
  */
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
@@ -80,7 +81,11 @@ export class SecretKey {
   }
 }
 
-/** Something that can sign digests for one public key, wherever the key lives. */
+/**
+ * Something that can sign digests for one public key, wherever the key lives:
+ * `sign` returns the 64-byte Ed25519 signature of `digest` (a 32-byte signing
+ * digest, e.g. `transactionHash`) by the key whose public key is `publicKey`.
+ */
 export interface Signer {
   readonly publicKey: Uint8Array;
   sign(digest: Uint8Array): Promise<Uint8Array>;

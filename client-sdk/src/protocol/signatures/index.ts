@@ -1,6 +1,6 @@
 export { createVerifier, type Ed25519Backend, type SignatureVerifier } from "./backend.ts";
 export { nobleBackend } from "./noble.ts";
-export { type RuleViolation, ruleViolation } from "./rule.ts";
+export { publicKeyViolation, type RuleViolation, ruleViolation } from "./rule.ts";
 export { webCryptoBackend, webCryptoHasEd25519 } from "./webcrypto.ts";
 
 import { createVerifier, type SignatureVerifier } from "./backend.ts";

@@ -73,12 +73,24 @@ function isReducedScalar(sig: Uint8Array): boolean {
   return false; // S == L
 }
 
-/** Why (signature, publicKey) breaks the rule's encoding checks, or null if it passes them. */
-export function ruleViolation(signature: Uint8Array, publicKey: Uint8Array): RuleViolation | null {
-  if (signature.length !== SIGNATURE_LENGTH) return "SIGNATURE_LENGTH";
+/**
+ * Why `publicKey` can never verify under the rule, or null. Lets a signer
+ * whose key lives elsewhere be refused when it is set up, not at first use.
+ */
+export function publicKeyViolation(
+  publicKey: Uint8Array,
+): "PUBLIC_KEY_LENGTH" | "PUBLIC_KEY_NON_CANONICAL" | "PUBLIC_KEY_SMALL_ORDER" | null {
   if (publicKey.length !== PUBLIC_KEY_LENGTH) return "PUBLIC_KEY_LENGTH";
   if (isNonCanonicalY(publicKey, 0)) return "PUBLIC_KEY_NON_CANONICAL";
   if (isSmallOrderY(publicKey, 0)) return "PUBLIC_KEY_SMALL_ORDER";
+  return null;
+}
+
+/** Why (signature, publicKey) breaks the rule's encoding checks, or null if it passes them. */
+export function ruleViolation(signature: Uint8Array, publicKey: Uint8Array): RuleViolation | null {
+  if (signature.length !== SIGNATURE_LENGTH) return "SIGNATURE_LENGTH";
+  const keyViolation = publicKeyViolation(publicKey);
+  if (keyViolation !== null) return keyViolation;
   if (isNonCanonicalY(signature, 0)) return "R_NON_CANONICAL";
   if (isSmallOrderY(signature, 0)) return "R_SMALL_ORDER";
   if (!isReducedScalar(signature)) return "S_NOT_REDUCED";
