@@ -73,6 +73,26 @@ async function interrupt(l: Launcher, ms = 30_000): Promise<number | null> {
   throw new Error(`edgeledger dev did not stop within ${ms / 1000} s:\n${l.output()}`);
 }
 
+/** `npm run quickstart` from the repository root with `env`; resolves with its output. */
+function runQuickstart(env: Record<string, string>): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn("npm", ["run", "--silent", "quickstart"], {
+      cwd: resolve(import.meta.dirname, "../.."),
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (d) => (output += d));
+    child.stderr?.on("data", (d) => (output += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) done(output);
+      else fail(new Error(`npm run quickstart exited ${code}:\n${output}`));
+    });
+  });
+}
+
 /** The pids the validators wrote in their logs (see `start`). */
 function validatorPids(home: string): number[] {
   const pids: number[] = [];
@@ -143,6 +163,15 @@ describe("edgeledger dev (npm start)", () => {
     const before = (await api<StatusJson>(`${urls[0]}/v1/status`)).body;
     expect(before.chainId).toBe("edgeledger-dev");
 
+    // The SDK quick start, exactly as the banner prints it: a verified transfer and balance.
+    const line = banner.split("\n").find((l) => l.trim().endsWith("npm run quickstart"));
+    expect(line).toContain(`GENESIS_HASH=${before.genesisHash}`);
+    const env = Object.fromEntries(
+      [...line!.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    const quick = await runQuickstart(env);
+    expect(quick).toMatch(new RegExp(`${README_RECIPIENT} holds 50 at height \\d+ \\(verified\\)`));
+
     expect(await interrupt(first)).toBe(0);
     expect(first.output()).toContain("stopped every validator");
     for (const url of urls) await expect(fetch(`${url}/v1/status`)).rejects.toThrow();
@@ -169,7 +198,7 @@ describe("edgeledger dev (npm start)", () => {
               ?.balance,
         ),
       );
-      return balances.every((b) => b === "30") ? true : undefined;
+      return balances.every((b) => b === "55") ? true : undefined;
     });
 
     // A validator that dies is reported with its last output, and the rest are stopped.

@@ -263,6 +263,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The quick start's defaults are `npm start`'s; anything else goes in its environment. */
+function quickstartEnv(home: string, apiUrl: string): string {
+  const env = [
+    ...(home === resolve(".edgeledger/dev") ? [] : [`EDGELEDGER_HOME=${home}`]),
+    ...(apiUrl === "http://127.0.0.1:8545" ? [] : [`EDGELEDGER_URL=${apiUrl}`]),
+  ];
+  return env.map((e) => `${e} `).join("");
+}
+
 const validatorCount = (n: number) => `${n} validator${n === 1 ? "" : "s"}`;
 
 /** What `edgeledger dev` prints once everything answers: where things are, and commands to try. */
@@ -303,6 +312,7 @@ edgeledger dev network: chain "${st.chainId}" at height ${st.height}, ${validato
 
 ${rows.join("\n")}
   ${"dev account".padEnd(width)}  ${devAddress}  (key: ${net.devKeyFile})
+  ${"genesis".padEnd(width)}  ${st.genesisHash}  (what SDK clients pin: trust: { genesisHash })
 
   OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics (every validator serves both)
 
@@ -321,6 +331,10 @@ Submit a transaction signed elsewhere (this one was signed just now by the dev k
 or sign and send any transfer with the CLI:
 
   ${cli} transfer --home ${homeArg} --key ${net.devKeyFile} --to ${someone} --amount 1000
+
+Or from code, with the SDK verifying every answer (client-sdk/README.md):
+
+  ${quickstartEnv(net.home, apiUrl)}GENESIS_HASH=${st.genesisHash} npm run quickstart
 
 Ctrl-C stops every validator; the next \`npm start\` continues this chain.
 `;
