@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
+import { VerificationError } from "../errors/client.ts";
+import { ApiError } from "../errors/protocol.ts";
+import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
+import { toHex } from "../protocol/bytes.ts";
+import { encodeFinalityCertificate } from "../protocol/finalityCertificate.ts";
+import { createNativeVerifier } from "../protocol/node.ts";
+import {
+  CHAIN_ID,
+  certify,
+  makeHeader,
+  makeValidators,
+  type TestValidators,
+} from "../protocol/testing/chain.ts";
+import { encodeValidatorSet, validatorSetHash } from "../protocol/validatorSet.ts";
+import { LightClient, memoryTrustStore } from "./lightClient.ts";
+import type { Transport, TransportRequest } from "./transport.ts";
+
+/**
+ * A chain in memory: heights 0..length-1, signed by set `a` up to `switchAt`
+ * (exclusive) and by the disjoint set `b` from there, announced one height
+ * before, as the node does.
+ */
+function makeChain(length: number, switchAt: number) {
+  const a = makeValidators(4, 21);
+  const b = makeValidators(4, 22);
+  const setAt = (h: number): TestValidators => (h < switchAt ? a : b);
+  const headers: BlockHeader[] = [];
+  for (let h = 0; h < length; h++) {
+    const parent = headers[h - 1] ?? null;
+    const header =
+      h === 0
+        ? makeHeader(null, a.set, a.set, { height: 0 })
+        : makeHeader(parent, setAt(h).set, setAt(h + 1).set);
+    headers.push(header);
+  }
+  const certified = (header: BlockHeader, set: TestValidators): CertifiedHeaderJson =>
+    ({
+      headerBytes: toHex(encodeBlockHeader(header)),
+      certificateBytes: toHex(encodeFinalityCertificate(certify(header, set, [0, 1, 2]))),
+    }) as CertifiedHeaderJson;
+  return { a, b, setAt, headers, certified };
+}
+
+type Chain = ReturnType<typeof makeChain>;
+
+/** A transport that serves `chain` and records which header heights were fetched. */
+function serve(
+  chain: Chain,
+  overrides: { header?: (h: number) => CertifiedHeaderJson | undefined } = {},
+) {
+  const fetched: number[] = [];
+  const transport: Transport = {
+    urls: ["memory:"],
+    async request<T>(req: TransportRequest): Promise<T> {
+      if (req.path === "/v1/genesis") {
+        const g = chain.headers[0]!;
+        return {
+          hash: toHex(blockHash(g)),
+          headerBytes: toHex(encodeBlockHeader(g)),
+          validatorSetBytes: toHex(encodeValidatorSet(chain.a.set)),
+        } as GenesisJson as T;
+      }
+      const header = /^\/v1\/headers\/(\d+)$/.exec(req.path);
+      if (header) {
+        const h = Number(header[1]);
+        fetched.push(h);
+        const custom = overrides.header?.(h);
+        if (custom) return custom as T;
+        const found = chain.headers[h];
+        if (!found) throw new ApiError("NOT_FOUND", "no such header");
+        return chain.certified(found, chain.setAt(h)) as T;
+      }
+      if (req.path === "/v1/validators") {
+        const h = Number(req.query?.["height"]);
+        const set = chain.setAt(h).set;
+        return {
+          height: h,
+          hash: toHex(validatorSetHash(set)),
+          validatorSetBytes: toHex(encodeValidatorSet(set)),
+        } as ValidatorsJson as T;
+      }
+      throw new ApiError("NOT_FOUND", `no route ${req.path}`);
+    },
+    events: () => {
+      throw new Error("no events here");
+    },
+  };
+  return { transport, fetched };
+}
+
+const verifier = createNativeVerifier();
+const genesisHash = (chain: Chain) => toHex(blockHash(chain.headers[0]!));
+
+async function codeOf(p: Promise<unknown>) {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return err instanceof VerificationError ? err.code : String(err);
+  }
+}
+
+describe("light client", () => {
+  it("skips straight to a header the trusted set signed", async () => {
+    const chain = makeChain(40, 1000);
+    const { transport, fetched } = serve(chain);
+    const lc = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport,
+      verifier,
+      now: () => chain.headers[39]!.time + 1000, // within the trusting period
+    });
+    expect((await lc.header(39)).height).toBe(39);
+    expect(fetched).toEqual([39]);
+    expect(lc.latest?.height).toBe(39);
+  });
+
+  it("bisects across a change to a disjoint set, and refuses a header that set never signed", async () => {
+    const chain = makeChain(40, 17);
+    const { transport, fetched } = serve(chain);
+    const now = () => chain.headers[39]!.time + 1000;
+    const lc = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport,
+      verifier,
+      now,
+    });
+    expect(toHex(blockHash(await lc.header(39)))).toBe(toHex(blockHash(chain.headers[39]!)));
+    // Not one fetch per height: a handful of midpoints down to the handover.
+    expect(fetched.length).toBeLessThan(12);
+    expect(fetched).toContain(16);
+
+    // A header 39 made up and signed by the old set, after it handed over.
+    const forged = makeHeader(chain.headers[38]!, chain.a.set, chain.a.set, {
+      time: chain.headers[39]!.time + 1,
+    });
+    const liar = serve(chain, {
+      header: (h) => (h === 39 ? chain.certified(forged, chain.a) : undefined),
+    });
+    const fooled = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport: liar.transport,
+      verifier,
+      now,
+    });
+    expect(await codeOf(fooled.header(39))).toBe("VERIFY_HEADER");
+  });
+
+  it("refuses a server whose genesis is not the pinned one", async () => {
+    const chain = makeChain(5, 1000);
+    const other = makeChain(5, 1000);
+    const lc = new LightClient({
+      chainId: CHAIN_ID,
+      trust: {
+        genesisHash:
+          genesisHash(other) === genesisHash(chain) ? "00".repeat(32) : genesisHash(other),
+      },
+      transport: serve(chain).transport,
+      verifier,
+    });
+    expect(await codeOf(lc.header(3))).toBe("VERIFY_ANCHOR");
+  });
+
+  it("walks height by height from a trusted header older than the trusting period", async () => {
+    const chain = makeChain(12, 1000);
+    const { transport, fetched } = serve(chain);
+    const lc = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport,
+      verifier,
+      trustingPeriodMs: 1,
+      now: () => chain.headers[11]!.time + 10_000,
+    });
+    await lc.header(11);
+    expect([...new Set(fetched)].sort((x, y) => x - y)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+  });
+
+  it("keeps its latest verified header in the trust store across restarts", async () => {
+    const chain = makeChain(30, 1000);
+    const store = memoryTrustStore();
+    const first = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport: serve(chain).transport,
+      verifier,
+      store,
+    });
+    await first.header(20);
+    await new Promise((r) => setTimeout(r, 0)); // the save is not awaited by header()
+    const again = serve(chain);
+    const second = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport: again.transport,
+      verifier,
+      store,
+      trustingPeriodMs: 1,
+      now: () => chain.headers[29]!.time + 10_000,
+    });
+    await second.ready();
+    expect(second.latest?.height).toBe(20);
+    // Walking (trust expired) starts from 20, not from genesis.
+    await second.header(23);
+    expect([...new Set(again.fetched)].sort((x, y) => x - y)).toEqual([21, 22, 23]);
+  });
+});
