@@ -93,6 +93,20 @@ export async function getAccount(
     query: { height: params.height },
     ...(params.signal && { signal: params.signal }),
   });
+  return verifyAccountAnswer(client, json, params);
+}
+
+/**
+ * Verifies a GET /v1/accounts answer (from any server) for the address and
+ * height asked. For servers that pass answers on, like the edge, which keep
+ * the JSON and need only the verdict.
+ */
+export async function verifyAccountAnswer(
+  client: Client,
+  json: AccountJson,
+  params: { address: string; height?: number },
+): Promise<VerifiedAccount> {
+  const address = parseAddress(params.address);
   if (json.address !== formatAddress(address))
     throw new VerificationError("VERIFY_MISMATCH", "The answer is about another address.", {
       details: { asked: formatAddress(address), got: json.address },
@@ -139,6 +153,15 @@ export async function getBlock(
     path: routes.getBlock.path.replace(":id", id),
     ...(params.signal && { signal: params.signal }),
   });
+  return verifyBlockAnswer(client, json, params);
+}
+
+/** Verifies a GET /v1/blocks answer for the height or hash asked (neither: latest). */
+export async function verifyBlockAnswer(
+  client: Client,
+  json: BlockJson,
+  params: { height?: number; hash?: string },
+): Promise<VerifiedBlock> {
   const header = await client.lightClient.verifyCertified(json.block);
   let block: Block;
   try {
@@ -198,6 +221,16 @@ export async function getTransaction(
     if ((err as { code?: string }).code === "NOT_FOUND") return null;
     throw err;
   }
+  return verifyTransactionAnswer(client, json, hash);
+}
+
+/** Verifies a GET /v1/transactions/:hash answer for `hash` (only a committed one can be). */
+export async function verifyTransactionAnswer(
+  client: Client,
+  json: TransactionStatusJson,
+  askedHash: string,
+): Promise<VerifiedTransaction> {
+  const hash = askedHash.toLowerCase();
   if (json.status === "pending") return { status: "pending", hash, verified: false };
   if (json.status === "dropped")
     return {
