@@ -2,14 +2,15 @@
  * The HTTP API's route table, defined once: method, path, input schemas,
  * response schemas, operationId and summary of every route. The node's
  * fastify server binds these (and generates /openapi.json from them), the
- * edge serves the same paths, and the SDK builds its requests from them, so
- * a path or a schema cannot drift between the three.
+ * edge serves the same paths, and the SDK builds its requests from the
+ * paths (paths.ts, which this table is built on), so a path or a schema
+ * cannot drift between the three.
  *
  * Plain JSON Schema objects (`as const`, no schema library) so that any
  * runtime can read them. Response schemas describe types.ts exactly; inputs
  * set `additionalProperties: false` so an unknown field is an error, not a
  * silently ignored typo. Owns no behaviour: it may not import anything but
- * the protocol's constants.
+ * the protocol's constants and the paths.
  *
  * Path and query values arrive as strings, and the server does not coerce
  * types (coercion would turn a JSON number into a valid-looking hex string in
@@ -17,6 +18,7 @@
  */
 import { ADDRESS_LENGTH, ADDRESS_PREFIX } from "../protocol/address.ts";
 import { CHAIN_ID_PATTERN, MAX_CHAIN_ID_LENGTH, MAX_TX_BYTES } from "../protocol/limits.ts";
+import { paths } from "./paths.ts";
 
 /** Shown in the OpenAPI document's `info`. Bump `version` when a route or shape changes. */
 export const API_INFO = {
@@ -484,7 +486,7 @@ const notFound = (what: string) => ({ ...errorSchema, description: `NOT_FOUND: $
 export const routes = {
   submitTransaction: {
     method: "POST",
-    path: "/v1/transactions",
+    path: paths.submitTransaction,
     operationId: "submitTransaction",
     summary:
       "Submit a signed transaction to the mempool. 400 TX_* when refused, 409 TX_DUPLICATE, 503 MEMPOOL_* when full.",
@@ -493,7 +495,7 @@ export const routes = {
   },
   submitTransactions: {
     method: "POST",
-    path: "/v1/transactions/batch",
+    path: paths.submitTransactions,
     operationId: "submitTransactions",
     summary:
       "Submit up to 1000 signed transactions in one request; each is admitted or refused on its own (200 with per-transaction results).",
@@ -502,7 +504,7 @@ export const routes = {
   },
   getTransaction: {
     method: "GET",
-    path: "/v1/transactions/:hash",
+    path: paths.getTransaction,
     operationId: "getTransaction",
     summary:
       "A transaction's status; once committed, with its receipt, Merkle proof and certified header.",
@@ -515,7 +517,7 @@ export const routes = {
   },
   getAccount: {
     method: "GET",
-    path: "/v1/accounts/:address",
+    path: paths.getAccount,
     operationId: "getAccount",
     summary:
       "An account's balance and nonce at a height (default: latest), with its state proof and certified header.",
@@ -543,7 +545,7 @@ export const routes = {
   },
   getBlock: {
     method: "GET",
-    path: "/v1/blocks/:id",
+    path: paths.getBlock,
     operationId: "getBlock",
     summary:
       "A final block by height, by hash, or `latest`, with its certificate and transactions.",
@@ -563,7 +565,7 @@ export const routes = {
   },
   getHeader: {
     method: "GET",
-    path: "/v1/headers/:height",
+    path: paths.getHeader,
     operationId: "getHeader",
     summary: "The certified header at a height: what a light client verifies proofs against.",
     params: {
@@ -580,7 +582,7 @@ export const routes = {
   },
   getGenesis: {
     method: "GET",
-    path: "/v1/genesis",
+    path: paths.getGenesis,
     operationId: "getGenesis",
     summary:
       "The genesis header and the validator set that signs height 1: where a light client anchors its trust (check the hash against one you trust).",
@@ -588,7 +590,7 @@ export const routes = {
   },
   getValidators: {
     method: "GET",
-    path: "/v1/validators",
+    path: paths.getValidators,
     operationId: "getValidators",
     summary: "The validator set that signs block `height` (default: the next block).",
     querystring: heightQuery,
@@ -600,7 +602,7 @@ export const routes = {
   },
   devTransfer: {
     method: "POST",
-    path: "/v1/dev/transfer",
+    path: paths.devTransfer,
     operationId: "devTransfer",
     summary:
       "Dev chains only (`edgeledger dev`, i.e. `npm start`): the node signs a transfer from its funded dev account and submits it like any other. Absent on a real node.",
@@ -614,14 +616,14 @@ export const routes = {
   },
   getStatus: {
     method: "GET",
-    path: "/v1/status",
+    path: paths.getStatus,
     operationId: "getStatus",
     summary: "The node's chain, latest final block, validator identity and mempool size.",
     response: { 200: statusSchema, ...errors },
   },
   subscribeHeads: {
     method: "GET",
-    path: "/v1/heads",
+    path: paths.subscribeHeads,
     operationId: "subscribeHeads",
     summary: `Server-Sent Events: each finalized head as \`event: ${HEAD_EVENT}\` with a CertifiedHeaderJson as \`data\`; a comment line every 15 s keeps proxies from closing the stream.`,
     response: {
@@ -634,7 +636,7 @@ export const routes = {
   },
   getMetrics: {
     method: "GET",
-    path: "/metrics",
+    path: paths.getMetrics,
     operationId: "getMetrics",
     summary: "Prometheus metrics, text exposition format.",
     response: {

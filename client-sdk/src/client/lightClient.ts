@@ -20,7 +20,7 @@
  * not verify from the anchor again. Every failure is a VerificationError
  * naming what failed; nothing unverified is ever added.
  */
-import { routes } from "../api/routes.ts";
+import { paths } from "../api/paths.ts";
 import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
 import { VerificationError } from "../errors/client.ts";
 import { HeaderChainError } from "../errors/protocol.ts";
@@ -173,7 +173,7 @@ export class LightClient {
       if ("genesisHash" in trust) {
         const g = await transport.request<GenesisJson>({
           method: "GET",
-          path: routes.getGenesis.path,
+          path: paths.getGenesis,
         });
         const header = decodeBlockHeader(fromHex(g.headerBytes));
         const validators = decodeValidatorSet(fromHex(g.validatorSetBytes));
@@ -356,7 +356,7 @@ export class LightClient {
   async #fetchHeader(height: number): Promise<CertifiedHeaderJson> {
     return this.#o.transport.request<CertifiedHeaderJson>({
       method: "GET",
-      path: routes.getHeader.path.replace(":height", String(height)),
+      path: paths.getHeader.replace(":height", String(height)),
     });
   }
 
@@ -378,7 +378,7 @@ export class LightClient {
   async #fetchValidators(height: number, expectedHash: Uint8Array): Promise<ValidatorSet> {
     const json = await this.#o.transport.request<ValidatorsJson>({
       method: "GET",
-      path: routes.getValidators.path,
+      path: paths.getValidators,
       query: { height },
     });
     let set: ValidatorSet;

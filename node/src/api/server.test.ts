@@ -8,7 +8,7 @@
  * encodings, hashes, proofs), so the response schemas are checked against
  * values of the real formats.
  */
-import { get, type IncomingMessage } from "node:http";
+import { get, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { Writable } from "node:stream";
 import {
   type AccountJson,
@@ -1043,9 +1043,9 @@ interface Subscription {
   destroy: () => void;
 }
 
-async function subscribe(base: string): Promise<Subscription> {
+async function subscribe(base: string, headers: OutgoingHttpHeaders = {}): Promise<Subscription> {
   return new Promise((resolve, reject) => {
-    const request = get(`${base}/v1/heads`, (response) => {
+    const request = get(`${base}/v1/heads`, { headers }, (response) => {
       let text = "";
       let ended = false;
       response.setEncoding("utf8");
@@ -1106,6 +1106,18 @@ describe("GET /v1/heads", () => {
       sub.destroy();
     }
     await waitFor(() => service.listenerCount === 0, "the unsubscribe");
+  });
+
+  it("allows any origin, like every route (a browser on another origin gets the stream)", async () => {
+    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    const sub = await subscribe(base, { origin: "http://127.0.0.1:5173" });
+    try {
+      expect(sub.response.statusCode).toBe(200);
+      expect(sub.response.headers["access-control-allow-origin"]).toBe("*");
+      expect(sub.response.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+    } finally {
+      sub.destroy();
+    }
   });
 
   it("delivers a head the service hands over while subscribing, after the headers", async () => {

@@ -483,6 +483,10 @@ class HeadStreams {
     this.#closers.add(close);
     // "close" fires when the client goes away (or after our own end()).
     raw.on("close", close);
+    // A hijacked reply does not send what hooks set on it (CORS): pass it on,
+    // or browsers on other origins get no stream.
+    for (const [name, value] of Object.entries(reply.getHeaders()))
+      if (value !== undefined) raw.setHeader(name, value);
     raw.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",

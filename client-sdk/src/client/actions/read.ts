@@ -6,7 +6,7 @@
  * throws a VerificationError; nothing unverified is returned, except what
  * cannot be proven and is marked so (a pending transaction, the status).
  */
-import { routes } from "../../api/routes.ts";
+import { paths } from "../../api/paths.ts";
 import type {
   AccountJson,
   BlockJson,
@@ -65,7 +65,7 @@ function checkFresh(client: Client, header: BlockHeader, asked: number | undefin
 export function getStatus(client: Client, options: { signal?: AbortSignal } = {}) {
   return client.transport.request<StatusJson>({
     method: "GET",
-    path: routes.getStatus.path,
+    path: paths.getStatus,
     ...(options.signal && { signal: options.signal }),
   });
 }
@@ -89,7 +89,7 @@ export async function getAccount(
   const address = parseAddress(params.address);
   const json = await client.transport.request<AccountJson>({
     method: "GET",
-    path: routes.getAccount.path.replace(":address", formatAddress(address)),
+    path: paths.getAccount.replace(":address", formatAddress(address)),
     query: { height: params.height },
     ...(params.signal && { signal: params.signal }),
   });
@@ -150,7 +150,7 @@ export async function getBlock(
   const id = params.hash ?? (params.height === undefined ? "latest" : String(params.height));
   const json = await client.transport.request<BlockJson>({
     method: "GET",
-    path: routes.getBlock.path.replace(":id", id),
+    path: paths.getBlock.replace(":id", id),
     ...(params.signal && { signal: params.signal }),
   });
   return verifyBlockAnswer(client, json, params);
@@ -214,7 +214,7 @@ export async function getTransaction(
   try {
     json = await client.transport.request<TransactionStatusJson>({
       method: "GET",
-      path: routes.getTransaction.path.replace(":hash", hash),
+      path: paths.getTransaction.replace(":hash", hash),
       ...(params.signal && { signal: params.signal }),
     });
   } catch (err) {
@@ -286,7 +286,7 @@ export async function getValidators(
 ): Promise<{ height: number; validators: ValidatorSet }> {
   const json = await client.transport.request<ValidatorsJson>({
     method: "GET",
-    path: routes.getValidators.path,
+    path: paths.getValidators,
     query: { height: params.height },
     ...(params.signal && { signal: params.signal }),
   });

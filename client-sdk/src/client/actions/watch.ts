@@ -4,7 +4,7 @@
  * back to polling when a stream cannot be held open; `waitForFinality`
  * waits for a transaction to be final and returns its verified receipt.
  */
-import { routes } from "../../api/routes.ts";
+import { paths } from "../../api/paths.ts";
 import type { CertifiedHeaderJson, StatusJson } from "../../api/types.ts";
 import { TransportError } from "../../errors/client.ts";
 import { TransactionError } from "../../errors/protocol.ts";
@@ -42,7 +42,7 @@ export function watchHeads(
   const poll = async () => {
     const status = await client.transport.request<StatusJson>({
       method: "GET",
-      path: routes.getStatus.path,
+      path: paths.getStatus,
       signal,
     });
     if (status.height > last && status.height > 0)
@@ -51,7 +51,7 @@ export function watchHeads(
   void (async () => {
     while (!signal.aborted) {
       try {
-        for await (const event of client.transport.events(routes.subscribeHeads.path, signal)) {
+        for await (const event of client.transport.events(paths.subscribeHeads, signal)) {
           if (event.event !== "head") continue;
           deliver(
             await client.lightClient.verifyCertified(JSON.parse(event.data) as CertifiedHeaderJson),

@@ -4,7 +4,7 @@
  * submits one, taking its nonce from the client's nonce manager so an app
  * can send many in a row from one account without waiting for each.
  */
-import { routes } from "../../api/routes.ts";
+import { paths } from "../../api/paths.ts";
 import type { SubmitTransactionResponse } from "../../api/types.ts";
 import { TransactionError } from "../../errors/protocol.ts";
 import { addressFromPublicKey, formatAddress, parseAddress } from "../../protocol/address.ts";
@@ -33,7 +33,7 @@ export async function sendTransaction(
   try {
     const res = await client.transport.request<SubmitTransactionResponse>({
       method: "POST",
-      path: routes.submitTransaction.path,
+      path: paths.submitTransaction,
       body: { tx: toHex(bytes) },
       ...(params.signal && { signal: params.signal }),
     });
