@@ -1,22 +1,28 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   type Block,
   duplicateVoteEvidence,
   EvidenceError,
   evidenceKey,
   evidenceRoot,
-  type FinalityCertificate,
   toHex,
   validatorSetHash,
   voteDigest,
 } from "@edgeledger/sdk/protocol";
-import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../db/database.ts";
-import { Mempool, type PendingTx } from "../mempool/mempool.ts";
-import { addressOf, CHAIN, keyOf, NOW, signed, transfer } from "../testing/fixtures.ts";
+import type { Mempool, PendingTx } from "../mempool/mempool.ts";
+import {
+  addressOf,
+  CHAIN,
+  certifyAlone,
+  keyOf,
+  NOW,
+  openTestChain,
+  removeTestDirs,
+  signed,
+  transfer,
+} from "../testing/fixtures.ts";
 import { Chain } from "./chain.ts";
 import type { Genesis } from "./genesis.ts";
 
@@ -28,48 +34,11 @@ const genesis: Genesis = {
   accounts: [{ address: addressOf(1), balance: 1000n }],
 };
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(removeTestDirs);
 
-async function openChain(dir?: string) {
-  const d = dir ?? mkdtempSync(join(tmpdir(), "chain-"));
-  if (!dir) dirs.push(d);
-  const db = new Database(d);
-  await db.open();
-  const chain = new Chain(db, genesis);
-  await chain.init();
-  const mempool = new Mempool(
-    {},
-    {
-      chainId: CHAIN,
-      verifier: createNativeVerifier(),
-      accounts: chain.accounts,
-      isKnown: (h) => db.getTx(h) !== undefined,
-      now: () => NOW,
-    },
-  );
-  return { db, chain, mempool, dir: d };
-}
-
-function certify(block: Block, blockHash: Uint8Array): FinalityCertificate {
-  const vote = {
-    type: "precommit" as const,
-    height: block.header.height,
-    round: 0,
-    blockHash,
-    validator: validator.publicKey,
-  };
-  return {
-    height: block.header.height,
-    round: 0,
-    blockHash,
-    signatures: [
-      { validatorIndex: 0, signature: nativeSigner(validator).signSync(voteDigest(CHAIN, vote)) },
-    ],
-  };
-}
+const openChain = (dir?: string) => openTestChain(genesis, dir ? { dir } : {});
+const certify = (block: Block, blockHash: Uint8Array) =>
+  certifyAlone(validator, block.header.height, blockHash);
 
 async function addAll(mempool: Mempool, bytes: Uint8Array[]): Promise<PendingTx[]> {
   const out: PendingTx[] = [];

@@ -1,15 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Block, type FinalityCertificate, voteDigest } from "@edgeledger/sdk/protocol";
-import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { Chain } from "../chain/chain.ts";
 import type { Genesis } from "../chain/genesis.ts";
-import { Database } from "../db/database.ts";
-import { Mempool } from "../mempool/mempool.ts";
-import { addressOf, CHAIN, keyOf, signed, transfer } from "../testing/fixtures.ts";
+import {
+  addressOf,
+  CHAIN,
+  certifyAlone,
+  keyOf,
+  openTestChain,
+  removeTestDirs,
+  signed,
+  transfer,
+} from "../testing/fixtures.ts";
 import { ConsensusDriver } from "./driver.ts";
 import { SigningGuard } from "./signingGuard.ts";
 
@@ -20,40 +22,11 @@ const genesis: Genesis = {
   validators: [{ publicKey: validator.publicKey, power: 1n }],
   accounts: [{ address: addressOf(1), balance: 1000n }],
 };
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function certify(block: Block, blockHash: Uint8Array): FinalityCertificate {
-  const vote = { type: "precommit" as const, height: block.header.height, round: 0, blockHash };
-  const full = { ...vote, validator: validator.publicKey };
-  return {
-    ...vote,
-    signatures: [
-      { validatorIndex: 0, signature: nativeSigner(validator).signSync(voteDigest(CHAIN, full)) },
-    ],
-  };
-}
+afterEach(removeTestDirs);
 
 describe("consensus driver", () => {
   it("moves on when block sync commits its height while it gathers a batch", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "driver-"));
-    dirs.push(dir);
-    const db = new Database(dir);
-    await db.open();
-    const chain = new Chain(db, genesis);
-    await chain.init();
-    const mempool = new Mempool(
-      {},
-      {
-        chainId: CHAIN,
-        verifier: createNativeVerifier(),
-        accounts: chain.accounts,
-        isKnown: (h) => db.getTx(h) !== undefined,
-        now: Date.now,
-      },
-    );
+    const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
     const driver = new ConsensusDriver(
       // A long batch wait, so the sync commit surely lands inside it.
       { batchDelayMs: 300, heartbeatMs: 600_000 },
@@ -72,7 +45,10 @@ describe("consensus driver", () => {
     );
     driver.start();
     await new Promise((r) => setTimeout(r, 50)); // the driver is now in its batch wait for height 1
-    await chain.commit(elsewhere, certify(elsewhere.block, elsewhere.blockHash));
+    await chain.commit(
+      elsewhere,
+      certifyAlone(validator, elsewhere.block.header.height, elsewhere.blockHash),
+    );
     // It must go on to height 2 and commit the pending transaction there.
     const deadline = Date.now() + 5000;
     while (db.getTx(tx.hash)?.status !== "committed" && Date.now() < deadline)

@@ -1,8 +1,12 @@
 /** Test helpers for node subsystems: keys, signed transfers, in-memory account state. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type Account,
   addressFromPublicKey,
   encodeSignedTransaction,
+  type FinalityCertificate,
   SecretKey,
   type SignedTransaction,
   sha256,
@@ -10,8 +14,13 @@ import {
   TransactionError,
   toHex,
   transactionHash,
+  voteDigest,
 } from "@edgeledger/sdk/protocol";
-import { nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { Chain } from "../chain/chain.ts";
+import type { Genesis } from "../chain/genesis.ts";
+import { Database } from "../db/database.ts";
+import { Mempool } from "../mempool/mempool.ts";
 import type { StateReader } from "../state/ledger.ts";
 
 export const CHAIN = "test-chain";
@@ -69,4 +78,52 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     if (!(err instanceof TransactionError)) throw err;
     return err.code;
   }
+}
+
+const testDirs: string[] = [];
+
+/**
+ * A chain on a fresh LevelDB in a temporary folder (or `dir`, to reopen
+ * one), with a mempool over it: what chain, driver and sync tests start
+ * from. `removeTestDirs()` deletes the folders made here.
+ */
+export async function openTestChain(
+  genesis: Genesis,
+  options: { dir?: string; now?: () => number } = {},
+): Promise<{ db: Database; chain: Chain; mempool: Mempool; dir: string }> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "chain-"));
+  if (!options.dir) testDirs.push(dir);
+  const db = new Database(dir);
+  await db.open();
+  const chain = new Chain(db, genesis);
+  await chain.init();
+  const mempool = new Mempool(
+    {},
+    {
+      chainId: genesis.chainId,
+      verifier: createNativeVerifier(),
+      accounts: chain.accounts,
+      isKnown: (h) => db.getTx(h) !== undefined,
+      now: options.now ?? (() => NOW),
+    },
+  );
+  return { db, chain, mempool, dir };
+}
+
+export function removeTestDirs(): void {
+  for (const d of testDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A certificate for block `blockHash` at `height` signed by `key` alone (a one-validator chain). */
+export function certifyAlone(
+  key: SecretKey,
+  height: number,
+  blockHash: Uint8Array,
+  chainId = CHAIN,
+): FinalityCertificate {
+  const vote = { type: "precommit" as const, height, round: 0, blockHash };
+  const signature = nativeSigner(key).signSync(
+    voteDigest(chainId, { ...vote, validator: key.publicKey }),
+  );
+  return { ...vote, signatures: [{ validatorIndex: 0, signature }] };
 }
