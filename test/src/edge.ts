@@ -147,6 +147,8 @@ export async function upstreamProxy(target: string, faults: FaultPlan): Promise<
 export interface EdgeUnderTest {
   readonly runtime: "node" | "workerd";
   readonly url: string;
+  /** Whether the runtime's shared cache (the Workers Cache API) holds `key`; absent where there is none. */
+  readonly cached?: (key: string) => Promise<boolean>;
   close(): Promise<void>;
 }
 
