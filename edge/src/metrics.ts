@@ -81,7 +81,19 @@ export class EdgeMetrics {
   }
 }
 
+/** Label text by label object: callers on hot paths pass the same object each time. */
+const LABEL_TEXT = new WeakMap<Labels, string>();
+
 function labelText(labels: Labels): string {
+  let text = LABEL_TEXT.get(labels);
+  if (text === undefined) {
+    text = formatLabels(labels);
+    LABEL_TEXT.set(labels, text);
+  }
+  return text;
+}
+
+function formatLabels(labels: Labels): string {
   const entries = Object.entries(labels);
   if (entries.length === 0) return "";
   const escaped = (v: string) =>

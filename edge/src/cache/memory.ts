@@ -1,6 +1,8 @@
 /**
  * An in-memory LRU bounded by bytes: the default store, and the first tier
- * on Workers (an isolate's memory is fast but small and not shared).
+ * on Workers (an isolate's memory is fast but small and not shared). It
+ * keeps each body as UTF-8 bytes, which is what is sent, so a hit costs no
+ * encoding; the text is decoded only if someone asks for it (a tier above).
  */
 import {
   type CachedAnswer,
@@ -21,21 +23,42 @@ export const defaultMemoryCacheOptions = { maxBytes: 64 * 1024 * 1024 } as const
 
 interface Entry {
   readonly answer: StoredAnswer;
-  readonly bytes: number;
+  readonly size: number;
   /** Infinity for immutable answers. */
   readonly expiresAt: number;
 }
 
 /**
- * An entry's cost: its strings' characters (the answers are ASCII JSON, which
- * V8 stores one byte per character) plus a fixed allowance for the Map slot
- * and objects around them.
+ * An entry's cost: the body's bytes and the key's and tag's characters (ASCII,
+ * which V8 stores one byte each) plus a fixed allowance for the Map slot and
+ * objects around them.
  */
-function sizeOf(key: string, answer: CachedAnswer): number {
-  return key.length + answer.body.length + answer.etag.length + 128;
+function sizeOf(key: string, bytes: Uint8Array, etag: string): number {
+  return key.length + bytes.length + etag.length + 128;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A stored answer over its bytes; made once per put, so a hit allocates nothing. */
+function storedAnswer(
+  answer: CachedAnswer,
+  bytes: Uint8Array<ArrayBuffer>,
+  immutable: boolean,
+): StoredAnswer {
+  return {
+    get body() {
+      return decoder.decode(bytes);
+    },
+    bytes,
+    etag: answer.etag,
+    ...(answer.height !== undefined && { height: answer.height }),
+    immutable,
+  };
 }
 
 export interface MemoryCache extends CacheStore {
+  peek(key: string): StoredAnswer | undefined;
   /** Bytes held now. */
   readonly bytes: number;
   /** Answers held now. */
@@ -54,7 +77,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCache {
     const e = entries.get(key);
     if (!e) return;
     entries.delete(key);
-    bytes -= e.bytes;
+    bytes -= e.size;
   };
 
   return {
@@ -66,6 +89,10 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCache {
     },
 
     async get(key) {
+      return this.peek(key);
+    },
+
+    peek(key) {
       const e = entries.get(key);
       if (!e) return undefined;
       if (e.expiresAt <= now()) {
@@ -79,14 +106,15 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCache {
 
     async put(key, answer, policy: CachePolicy) {
       remove(key);
-      const size = sizeOf(key, answer);
-      // One answer larger than the whole cache would only evict everything else.
-      if (size > maxBytes) return;
       const ttl = ttlOf(policy);
       if (ttl !== null && ttl <= 0) return;
+      const body = (answer as Partial<StoredAnswer>).bytes ?? encoder.encode(answer.body);
+      const size = sizeOf(key, body, answer.etag);
+      // One answer larger than the whole cache would only evict everything else.
+      if (size > maxBytes) return;
       entries.set(key, {
-        answer: { ...answer, immutable: ttl === null },
-        bytes: size,
+        answer: storedAnswer(answer, body, ttl === null),
+        size,
         expiresAt: ttl === null ? Number.POSITIVE_INFINITY : now() + ttl * 1000,
       });
       bytes += size;

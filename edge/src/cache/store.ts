@@ -27,11 +27,19 @@ export type CachePolicy =
 /** What a store answers: the answer, and whether it was stored for good (tiers copy those up). */
 export interface StoredAnswer extends CachedAnswer {
   readonly immutable: boolean;
+  /** The body as UTF-8, when the store keeps it so: sent as it is, not encoded again per hit. */
+  readonly bytes?: Uint8Array<ArrayBuffer>;
 }
 
 export interface CacheStore {
   /** The answer under `key`, or undefined if there is none (or it expired). */
   get(key: string): Promise<StoredAnswer | undefined>;
+  /**
+   * The same, at once, from memory, for stores that can (a hit then costs
+   * no promise); undefined when it is not there or the store cannot tell
+   * without `get`.
+   */
+  peek?(key: string): StoredAnswer | undefined;
   /** Stores `answer` under `key` for as long as `policy` allows (a store may keep it less). */
   put(key: string, answer: CachedAnswer, policy: CachePolicy): Promise<void>;
 }

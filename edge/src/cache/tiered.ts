@@ -19,6 +19,9 @@ export function tieredCache(tiers: readonly CacheStore[]): CacheStore {
       return undefined;
     },
 
+    // The first tier only: the others need I/O.
+    peek: (key) => tiers[0]?.peek?.(key),
+
     async put(key, answer, policy) {
       await Promise.all(tiers.map((t) => t.put(key, answer, policy)));
     },

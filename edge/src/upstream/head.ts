@@ -71,14 +71,21 @@ export class HeadTracker {
     this.#head = { height: header.height, hash: toHex(blockHash(header)), time: header.time };
   }
 
+  /** The head if it needs no check now (see `current`), at once; else null. */
+  fresh(): Head | null {
+    const head = this.#head;
+    if (head && (this.#following || this.#now() - this.#checkedAt < this.#o.pollMs)) return head;
+    return null;
+  }
+
   /**
    * The head to answer "latest" with: checked with an upstream first when it
    * is unknown, or (unless a stream is followed) older than `pollMs`. When
    * no upstream can be checked, the last verified head still serves.
    */
   async current(): Promise<Head> {
-    const head = this.#head;
-    if (head && (this.#following || this.#now() - this.#checkedAt < this.#o.pollMs)) return head;
+    const head = this.fresh();
+    if (head) return head;
     this.#refreshing ??= this.#refresh().finally(() => {
       this.#refreshing = null;
     });
