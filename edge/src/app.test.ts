@@ -276,6 +276,27 @@ describe("edge app: caching", () => {
   });
 });
 
+describe("edge app: a failing store", () => {
+  it("serves verified answers when the cache cannot read or keep them", async () => {
+    const errors: unknown[] = [];
+    const t = setup(1, {
+      cache: {
+        get: async () => {
+          throw new Error("cache down");
+        },
+        put: async () => {
+          throw new Error("cache down");
+        },
+      },
+      onInternalError: (err) => errors.push(err),
+    });
+    expect((await t.get("/v1/blocks/2")).status).toBe(200);
+    expect((await t.get("/v1/blocks/2")).status).toBe(200);
+    expect(t.asked(0, "/v1/blocks/")).toHaveLength(2);
+    expect(errors).toHaveLength(4);
+  });
+});
+
 describe("edge app: failover and verification", () => {
   it("never caches an answer that fails verification, and serves the next upstream's", async () => {
     const t = setup(2);

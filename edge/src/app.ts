@@ -261,7 +261,14 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
 
   async function serve(c: Context, plan: ReadPlan): Promise<Response> {
     const key = namespace + plan.key;
-    const cached = cache.peek?.(key) ?? (await cache.get(key));
+    // A store that fails (the Cache API, KV) is a miss, not an error: the
+    // upstreams still have the answer.
+    const cached =
+      cache.peek?.(key) ??
+      (await cache.get(key).catch((err: unknown) => {
+        onInternal(err);
+        return undefined;
+      }));
     if (cached) {
       metrics.inc("cache_hits_total", routeLabel(plan.route));
       return answerResponse(c, cached, plan, true, "hit");
@@ -269,7 +276,8 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     const { promise, shared } = flights.run(key, async () => {
       const outcome = await fetchVerified(plan);
       if (outcome.kind === "answer" && outcome.policy)
-        await cache.put(key, outcome.answer, outcome.policy);
+        // Verified either way: a store that cannot keep it does not fail the answer.
+        await cache.put(key, outcome.answer, outcome.policy).catch(onInternal);
       return outcome;
     });
     // On Workers, a leader whose client hangs up must still finish for those waiting on it.

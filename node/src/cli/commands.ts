@@ -279,6 +279,8 @@ export interface EdgeCommandOptions {
   rateLimit: number;
   rateLimitBurst: number;
   cacheMb: number;
+  /** False: rate limits by socket address only (no proxy in front to set client headers). */
+  proxyHeaders: boolean;
 }
 
 /**
@@ -300,7 +302,11 @@ export async function edge(opts: EdgeCommandOptions): Promise<void> {
     rateLimit:
       opts.rateLimit === 0
         ? false
-        : { ratePerSecond: opts.rateLimit, burst: Math.max(1, opts.rateLimitBurst) },
+        : {
+            ratePerSecond: opts.rateLimit,
+            burst: Math.max(1, opts.rateLimitBurst),
+            ...(!opts.proxyHeaders && { keyHeaders: [] }),
+          },
   });
   console.log(
     `edgeledger edge (pid ${process.pid}) for chain "${opts.chainId}" on ${server.url}, in front of ${opts.upstreams.join(", ")}`,

@@ -160,6 +160,10 @@ program
   .option("--rate-limit <n>", "requests per second per client; 0 for no limit", whole, 50)
   .option("--rate-limit-burst <n>", "requests a client may make at once", whole, 100)
   .option("--cache-mb <n>", "memory for cached answers, in MiB", whole, 64)
+  .option(
+    "--no-proxy-headers",
+    "key rate limits by the connection's address only: for an edge no proxy stands in front of, where clients could send cf-connecting-ip or x-forwarded-for themselves",
+  )
   .action(
     (o: {
       upstream: string[];
@@ -170,6 +174,7 @@ program
       rateLimit: number;
       rateLimitBurst: number;
       cacheMb: number;
+      proxyHeaders: boolean;
     }) =>
       edge({
         upstreams: o.upstream,
@@ -180,6 +185,7 @@ program
         rateLimit: o.rateLimit,
         rateLimitBurst: o.rateLimitBurst,
         cacheMb: o.cacheMb,
+        proxyHeaders: o.proxyHeaders,
       }),
   );
 
