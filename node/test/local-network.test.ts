@@ -1,9 +1,10 @@
 /**
  * `edgeledger dev`, what `npm start` runs, as a real process: it writes a
- * 4-validator network, runs each validator as its own process, and the
- * README's dev transfer sent to node 0 is final on all four. Ctrl-C stops
- * every process; the next run continues the same chain; a validator that
- * dies takes the launcher down with it, loudly.
+ * 4-validator network, runs each validator as its own process with an edge
+ * worker in front of them, and the README's dev transfer sent to node 0 is
+ * final on all four; the SDK quick start works against node 0 and against
+ * the edge. Ctrl-C stops every process; the next run continues the same
+ * chain; a validator that dies takes the launcher down with it, loudly.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { AccountJson, StatusJson, TransactionStatusJson } from "@edgeledger/sdk/api";
 import { afterAll, describe, expect, it } from "vitest";
-import { init } from "../src/cli/commands.ts";
+import { DEV_EDGE_PORT_OFFSET, init } from "../src/cli/commands.ts";
 import { api, freePortBase, post, sleep } from "../src/testing/harness.ts";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.ts");
@@ -93,6 +94,13 @@ function runQuickstart(env: Record<string, string>): Promise<string> {
   });
 }
 
+/** The edge worker's pid, from its log (see `edge`). */
+function edgePid(home: string): number | null {
+  const log = join(home, "edge.log");
+  const m = existsSync(log) ? /\(pid (\d+)\)/.exec(readFileSync(log, "utf8")) : null;
+  return m ? Number(m[1]) : null;
+}
+
 /** The pids the validators wrote in their logs (see `start`). */
 function validatorPids(home: string): number[] {
   const pids: number[] = [];
@@ -120,14 +128,16 @@ afterAll(async () => {
   // then kill whatever is left, validators included (they are in their own
   // process groups, so killing the launcher alone would orphan them).
   for (const l of [...launchers]) await interrupt(l, 15_000).catch(() => undefined);
-  for (const pid of validatorPids(home)) if (alive(pid)) process.kill(pid, "SIGKILL");
+  for (const pid of [...validatorPids(home), edgePid(home) ?? 0])
+    if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe("edgeledger dev (npm start)", () => {
-  it("runs 4 validator processes that finalize the README's transfer; Ctrl-C stops them, the next run continues, a dead validator ends it", async () => {
+  it("runs 4 validator processes and an edge worker that serve the README's transfer and the quick start; Ctrl-C stops them, the next run continues, a dead validator ends it", async () => {
     const base = await freePortBase(VALIDATORS);
     const urls = Array.from({ length: VALIDATORS }, (_, i) => `http://127.0.0.1:${base + i}`);
+    const edgeUrl = `http://127.0.0.1:${base + DEV_EDGE_PORT_OFFSET}`;
 
     const first = launch(["--home", home, "--api-port", String(base)]);
     const banner = await untilBanner(first);
@@ -139,6 +149,7 @@ describe("edgeledger dev (npm start)", () => {
     expect(banner).toContain(devAccount.address);
     expect(banner).toContain(`${urls[0]}/v1/dev/transfer`);
     expect(banner).toContain("validator-3/node.log");
+    expect(banner).toMatch(new RegExp(`edge\\s+${edgeUrl}\\s+log: edge\\.log`));
     // Each validator is its own process.
     const pids = validatorPids(home);
     expect(new Set(pids).size).toBe(VALIDATORS);
@@ -172,9 +183,26 @@ describe("edgeledger dev (npm start)", () => {
     const quick = await runQuickstart(env);
     expect(quick).toMatch(new RegExp(`${README_RECIPIENT} holds 50 at height \\d+ \\(verified\\)`));
 
+    // The same quick start through the edge worker, as the banner prints it.
+    const viaEdge = banner
+      .split("\n")
+      .find(
+        (l) => l.includes(`EDGELEDGER_URL=${edgeUrl}`) && l.trim().endsWith("npm run quickstart"),
+      );
+    expect(viaEdge).toContain(`GENESIS_HASH=${before.genesisHash}`);
+    const edgeEnv = Object.fromEntries(
+      [...viaEdge!.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    const quickViaEdge = await runQuickstart(edgeEnv);
+    expect(quickViaEdge).toMatch(
+      new RegExp(`${README_RECIPIENT} holds 75 at height \\d+ \\(verified\\)`),
+    );
+    const edgeStatus = (await api<StatusJson>(`${edgeUrl}/v1/status`)).body;
+    expect(edgeStatus.genesisHash).toBe(before.genesisHash);
+
     expect(await interrupt(first)).toBe(0);
-    expect(first.output()).toContain("stopped every validator");
-    for (const url of urls) await expect(fetch(`${url}/v1/status`)).rejects.toThrow();
+    expect(first.output()).toContain("stopped every validator and the edge worker");
+    for (const url of [...urls, edgeUrl]) await expect(fetch(`${url}/v1/status`)).rejects.toThrow();
     expect(pids.filter(alive)).toEqual([]);
     for (let i = 0; i < VALIDATORS; i++) {
       expect(readFileSync(join(home, `validator-${i}`, "node.log"), "utf8")).toMatch(/stopped/);
@@ -198,7 +226,7 @@ describe("edgeledger dev (npm start)", () => {
               ?.balance,
         ),
       );
-      return balances.every((b) => b === "55") ? true : undefined;
+      return balances.every((b) => b === "80") ? true : undefined;
     });
 
     // A validator that dies is reported with its last output, and the rest are stopped.
@@ -208,7 +236,7 @@ describe("edgeledger dev (npm start)", () => {
     expect(code, second.output()).toBe(1);
     expect(second.output()).toContain("validator-2 exited on its own (signal SIGKILL)");
     expect(second.output()).toContain("validator-2/node.log");
-    for (const url of urls) await expect(fetch(`${url}/v1/status`)).rejects.toThrow();
+    for (const url of [...urls, edgeUrl]) await expect(fetch(`${url}/v1/status`)).rejects.toThrow();
     expect(validatorPids(home).filter(alive)).toEqual([]);
   }, 240_000);
 

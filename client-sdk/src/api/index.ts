@@ -1,7 +1,9 @@
 /**
- * @edgeledger/sdk/api: the HTTP API's routes and JSON shapes, defined once
- * and used by the node (server), the edge and the SDK (client).
+ * @edgeledger/sdk/api: the HTTP API's routes and JSON shapes, and the one
+ * rendering of protocol objects into those shapes, defined once and used by
+ * the node (server), the edge and the SDK (client).
  */
+export * from "./json.ts";
 export * from "./paths.ts";
 export * from "./routes.ts";
 export * from "./types.ts";

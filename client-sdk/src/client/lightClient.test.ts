@@ -14,7 +14,7 @@ import {
   type TestValidators,
 } from "../protocol/testing/chain.ts";
 import { encodeValidatorSet, validatorSetHash } from "../protocol/validatorSet.ts";
-import { LightClient, memoryTrustStore } from "./lightClient.ts";
+import { LightClient, memoryTrustStore, verifyGenesisAnswer } from "./lightClient.ts";
 import type { Transport, TransportRequest } from "./transport.ts";
 
 /**
@@ -164,6 +164,49 @@ describe("light client", () => {
       verifier,
     });
     expect(await codeOf(lc.header(3))).toBe("VERIFY_ANCHOR");
+  });
+
+  it("checks a genesis answer on its own: pinned hash, chain, and the set it names", () => {
+    const chain = makeChain(3, 1000);
+    const g = chain.headers[0]!;
+    const answer = {
+      hash: toHex(blockHash(g)),
+      headerBytes: toHex(encodeBlockHeader(g)),
+      validatorSetBytes: toHex(encodeValidatorSet(chain.a.set)),
+    } as GenesisJson;
+    const trusted = { chainId: CHAIN_ID, genesisHash: genesisHash(chain) };
+    expect(verifyGenesisAnswer(answer, trusted).header.height).toBe(0);
+    const code = (f: () => unknown) => {
+      try {
+        f();
+        return "ok";
+      } catch (err) {
+        return err instanceof VerificationError ? err.code : String(err);
+      }
+    };
+    const otherSet = { ...answer, validatorSetBytes: toHex(encodeValidatorSet(chain.b.set)) };
+    expect(code(() => verifyGenesisAnswer(otherSet, trusted))).toBe("VERIFY_ANCHOR");
+    expect(code(() => verifyGenesisAnswer({ ...answer, headerBytes: "00" }, trusted))).toBe(
+      "VERIFY_ANCHOR",
+    );
+    expect(code(() => verifyGenesisAnswer(answer, { ...trusted, chainId: "other" }))).toBe(
+      "VERIFY_ANCHOR",
+    );
+  });
+
+  it("refuses a valid header of another height served for the one asked", async () => {
+    const chain = makeChain(10, 1000);
+    const { transport } = serve(chain, {
+      header: (h) => (h === 7 ? chain.certified(chain.headers[5]!, chain.setAt(5)) : undefined),
+    });
+    const lc = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport,
+      verifier,
+      now: () => chain.headers[9]!.time,
+    });
+    expect(await codeOf(lc.header(7))).toBe("VERIFY_MISMATCH");
   });
 
   it("walks height by height from a trusted header older than the trusting period", async () => {

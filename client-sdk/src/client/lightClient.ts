@@ -115,6 +115,47 @@ function verifyError(what: string, cause: unknown): VerificationError {
   return new VerificationError("VERIFY_HEADER", `${what}${detail}`, { cause });
 }
 
+/**
+ * Verifies a GET /v1/genesis answer against a pinned genesis hash: the
+ * header hashes to it and belongs to `chainId`, and the set served with it
+ * is the one it names to sign height 1. Throws VerificationError
+ * VERIFY_ANCHOR. The light client anchors on it; servers that pass the
+ * answer on (the edge) use it alone.
+ */
+export function verifyGenesisAnswer(
+  json: GenesisJson,
+  trusted: { readonly chainId: string; readonly genesisHash: string },
+): TrustedHeader & { readonly hash: Uint8Array } {
+  let header: BlockHeader;
+  let validators: ValidatorSet;
+  try {
+    header = decodeBlockHeader(fromHex(json.headerBytes));
+    validators = decodeValidatorSet(fromHex(json.validatorSetBytes));
+  } catch (err) {
+    throw new VerificationError("VERIFY_ANCHOR", "The genesis served does not decode.", {
+      cause: err,
+    });
+  }
+  const hash = blockHash(header);
+  if (toHex(hash) !== trusted.genesisHash.toLowerCase())
+    throw new VerificationError(
+      "VERIFY_ANCHOR",
+      "The server's genesis is not the one this client trusts: wrong chain, or a lying server.",
+      { details: { trusted: trusted.genesisHash, served: toHex(hash) } },
+    );
+  if (header.chainId !== trusted.chainId)
+    throw new VerificationError("VERIFY_ANCHOR", "The genesis belongs to another chain.", {
+      details: { expected: trusted.chainId, got: header.chainId },
+    });
+  // Height 0 has no certificate: its next set signs height 1.
+  if (!equalBytes(validatorSetHash(validators), header.nextValidatorsHash))
+    throw new VerificationError(
+      "VERIFY_ANCHOR",
+      "The validator set served with the genesis is not the one it names.",
+    );
+  return { header, validators, hash };
+}
+
 export class LightClient {
   readonly #o: LightClientOptions;
   readonly #trustingPeriod: number;
@@ -175,26 +216,7 @@ export class LightClient {
           method: "GET",
           path: paths.getGenesis,
         });
-        const header = decodeBlockHeader(fromHex(g.headerBytes));
-        const validators = decodeValidatorSet(fromHex(g.validatorSetBytes));
-        const hash = blockHash(header);
-        if (toHex(hash) !== trust.genesisHash.toLowerCase())
-          throw new VerificationError(
-            "VERIFY_ANCHOR",
-            "The server's genesis is not the one this client trusts: wrong chain, or a lying server.",
-            { details: { trusted: trust.genesisHash, served: toHex(hash) } },
-          );
-        if (header.chainId !== chainId)
-          throw new VerificationError("VERIFY_ANCHOR", "The genesis belongs to another chain.", {
-            details: { expected: chainId, got: header.chainId },
-          });
-        // Height 0 has no certificate: its next set signs height 1.
-        if (!equalBytes(validatorSetHash(validators), header.nextValidatorsHash))
-          throw new VerificationError(
-            "VERIFY_ANCHOR",
-            "The validator set served with the genesis is not the one it names.",
-          );
-        return { header, validators, hash };
+        return verifyGenesisAnswer(g, { chainId, genesisHash: trust.genesisHash });
       }
       const { height, hash: pinned } = trust.checkpoint;
       const certified = await this.#fetchHeader(height);
@@ -241,7 +263,14 @@ export class LightClient {
     const known = this.#verified.get(height);
     if (known) return known.header;
     const json = await this.#fetchHeader(height);
-    return this.verifyCertified(json);
+    const header = await this.verifyCertified(json);
+    // A valid header of another height must not pass for this one.
+    if (header.height !== height)
+      throw new VerificationError(
+        "VERIFY_MISMATCH",
+        `Asked for the header at height ${height}, the server sent height ${header.height}.`,
+      );
+    return header;
   }
 
   async #verifyTo(target: Omit<CertifiedHeader, "validators">): Promise<Verified> {

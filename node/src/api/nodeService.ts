@@ -3,14 +3,19 @@
  * the database and the mempool, in the shared JSON shapes, with the proofs
  * and certificates a client needs to verify each answer.
  */
-import type {
-  AccountJson,
-  BlockJson,
-  CertifiedHeaderJson,
-  GenesisJson,
-  StatusJson,
-  TransactionStatusJson,
-  ValidatorsJson,
+import {
+  type AccountJson,
+  type BlockJson,
+  type CertifiedHeaderJson,
+  certifiedHeaderJson,
+  evidenceJson,
+  type GenesisJson,
+  genesisJson,
+  type StatusJson,
+  type TransactionStatusJson,
+  transactionJson,
+  type ValidatorsJson,
+  validatorsJson,
 } from "@edgeledger/sdk/api";
 import {
   ApiError,
@@ -18,11 +23,9 @@ import {
   addressFromPublicKey,
   decodeAccount,
   decodeSignedTransaction,
-  encodeBlockHeader,
   encodeMerkleProof,
   encodeSignedTransaction,
   encodeStateProof,
-  encodeValidatorSet,
   equalBytes,
   formatAddress,
   fromHex,
@@ -32,12 +35,10 @@ import {
   type SecretKey,
   signTransaction,
   toHex,
-  validatorSetHash,
 } from "@edgeledger/sdk/protocol";
 import type { Chain } from "../chain/chain.ts";
 import type { Database } from "../db/database.ts";
 import type { Mempool } from "../mempool/mempool.ts";
-import { certifiedHeaderJson, evidenceJson, headerJson, transactionJson } from "./json.ts";
 import type { NodeService } from "./service.ts";
 
 export interface NodeServiceDeps {
@@ -185,13 +186,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
     },
 
     async getGenesis(): Promise<GenesisJson> {
-      const header = chain.genesisHeader;
-      return {
-        hash: toHex(chain.genesisHash),
-        header: headerJson(header),
-        headerBytes: toHex(encodeBlockHeader(header)),
-        validatorSetBytes: toHex(encodeValidatorSet(chain.validatorsAt(1))),
-      };
+      return genesisJson(chain.genesisHeader, chain.validatorsAt(1));
     },
 
     async getValidators(height): Promise<ValidatorsJson> {
@@ -203,17 +198,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
           `The validator set of height ${at} is not known yet (latest final height ${chain.head.height}).`,
           { details: { height: at, latest: chain.head.height } },
         );
-      const set = chain.validatorsAt(at);
-      return {
-        height: at,
-        hash: toHex(validatorSetHash(set)),
-        validators: set.map((v) => ({
-          publicKey: toHex(v.publicKey),
-          address: formatAddress(addressFromPublicKey(v.publicKey)),
-          power: v.power.toString(),
-        })),
-        validatorSetBytes: toHex(encodeValidatorSet(set)),
-      };
+      return validatorsJson(at, chain.validatorsAt(at));
     },
 
     async getStatus(): Promise<StatusJson> {

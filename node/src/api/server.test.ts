@@ -14,12 +14,15 @@ import {
   type AccountJson,
   type BlockJson,
   type CertifiedHeaderJson,
+  certifiedHeaderJson,
   errorSchema,
   type GenesisJson,
+  headerJson,
   type JsonSchema,
   routes,
   type StatusJson,
   type TransactionStatusJson,
+  transactionJson,
   type ValidatorsJson,
 } from "@edgeledger/sdk/api";
 import {
@@ -62,7 +65,6 @@ import Fastify, { type FastifyInstance } from "fastify";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { certifiedHeaderJson, headerJson, transactionJson } from "./json.ts";
 import { createApiServer, REQUEST_DURATION_METRIC } from "./server.ts";
 import type { NodeService } from "./service.ts";
 

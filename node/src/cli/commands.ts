@@ -27,6 +27,7 @@ import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import {
   DEV_CHAIN_ID,
   type GenesisFile,
+  genesisState,
   genesisToFile,
   isDevChainId,
   parseGenesis,
@@ -87,6 +88,12 @@ export const DEV_KEY_FILE = "dev_account.json";
 const DEV_PID_FILE = "dev.pid";
 /** `edgeledger dev` when creating a network: validators, and the first API port (node 0's, the README's). */
 export const DEV_DEFAULTS = { validators: 4, apiPort: 8545 } as const;
+/**
+ * The dev edge worker's port, from the first API port: below the p2p ports
+ * (API + 100 + i) and above any API port (at most 64 validators), so it
+ * never takes a validator's.
+ */
+export const DEV_EDGE_PORT_OFFSET = 99;
 
 /** The CLI itself: `edgeledger dev` runs each validator as `node main.ts start`. */
 const CLI = resolve(import.meta.dirname, "main.ts");
@@ -203,7 +210,7 @@ export async function devNetwork(opts: DevOptions): Promise<DevNetwork> {
  */
 export async function dev(opts: DevOptions): Promise<void> {
   const net = await devNetwork(opts);
-  const processes: LocalProcessSpec[] = net.validators.map((v) => ({
+  const validators: LocalProcessSpec[] = net.validators.map((v) => ({
     name: v.name,
     url: v.apiUrl,
     command: process.execPath,
@@ -211,18 +218,102 @@ export async function dev(opts: DevOptions): Promise<void> {
     logFile: join(v.home, "node.log"),
     ready: httpReady(`${v.apiUrl}/v1/status`),
   }));
+  const processes = [...validators, devEdge(net)];
   const release = claimHome(net.home);
   try {
     console.log(
-      `${net.created ? "created" : "continuing"} the dev network in ${net.home}; starting ${validatorCount(processes.length)}…`,
+      `${net.created ? "created" : "continuing"} the dev network in ${net.home}; starting ${validatorCount(validators.length)} and an edge worker…`,
     );
     await LocalNetwork.run(processes, {
       onReady: async (local) => console.log(await devBanner(net, local.processes, opts.home)),
     });
-    console.log("stopped every validator");
+    console.log("stopped every validator and the edge worker");
   } finally {
     release();
   }
+}
+
+/**
+ * The dev network's edge worker (`edgeledger edge`) in front of every
+ * validator, trusting the genesis written on disk (never a node's word).
+ * Ready once it serves a verified status.
+ */
+function devEdge(net: DevNetwork): LocalProcessSpec {
+  const first = new URL(net.validators[0]!.apiUrl);
+  const url = `http://${first.hostname}:${Number(first.port) + DEV_EDGE_PORT_OFFSET}`;
+  return {
+    name: "edge",
+    url,
+    command: process.execPath,
+    args: [
+      CLI,
+      "edge",
+      ...net.validators.flatMap((v) => ["--upstream", v.apiUrl]),
+      "--chain-id",
+      net.chainId,
+      "--genesis-hash",
+      genesisHashIn(net.validators[0]!.home),
+      "--host",
+      first.hostname,
+      "--port",
+      String(Number(first.port) + DEV_EDGE_PORT_OFFSET),
+    ],
+    logFile: join(net.home, "edge.log"),
+    ready: httpReady(`${url}/v1/status`),
+  };
+}
+
+/** The hash of the genesis in a node home, from its genesis.json. */
+function genesisHashIn(home: string): string {
+  const file = paths(home).genesis;
+  return toHex(genesisState(parseGenesis(JSON.parse(readFileSync(file, "utf8")), file)).hash);
+}
+
+export interface EdgeCommandOptions {
+  upstreams: string[];
+  chainId: string;
+  genesisHash: string;
+  host: string;
+  port: number;
+  /** Per client per second; 0: no limit. */
+  rateLimit: number;
+  rateLimitBurst: number;
+  cacheMb: number;
+  /** False: rate limits by socket address only (no proxy in front to set client headers). */
+  proxyHeaders: boolean;
+}
+
+/**
+ * `edgeledger edge`: an edge worker (@edgeledger/edge on Node) in front of
+ * `upstreams` until SIGINT or SIGTERM: verified, cached reads of the node
+ * API and forwarded submissions.
+ */
+export async function edge(opts: EdgeCommandOptions): Promise<void> {
+  // Loaded here: the other commands need none of the edge.
+  const { memoryCache } = await import("@edgeledger/edge");
+  const { startEdgeServer } = await import("@edgeledger/edge/node");
+  const server = await startEdgeServer({
+    upstreams: opts.upstreams,
+    chainId: opts.chainId,
+    trust: { genesisHash: opts.genesisHash },
+    hostname: opts.host,
+    port: opts.port,
+    cache: memoryCache({ maxBytes: opts.cacheMb * 1024 * 1024 }),
+    rateLimit:
+      opts.rateLimit === 0
+        ? false
+        : {
+            ratePerSecond: opts.rateLimit,
+            burst: Math.max(1, opts.rateLimitBurst),
+            ...(!opts.proxyHeaders && { keyHeaders: [] }),
+          },
+  });
+  console.log(
+    `edgeledger edge (pid ${process.pid}) for chain "${opts.chainId}" on ${server.url}, in front of ${opts.upstreams.join(", ")}`,
+  );
+  await untilSignal();
+  await server.close();
+  console.log(`edgeledger edge (pid ${process.pid}) stopped`);
 }
 
 /**
@@ -282,6 +373,7 @@ async function devBanner(
 ): Promise<string> {
   const apiUrl = net.validators[0]!.apiUrl;
   const otherUrl = net.validators[1]?.apiUrl ?? apiUrl;
+  const edgeUrl = processes.find((p) => p.name === "edge")?.url;
   const st = await status(apiUrl);
   const devKey = readKeyFile(net.devKeyFile);
   const devAddress = formatAddress(addressFromPublicKey(devKey.publicKey));
@@ -301,9 +393,15 @@ async function devBanner(
   );
   // One row per process, whatever it runs (validators today, an edge worker next).
   const width = Math.max("dev account".length, ...processes.map((p) => p.name.length));
+  const note = (p: LocalProcessSpec, i: number) =>
+    i === 0
+      ? "  ← use this one"
+      : p.name === "edge"
+        ? "  ← the same API: verified, cached reads; writes forwarded"
+        : "";
   const rows = processes.map(
     (p, i) =>
-      `  ${p.name.padEnd(width)}  ${p.url}  log: ${relative(net.home, p.logFile)}${i === 0 ? "  ← use this one" : ""}`,
+      `  ${p.name.padEnd(width)}  ${p.url}  log: ${relative(net.home, p.logFile)}${note(p, i)}`,
   );
   const cli = "npm run edgeledger --";
   return `
@@ -335,8 +433,16 @@ or sign and send any transfer with the CLI:
 Or from code, with the SDK verifying every answer (client-sdk/README.md):
 
   ${quickstartEnv(net.home, apiUrl)}GENESIS_HASH=${st.genesisHash} npm run quickstart
+${
+  edgeUrl
+    ? `
+or through the edge worker, which verifies before it caches (and the SDK verifies it again):
 
-Ctrl-C stops every validator; the next \`npm start\` continues this chain.
+  ${quickstartEnv(net.home, edgeUrl)}GENESIS_HASH=${st.genesisHash} npm run quickstart
+`
+    : ""
+}
+Ctrl-C stops every validator and the edge; the next \`npm start\` continues this chain.
 `;
 }
 

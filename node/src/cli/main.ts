@@ -15,7 +15,17 @@ import { Command, InvalidArgumentError } from "commander";
 import { DEV_CHAIN_ID } from "../chain/genesis.ts";
 import { paths } from "../config/config.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
-import { apiUrlOf, DEV_DEFAULTS, dev, init, start, status, testnet, transfer } from "./commands.ts";
+import {
+  apiUrlOf,
+  DEV_DEFAULTS,
+  dev,
+  edge,
+  init,
+  start,
+  status,
+  testnet,
+  transfer,
+} from "./commands.ts";
 
 const program = new Command("edgeledger").description("edgeledger full node").showHelpAfterError();
 
@@ -27,6 +37,19 @@ const count = (min: number, max: number) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
     throw new InvalidArgumentError(`a whole number, ${min}-${max}`);
+  return n;
+};
+const url = (v: string, previous: string[] = []) => {
+  if (!/^https?:\/\/[^/]/.test(v)) throw new InvalidArgumentError("an http(s) URL");
+  return [...previous, v];
+};
+const hash32 = (v: string) => {
+  if (!/^[0-9a-f]{64}$/.test(v)) throw new InvalidArgumentError("32 bytes of lowercase hex");
+  return v;
+};
+const whole = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("a whole number");
   return n;
 };
 const port = (v: string) => {
@@ -114,6 +137,56 @@ program
       ...(o.validators !== undefined && { validators: o.validators }),
       ...(o.apiPort !== undefined && { apiPort: o.apiPort }),
     }),
+  );
+
+program
+  .command("edge")
+  .description(
+    "run an edge worker in front of nodes: the node's read API with every answer verified before it is cached or served, submissions forwarded (see edge/README.md)",
+  )
+  .requiredOption(
+    "--upstream <url...>",
+    "node API URLs, tried in order with failover (several after one --upstream, or --upstream again)",
+    url,
+  )
+  .requiredOption("--chain-id <id>", "the chain served")
+  .requiredOption(
+    "--genesis-hash <hex>",
+    "the genesis hash to trust: from your own node or config, never from the upstreams",
+    hash32,
+  )
+  .option("--host <ip>", "address to serve on", "127.0.0.1")
+  .option("--port <port>", "port to serve on", port, 8600)
+  .option("--rate-limit <n>", "requests per second per client; 0 for no limit", whole, 50)
+  .option("--rate-limit-burst <n>", "requests a client may make at once", whole, 100)
+  .option("--cache-mb <n>", "memory for cached answers, in MiB", whole, 64)
+  .option(
+    "--no-proxy-headers",
+    "key rate limits by the connection's address only: for an edge no proxy stands in front of, where clients could send cf-connecting-ip or x-forwarded-for themselves",
+  )
+  .action(
+    (o: {
+      upstream: string[];
+      chainId: string;
+      genesisHash: string;
+      host: string;
+      port: number;
+      rateLimit: number;
+      rateLimitBurst: number;
+      cacheMb: number;
+      proxyHeaders: boolean;
+    }) =>
+      edge({
+        upstreams: o.upstream,
+        chainId: o.chainId,
+        genesisHash: o.genesisHash,
+        host: o.host,
+        port: o.port,
+        rateLimit: o.rateLimit,
+        rateLimitBurst: o.rateLimitBurst,
+        cacheMb: o.cacheMb,
+        proxyHeaders: o.proxyHeaders,
+      }),
   );
 
 program

@@ -290,7 +290,27 @@ export async function getValidators(
     query: { height: params.height },
     ...(params.signal && { signal: params.signal }),
   });
-  const set = decodeValidatorSet(fromHex(json.validatorSetBytes));
+  return verifyValidatorsAnswer(client, json, params);
+}
+
+/**
+ * Verifies a GET /v1/validators answer for the height asked (none: the
+ * answer's own, the next block). Like the other verify*Answer functions,
+ * for servers that pass answers on (the edge).
+ */
+export async function verifyValidatorsAnswer(
+  client: Client,
+  json: ValidatorsJson,
+  params: { height?: number },
+): Promise<{ height: number; validators: ValidatorSet }> {
+  let set: ValidatorSet;
+  try {
+    set = decodeValidatorSet(fromHex(json.validatorSetBytes));
+  } catch (err) {
+    throw new VerificationError("VERIFY_INCOMPLETE", "The validator set does not decode.", {
+      cause: err,
+    });
+  }
   const height = json.height;
   if (params.height !== undefined && height !== params.height)
     throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.");

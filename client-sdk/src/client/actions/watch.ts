@@ -69,11 +69,25 @@ export function watchHeads(
           if (signal.aborted) return;
           options.onError?.(err);
         }
-        await new Promise((r) => setTimeout(r, pollMs));
+        await pause(pollMs, signal);
       }
     }
   })();
   return () => stop.abort();
+}
+
+/** Waits `ms`, or less if `signal` aborts: a stopped watch leaves no timer behind. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 export interface FinalityOptions {

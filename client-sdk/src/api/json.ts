@@ -1,25 +1,32 @@
-/** Protocol objects → the shared JSON shapes (client-sdk/src/api/types.ts). */
+/**
+ * Protocol objects → the API's JSON shapes (types.ts), defined once: the
+ * node renders its answers with these, and the edge re-renders every answer
+ * it verified from the decoded bytes, so the readable fields it serves are
+ * the verified ones, not whatever an upstream wrote next to the bytes.
+ */
+import { addressFromPublicKey, formatAddress } from "../protocol/address.ts";
+import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
+import { toHex } from "../protocol/bytes.ts";
+import { type DuplicateVoteEvidence, encodeEvidence } from "../protocol/evidence.ts";
+import {
+  encodeFinalityCertificate,
+  type FinalityCertificate,
+} from "../protocol/finalityCertificate.ts";
+import { type SignedTransaction, transactionHash } from "../protocol/transaction.ts";
+import {
+  encodeValidatorSet,
+  type ValidatorSet,
+  validatorSetHash,
+} from "../protocol/validatorSet.ts";
 import type {
   CertificateJson,
   CertifiedHeaderJson,
   EvidenceJson,
+  GenesisJson,
   HeaderJson,
   TransactionJson,
-} from "@edgeledger/sdk/api";
-import {
-  addressFromPublicKey,
-  type BlockHeader,
-  blockHash,
-  type DuplicateVoteEvidence,
-  encodeBlockHeader,
-  encodeEvidence,
-  encodeFinalityCertificate,
-  type FinalityCertificate,
-  formatAddress,
-  type SignedTransaction,
-  toHex,
-  transactionHash,
-} from "@edgeledger/sdk/protocol";
+  ValidatorsJson,
+} from "./types.ts";
 
 export function headerJson(h: BlockHeader): HeaderJson {
   return {
@@ -90,5 +97,29 @@ export function transactionJson(stx: SignedTransaction): TransactionJson {
             power: tx.body.power.toString(),
           },
     signature: toHex(stx.signature),
+  };
+}
+
+/** The set that signs block `height`. */
+export function validatorsJson(height: number, set: ValidatorSet): ValidatorsJson {
+  return {
+    height,
+    hash: toHex(validatorSetHash(set)),
+    validators: set.map((v) => ({
+      publicKey: toHex(v.publicKey),
+      address: formatAddress(addressFromPublicKey(v.publicKey)),
+      power: v.power.toString(),
+    })),
+    validatorSetBytes: toHex(encodeValidatorSet(set)),
+  };
+}
+
+/** The genesis header and `validators`, the set that signs height 1. */
+export function genesisJson(header: BlockHeader, validators: ValidatorSet): GenesisJson {
+  return {
+    hash: toHex(blockHash(header)),
+    header: headerJson(header),
+    headerBytes: toHex(encodeBlockHeader(header)),
+    validatorSetBytes: toHex(encodeValidatorSet(validators)),
   };
 }

@@ -1,0 +1,484 @@
+/**
+ * The app against fake upstreams (a fetch function) and fake verifiers (an
+ * answer verifies when it says `good: true`): caching, single-flight,
+ * failover, head tracking, rate limits, writes and input checks, without
+ * sockets or cryptography. test/scenarios/edge.test.ts runs the real thing
+ * against a real network, in Node and in workerd.
+ */
+import { VerificationError } from "@edgeledger/sdk";
+import {
+  addressFromPublicKey,
+  type BlockHeader,
+  formatAddress,
+  SecretKey,
+} from "@edgeledger/sdk/protocol";
+import { describe, expect, it } from "vitest";
+import { createEdgeApp, type EdgeApp } from "./app.ts";
+import type { EdgeOptions } from "./options.ts";
+import type { AnswerVerifier, Verified } from "./upstream/verify.ts";
+
+const CHAIN = "testnet-1";
+const GENESIS = "ab".repeat(32);
+const zero = new Uint8Array(32);
+
+const fakeHeader = (height: number): BlockHeader => ({
+  chainId: CHAIN,
+  height,
+  time: 1_700_000_000_000 + height,
+  parentHash: zero,
+  txRoot: zero,
+  txCount: 0,
+  evidenceRoot: zero,
+  stateRoot: zero,
+  validatorsHash: zero,
+  nextValidatorsHash: zero,
+  proposer: zero,
+});
+
+type Mode = "honest" | "tampered" | "down" | "lagging";
+
+interface Upstream {
+  mode: Mode;
+  /** Requests seen, as "METHOD path?query". */
+  seen: string[];
+  /** Held until released, when set. */
+  gate?: Promise<void>;
+  /** Overrides for POST answers. */
+  post?: () => Response;
+  /** What status says the tip is. */
+  tip: number;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+
+/** Upstreams at http://up0, http://up1…: a fake chain whose answers say whether they are good. */
+function fakeNetwork(count: number) {
+  const ups: Upstream[] = Array.from({ length: count }, () => ({
+    mode: "honest",
+    seen: [],
+    tip: 5,
+  }));
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const url = new URL(String(input));
+    const up = ups[Number(url.hostname.slice(2))]!;
+    const method = init?.method ?? "GET";
+    up.seen.push(`${method} ${url.pathname}${url.search}`);
+    if (up.gate) await up.gate;
+    if (up.mode === "down") throw new TypeError("fetch failed");
+    const good = up.mode !== "tampered";
+    if (method === "POST")
+      return (
+        up.post?.() ?? json(202, { hash: "cd".repeat(32), status: "pending" }, { location: "/x" })
+      );
+    const path = url.pathname;
+    if (path === "/v1/status")
+      return json(200, {
+        chainId: CHAIN,
+        genesisHash: GENESIS,
+        height: up.tip,
+        mempool: { size: 3, bytes: 300 },
+      });
+    if (path.startsWith("/v1/transactions/")) {
+      const final = !path.endsWith("ee".repeat(32));
+      return json(200, { good, kind: "tx", height: 4, final });
+    }
+    const kind = path.split("/")[2]!;
+    const id = path.split("/").at(-1)!;
+    const asked = url.searchParams.get("height") ?? (/^\d+$/.test(id) ? id : null);
+    const height = asked === null ? up.tip : Number(asked);
+    if (up.mode === "lagging" && height > up.tip - 1)
+      return json(404, { code: "HEIGHT_NOT_AVAILABLE", message: "not yet", details: {} });
+    return json(200, { good, kind, id, height });
+  };
+  return { ups, fetch };
+}
+
+interface FakeWatch {
+  onHead: ((h: BlockHeader) => void) | null;
+}
+
+function fakeVerifier(watch: FakeWatch): AnswerVerifier {
+  const check = async (j: unknown): Promise<Verified> => {
+    const a = j as { good: boolean; height: number; final?: boolean; kind: string };
+    if (!a.good) throw new VerificationError("VERIFY_PROOF", "tampered");
+    const final = a.final ?? true;
+    return {
+      json: a,
+      ...(final && { etag: `"h${a.height}"` }),
+      height: a.height,
+      // As the real one: a validator set is checked against a header, not proven by one.
+      ...(a.kind !== "validators" && { header: fakeHeader(a.height) }),
+      final,
+    };
+  };
+  return {
+    account: check,
+    block: check,
+    header: check,
+    transaction: check,
+    validators: check,
+    genesis: check,
+    headerAt: async (h) => fakeHeader(h),
+    watchHeads: (onHead, options) => {
+      watch.onHead = onHead;
+      const stop = () => {
+        watch.onHead = null;
+      };
+      options.signal?.addEventListener("abort", stop);
+      return stop;
+    },
+  };
+}
+
+function setup(count: number, options: Partial<EdgeOptions> = {}) {
+  const net = fakeNetwork(count);
+  let now = 1_000_000;
+  const watch: FakeWatch = { onHead: null };
+  const app: EdgeApp = createEdgeApp({
+    upstreams: net.ups.map((_, i) => `http://up${i}`),
+    chainId: CHAIN,
+    trust: { genesisHash: GENESIS },
+    fetch: net.fetch,
+    verifierFor: () => fakeVerifier(watch),
+    rateLimit: false,
+    now: () => now,
+    onInternalError: (err) => {
+      throw err;
+    },
+    ...options,
+  });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    app.request(path, { headers });
+  return {
+    ...net,
+    app,
+    watch,
+    get,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    /** Requests upstream i saw for `path` (prefix). */
+    asked: (i: number, prefix: string) =>
+      net.ups[i]!.seen.filter((s) => s.startsWith(`GET ${prefix}`)),
+  };
+}
+
+const someAddress = () => formatAddress(addressFromPublicKey(SecretKey.generate().publicKey));
+
+describe("edge app: caching", () => {
+  it("serves a miss from an upstream, then from the cache, with an ETag and a 304 for it", async () => {
+    const t = setup(1);
+    const first = await t.get("/v1/blocks/3");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-edgeledger-cache")).toBe("miss");
+    expect(first.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(first.headers.get("etag")).toBe('"h3"');
+    expect(first.headers.get("x-edgeledger-height")).toBe("3");
+    const body = await first.json();
+    const again = await t.get("/v1/blocks/3");
+    expect(again.headers.get("x-edgeledger-cache")).toBe("hit");
+    expect(await again.json()).toEqual(body);
+    expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/3"]);
+    const unchanged = await t.get("/v1/blocks/3", { "if-none-match": 'W/"h3", "other"' });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get("etag")).toBe('"h3"');
+    expect(await unchanged.text()).toBe("");
+    expect(t.app.edge.metrics.get("cache_hits_total", { route: "getBlock" })).toBe(2);
+    expect(t.app.edge.metrics.get("cache_misses_total", { route: "getBlock" })).toBe(1);
+  });
+
+  it("resolves latest reads to the verified head, so a new head means new keys", async () => {
+    const t = setup(1, { headPollMs: 1000 });
+    const address = someAddress();
+    const a = await t.get(`/v1/accounts/${address}`);
+    expect(a.status).toBe(200);
+    expect(a.headers.get("cache-control")).toBe("public, max-age=1");
+    expect(a.headers.get("x-edgeledger-height")).toBe("5");
+    await t.get(`/v1/accounts/${address}`);
+    await t.get(`/v1/accounts/${address}?height=5`); // the same state, asked by height
+    expect(t.asked(0, "/v1/accounts/")).toEqual([`GET /v1/accounts/${address}?height=5`]);
+    expect(t.asked(0, "/v1/status")).toHaveLength(1);
+
+    t.ups[0]!.tip = 6;
+    t.advance(999); // the head is still fresh: no new look
+    expect((await t.get(`/v1/accounts/${address}`)).headers.get("x-edgeledger-height")).toBe("5");
+    t.advance(1);
+    const b = await t.get(`/v1/accounts/${address}`);
+    expect(b.headers.get("x-edgeledger-height")).toBe("6");
+    expect(b.headers.get("x-edgeledger-cache")).toBe("miss");
+    expect(t.asked(0, "/v1/accounts/").at(-1)).toBe(`GET /v1/accounts/${address}?height=6`);
+
+    const block = await t.get("/v1/blocks/latest");
+    expect(block.headers.get("cache-control")).toBe("public, max-age=1");
+    expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/6"]);
+    // The latest block is the block at that height: one entry serves both.
+    expect((await t.get("/v1/blocks/6")).headers.get("x-edgeledger-cache")).toBe("hit");
+
+    const validators = await t.get("/v1/validators");
+    expect(t.asked(0, "/v1/validators")).toEqual(["GET /v1/validators?height=7"]);
+    expect(validators.headers.get("cache-control")).toBe("public, max-age=1");
+    expect((await t.get("/v1/validators?height=9")).status).toBe(404);
+
+    const status = (await (await t.get("/v1/status")).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({ height: 6, validator: null, mempool: { size: 3, bytes: 300 } });
+  });
+
+  it("follows a head stream where one is held, without polling", async () => {
+    const t = setup(1, { headMode: "stream" });
+    t.app.edge.start();
+    await new Promise((r) => setTimeout(r, 0));
+    t.watch.onHead!(fakeHeader(9));
+    await t.get("/v1/blocks/latest");
+    expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/9"]);
+    expect(t.asked(0, "/v1/status")).toEqual([]);
+    t.app.edge.stop();
+    expect(t.watch.onHead).toBeNull();
+  });
+
+  it("does not cache pending transactions or refusals", async () => {
+    const t = setup(1);
+    const pending = `/v1/transactions/${"ee".repeat(32)}`;
+    const res = await t.get(pending);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("etag")).toBeNull();
+    await t.get(pending);
+    expect(t.asked(0, "/v1/transactions/")).toHaveLength(2);
+
+    t.ups[0]!.mode = "lagging";
+    const refused = await t.get("/v1/headers/40");
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as { code: string }).code).toBe("HEIGHT_NOT_AVAILABLE");
+    await t.get("/v1/headers/40");
+    expect(t.asked(0, "/v1/headers/")).toHaveLength(2);
+  });
+
+  it("shares one upstream fetch among concurrent requests for one key", async () => {
+    const t = setup(1);
+    let release = () => {};
+    t.ups[0]!.gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const all = Array.from({ length: 20 }, () => t.get("/v1/headers/4"));
+    await new Promise((r) => setTimeout(r, 10));
+    release();
+    const answers = await Promise.all(all);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(t.asked(0, "/v1/headers/")).toEqual(["GET /v1/headers/4"]);
+    expect(answers.filter((a) => a.headers.get("x-edgeledger-cache") === "shared")).toHaveLength(
+      19,
+    );
+    expect(t.app.edge.metrics.get("singleflight_shared_total", { route: "getHeader" })).toBe(19);
+  });
+});
+
+describe("edge app: a failing store", () => {
+  it("serves verified answers when the cache cannot read or keep them", async () => {
+    const errors: unknown[] = [];
+    const t = setup(1, {
+      cache: {
+        get: async () => {
+          throw new Error("cache down");
+        },
+        put: async () => {
+          throw new Error("cache down");
+        },
+      },
+      onInternalError: (err) => errors.push(err),
+    });
+    expect((await t.get("/v1/blocks/2")).status).toBe(200);
+    expect((await t.get("/v1/blocks/2")).status).toBe(200);
+    expect(t.asked(0, "/v1/blocks/")).toHaveLength(2);
+    expect(errors).toHaveLength(4);
+  });
+});
+
+describe("edge app: failover and verification", () => {
+  it("never caches an answer that fails verification, and serves the next upstream's", async () => {
+    const t = setup(2);
+    t.ups[0]!.mode = "tampered";
+    const res = await t.get("/v1/blocks/2");
+    expect(res.status).toBe(200);
+    expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/2"]);
+    expect(t.asked(1, "/v1/blocks/")).toEqual(["GET /v1/blocks/2"]);
+    expect(t.app.edge.metrics.get("verification_failures_total", { upstream: 0 })).toBe(1);
+    // The liar is put aside: the next miss goes to the honest one first.
+    await t.get("/v1/blocks/3");
+    expect(t.asked(0, "/v1/blocks/")).toHaveLength(1);
+    expect(t.app.edge.pool.isHealthy(0)).toBe(false);
+
+    // None verifies: 502 with the typed body, and nothing is cached.
+    t.ups[1]!.mode = "tampered";
+    const bad = await t.get("/v1/blocks/4");
+    expect(bad.status).toBe(502);
+    expect(await bad.json()).toMatchObject({
+      code: "EDGE_UNVERIFIED",
+      details: {
+        failures: [
+          { upstream: 1, code: "VERIFY_PROOF" },
+          { upstream: 0, code: "VERIFY_PROOF" },
+        ],
+      },
+    });
+    t.ups[1]!.mode = "honest";
+    const good = await t.get("/v1/blocks/4");
+    expect(good.status).toBe(200);
+    expect(good.headers.get("x-edgeledger-cache")).toBe("miss");
+  });
+
+  it("fails over past an upstream that is down, and says so when all are", async () => {
+    const t = setup(2);
+    t.ups[0]!.mode = "down";
+    expect((await t.get("/v1/headers/1")).status).toBe(200);
+    expect(t.app.edge.metrics.get("upstream_errors_total", { upstream: 0 })).toBe(1);
+    t.ups[1]!.mode = "down";
+    const res = await t.get("/v1/headers/2");
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { code: string }).code).toBe("EDGE_UPSTREAM_UNAVAILABLE");
+    // The cached answer still serves.
+    expect((await t.get("/v1/headers/1")).status).toBe(200);
+  });
+
+  it("asks the next upstream when one lags behind a height the edge has verified", async () => {
+    const t = setup(2);
+    t.ups[0]!.mode = "lagging";
+    const res = await t.get("/v1/blocks/latest");
+    expect(res.status).toBe(200);
+    expect(t.asked(1, "/v1/blocks/")).toEqual(["GET /v1/blocks/5"]);
+    expect(t.app.edge.pool.isHealthy(0)).toBe(true);
+  });
+
+  it("believes a head only once its header verifies", async () => {
+    const t = setup(2);
+    const watch: FakeWatch = { onHead: null };
+    const liar = fakeVerifier(watch);
+    const app = createEdgeApp({
+      upstreams: ["http://up0", "http://up1"],
+      chainId: CHAIN,
+      trust: { genesisHash: GENESIS },
+      fetch: t.fetch,
+      verifierFor: (i) =>
+        i === 0
+          ? {
+              ...liar,
+              headerAt: async () => {
+                throw new VerificationError("VERIFY_HEADER", "forged head");
+              },
+            }
+          : liar,
+    });
+    t.ups[0]!.tip = 50;
+    await app.request("/v1/blocks/latest");
+    expect(app.edge.head.head?.height).toBe(5);
+    expect(app.edge.metrics.get("verification_failures_total", { upstream: 0 })).toBe(1);
+  });
+});
+
+describe("edge app: writes, limits and requests", () => {
+  it("forwards submissions to a healthy upstream and passes its answer through", async () => {
+    const t = setup(2);
+    const submit = (body = '{"tx":"00"}', type = "application/json") =>
+      t.app.request("/v1/transactions", {
+        method: "POST",
+        headers: { "content-type": type },
+        body,
+      });
+    t.ups[0]!.post = () => json(503, { code: "MEMPOOL_FULL", message: "full", details: {} });
+    const ok = await submit();
+    expect(ok.status).toBe(202);
+    expect(ok.headers.get("location")).toBe("/x");
+    expect(t.ups[1]!.seen).toEqual(["POST /v1/transactions"]);
+    t.ups[1]!.post = () => json(400, { code: "TX_NONCE_TOO_LOW", message: "low", details: {} });
+    const refused = await submit();
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { code: string }).code).toBe("TX_NONCE_TOO_LOW");
+    t.ups[1]!.post = t.ups[0]!.post;
+    const full = await submit();
+    expect(full.status).toBe(503);
+    expect(((await full.json()) as { code: string }).code).toBe("MEMPOOL_FULL");
+    t.ups[0]!.mode = "down";
+    t.ups[1]!.mode = "down";
+    expect((await submit()).status).toBe(502);
+    expect((await submit("tx=00", "text/plain")).status).toBe(415);
+    const batch = await t.app.request("/v1/transactions/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(10_000_000),
+    });
+    expect(batch.status).toBe(413);
+  });
+
+  it("limits each client with 429, Retry-After and the typed body", async () => {
+    const t = setup(1, { rateLimit: { ratePerSecond: 1, burst: 2 } });
+    const from = (ip: string) => t.get("/v1/headers/1", { "cf-connecting-ip": ip });
+    expect((await from("1.1.1.1")).status).toBe(200);
+    expect((await from("1.1.1.1")).status).toBe(200);
+    const limited = await from("1.1.1.1");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("1");
+    expect(limited.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await limited.json()).toEqual({
+      code: "EDGE_RATE_LIMITED",
+      message: "Too many requests from this client; retry in 1 s.",
+      details: { retryAfterSeconds: 1 },
+    });
+    expect((await from("2.2.2.2")).status).toBe(200);
+    expect((await t.get("/health", { "cf-connecting-ip": "1.1.1.1" })).status).toBe(200);
+    t.advance(1000);
+    expect((await from("1.1.1.1")).status).toBe(200);
+    expect(t.app.edge.metrics.get("rate_limited_total")).toBe(1);
+  });
+
+  it("checks requests as the node does, and answers CORS for any origin", async () => {
+    const t = setup(1);
+    const code = async (path: string) =>
+      ((await (await t.get(path)).json()) as { code: string }).code;
+    expect(await code("/v1/accounts/el1nope")).toMatch(/^ADDRESS_/);
+    expect(await code(`/v1/accounts/${someAddress()}?height=1&x=2`)).toBe("REQUEST_INVALID");
+    expect(await code(`/v1/accounts/${someAddress()}?height=01`)).toBe("REQUEST_INVALID");
+    expect(await code("/v1/blocks/nope")).toBe("REQUEST_INVALID");
+    expect(await code("/v1/blocks/99999999999999999")).toBe("REQUEST_INVALID");
+    expect(await code("/v1/transactions/ABC")).toBe("REQUEST_INVALID");
+    expect(await code("/v1/nothing")).toBe("NOT_FOUND");
+    expect(t.ups[0]!.seen).toEqual([]);
+    const preflight = await t.app.request("/v1/transactions", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+
+  it("reports health and metrics", async () => {
+    const t = setup(2);
+    await t.get("/v1/blocks/latest");
+    const health = (await (await t.get("/health")).json()) as Record<string, unknown>;
+    expect(health).toEqual({
+      ok: true,
+      height: 5,
+      upstreams: [
+        { upstream: 0, healthy: true, failures: 0 },
+        { upstream: 1, healthy: true, failures: 0 },
+      ],
+    });
+    const text = await (await t.get("/metrics")).text();
+    expect(text).toContain('edgeledger_edge_cache_misses_total{route="getBlock"} 1');
+    expect(text).toContain("edgeledger_edge_head_height 5");
+    expect(text).toContain('edgeledger_edge_upstream_requests_total{upstream="0"} 2');
+  });
+
+  it("refuses a configuration it cannot serve", () => {
+    const base = { chainId: CHAIN, trust: { genesisHash: GENESIS } };
+    expect(() => createEdgeApp({ ...base, upstreams: [] })).toThrow(/at least one upstream/);
+    expect(() => createEdgeApp({ ...base, upstreams: ["ftp://x"] })).toThrow(/not an http/);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * The edge's own errors, and the one mapping from anything thrown to an
+ * HTTP answer `{ code, message, details }` (the node's shape, so the SDK
+ * reads edge and node errors alike).
+ *
+ * Codes are stable. The SDK, which does not know EDGE_* codes, turns them
+ * into an ApiError with the code in `details.serverCode`; it retries 429 and
+ * 5xx answers like any others.
+ */
+import type { ErrorJson } from "@edgeledger/sdk/api";
+import { AddressError, ApiError, type ApiErrorCode, BaseError } from "@edgeledger/sdk/protocol";
+
+export type EdgeErrorCode =
+  /** This client sent too many requests; retry after `details.retryAfterSeconds`. */
+  | "EDGE_RATE_LIMITED"
+  /** Upstreams answered, but no answer verified: forged, corrupted or inconsistent. */
+  | "EDGE_UNVERIFIED"
+  /** No upstream answered: down, timing out or failing. */
+  | "EDGE_UPSTREAM_UNAVAILABLE"
+  /** This edge cannot vouch for what was asked (the genesis, when it trusts a checkpoint). */
+  | "EDGE_NOT_VERIFIABLE"
+  /** The edge's configuration is invalid; the message names the option and the fix. */
+  | "EDGE_CONFIG_INVALID";
+
+export class EdgeError extends BaseError<EdgeErrorCode> {
+  override name = "EdgeError";
+}
+
+/** Every code is listed, so a new one does not compile until it has a status. */
+const EDGE_ERROR_STATUS: Record<EdgeErrorCode, number> = {
+  EDGE_RATE_LIMITED: 429,
+  // The gateway's upstreams failed it: 502, which clients retry.
+  EDGE_UNVERIFIED: 502,
+  EDGE_UPSTREAM_UNAVAILABLE: 502,
+  EDGE_NOT_VERIFIABLE: 404,
+  EDGE_CONFIG_INVALID: 500,
+};
+
+/** The node's statuses for the API codes the edge answers with itself. */
+const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
+  REQUEST_INVALID: 400,
+  BODY_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  HEIGHT_NOT_AVAILABLE: 404,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export interface HttpError {
+  readonly status: number;
+  readonly body: ErrorJson;
+}
+
+/**
+ * The answer for anything thrown while serving. Unknown errors become
+ * INTERNAL without their message: it may hold upstream addresses or state.
+ */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof EdgeError && error.code !== "EDGE_CONFIG_INVALID")
+    return answer(EDGE_ERROR_STATUS[error.code], error);
+  if (error instanceof ApiError && error.code !== "INTERNAL")
+    return answer(API_ERROR_STATUS[error.code], error);
+  if (error instanceof AddressError) return answer(400, error);
+  return {
+    status: 500,
+    body: {
+      code: "INTERNAL",
+      message: "The edge failed to serve this request; its log says why.",
+      details: {},
+    },
+  };
+}
+
+function answer(status: number, error: BaseError): HttpError {
+  return {
+    status,
+    body: { code: error.code, message: error.shortMessage, details: { ...error.details } },
+  };
+}

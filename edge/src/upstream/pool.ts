@@ -1,0 +1,86 @@
+/**
+ * The upstream subsystem: the nodes the edge reads from and writes to, how
+ * healthy each one is, fetching from them, verifying what they answer before
+ * anything is cached, and following their head. It may not touch the cache
+ * or HTTP answers: app.ts decides what to keep and what to serve.
+ *
+ * This file: health from recent failures. An upstream that fails (no
+ * answer, a 5xx, an answer that does not verify) is put aside for a backoff
+ * that doubles with each consecutive failure; one success clears it. The
+ * order to try upstreams in puts healthy ones first, starting from the one
+ * that last answered well (so a working upstream keeps the traffic and its
+ * light client stays warm), then the ones put aside, soonest back first:
+ * when every upstream is put aside, the edge still tries them rather than
+ * refuse outright.
+ */
+
+export interface UpstreamPoolOptions {
+  /** First backoff after a failure (ms). Default 1000. */
+  readonly backoffMs?: number;
+  /** Longest backoff (ms). Default 30 000. */
+  readonly maxBackoffMs?: number;
+  readonly now?: () => number;
+}
+
+export const defaultUpstreamPoolOptions = { backoffMs: 1000, maxBackoffMs: 30_000 } as const;
+
+export interface UpstreamHealth {
+  readonly url: string;
+  readonly healthy: boolean;
+  /** Consecutive failures. */
+  readonly failures: number;
+}
+
+export class UpstreamPool {
+  readonly urls: readonly string[];
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #now: () => number;
+  readonly #failures: number[];
+  readonly #downUntil: number[];
+  #preferred = 0;
+
+  constructor(urls: readonly string[], options: UpstreamPoolOptions = {}) {
+    this.urls = urls;
+    this.#backoffMs = options.backoffMs ?? defaultUpstreamPoolOptions.backoffMs;
+    this.#maxBackoffMs = options.maxBackoffMs ?? defaultUpstreamPoolOptions.maxBackoffMs;
+    this.#now = options.now ?? Date.now;
+    this.#failures = urls.map(() => 0);
+    this.#downUntil = urls.map(() => 0);
+  }
+
+  isHealthy(i: number): boolean {
+    return this.#downUntil[i]! <= this.#now();
+  }
+
+  /** Upstream indexes in the order to try them. */
+  order(): number[] {
+    const n = this.urls.length;
+    const rotated = Array.from({ length: n }, (_, k) => (this.#preferred + k) % n);
+    const healthy = rotated.filter((i) => this.isHealthy(i));
+    const aside = rotated
+      .filter((i) => !this.isHealthy(i))
+      .sort((a, b) => this.#downUntil[a]! - this.#downUntil[b]!);
+    return [...healthy, ...aside];
+  }
+
+  succeeded(i: number): void {
+    this.#failures[i] = 0;
+    this.#downUntil[i] = 0;
+    this.#preferred = i;
+  }
+
+  failed(i: number): void {
+    const failures = ++this.#failures[i]!;
+    const backoff = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (failures - 1));
+    this.#downUntil[i] = this.#now() + backoff;
+  }
+
+  health(): UpstreamHealth[] {
+    return this.urls.map((url, i) => ({
+      url,
+      healthy: this.isHealthy(i),
+      failures: this.#failures[i]!,
+    }));
+  }
+}
