@@ -73,7 +73,7 @@ describe("node API", () => {
   it("commits a transfer and serves a receipt and account that verify against the certified header", async () => {
     const res = await post(`${url}/v1/transactions`, { tx: await signedHex({ nonce: 0 }) });
     expect(res.status).toBe(202);
-    const status = await waitFor(res.body.hash as string);
+    const status = await waitFor(res.body["hash"] as string);
     expect(status.status).toBe("committed");
     const header = decodeBlockHeader(fromHex(status.block!.headerBytes));
     expect(toHex(blockHash(header))).toBe(status.block!.header.hash);
@@ -192,7 +192,7 @@ describe("node API", () => {
     ];
     const res = await post(`${url}/v1/transactions/batch`, { txs });
     expect(res.status).toBe(200);
-    const results = res.body.results as { hash?: string; error?: { code: string } }[];
+    const results = res.body["results"] as { hash?: string; error?: { code: string } }[];
     expect(results.map((r) => r.error?.code ?? "ok")).toEqual([
       "ok",
       "TX_MALFORMED",
@@ -201,7 +201,7 @@ describe("node API", () => {
     ]);
     for (const r of [results[0]!, results[3]!])
       expect((await waitFor(r.hash!)).status).toBe("committed");
-    expect((await post(`${url}/v1/transactions/batch`, { txs: [] })).body.code).toBe(
+    expect((await post(`${url}/v1/transactions/batch`, { txs: [] })).body["code"]).toBe(
       "REQUEST_INVALID",
     );
   });

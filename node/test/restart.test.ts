@@ -81,7 +81,7 @@ describe("crash and restart", () => {
           tx: toHex(encodeSignedTransaction(stx)),
         }).catch(() => null);
         if (res?.status !== 202) break;
-        submitted.push(res.body.hash as string);
+        submitted.push(res.body["hash"] as string);
         nonce++;
         if (nonce % 7 === 0) await sleep(5);
       }

@@ -106,6 +106,9 @@ interface Stored {
   readonly validatorSetBytes: string;
 }
 
+/** Most validator sets remembered by hash. */
+const MAX_SETS = 64;
+
 /** Most verified headers kept in memory (the anchor and the latest always stay). */
 const MAX_VERIFIED = 512;
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
@@ -355,6 +358,8 @@ export class LightClient {
 
   #remember(v: Verified): void {
     this.#verified.set(v.header.height, v);
+    // Its set is checked too (it hashes to the header's, or the anchor's next, set hash).
+    this.#setsByHash.set(toHex(validatorSetHash(v.validators)), v.validators);
     const isLatest = !this.#latest || v.header.height > this.#latest.header.height;
     if (isLatest) {
       this.#latest = v;
@@ -405,6 +410,10 @@ export class LightClient {
 
   /** The set that signs `height`, checked against the hash a verified (or verifying) header names. */
   async #fetchValidators(height: number, expectedHash: Uint8Array): Promise<ValidatorSet> {
+    // A set is named by its hash: one already checked against that hash needs no fetch
+    // (sets change rarely, so most new headers name one we hold).
+    const known = this.#setsByHash.get(toHex(expectedHash));
+    if (known) return known;
     const json = await this.#o.transport.request<ValidatorsJson>({
       method: "GET",
       path: paths.getValidators,
@@ -423,6 +432,11 @@ export class LightClient {
         "VERIFY_HEADER",
         `The validator set served for height ${height} is not the one the header names.`,
       );
+    if (this.#setsByHash.size >= MAX_SETS) this.#setsByHash.clear();
+    this.#setsByHash.set(toHex(expectedHash), set);
     return set;
   }
+
+  /** Validator sets already checked against their hash. */
+  readonly #setsByHash = new Map<string, ValidatorSet>();
 }
