@@ -7,8 +7,8 @@
  * into an ApiError with the code in `details.serverCode`; it retries 429 and
  * 5xx answers like any others.
  */
-import type { ErrorJson } from "@edgeledger/sdk/api";
-import { AddressError, ApiError, type ApiErrorCode, BaseError } from "@edgeledger/sdk/protocol";
+import { apiErrorStatus, type ErrorJson } from "@edgeledger/sdk/api";
+import { AddressError, ApiError, BaseError } from "@edgeledger/sdk/protocol";
 
 export type EdgeErrorCode =
   /** This client sent too many requests; retry after `details.retryAfterSeconds`. */
@@ -36,16 +36,6 @@ const EDGE_ERROR_STATUS: Record<EdgeErrorCode, number> = {
   EDGE_CONFIG_INVALID: 500,
 };
 
-/** The node's statuses for the API codes the edge answers with itself. */
-const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
-  REQUEST_INVALID: 400,
-  BODY_TOO_LARGE: 413,
-  NOT_FOUND: 404,
-  HEIGHT_NOT_AVAILABLE: 404,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
-
 export interface HttpError {
   readonly status: number;
   readonly body: ErrorJson;
@@ -59,7 +49,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof EdgeError && error.code !== "EDGE_CONFIG_INVALID")
     return answer(EDGE_ERROR_STATUS[error.code], error);
   if (error instanceof ApiError && error.code !== "INTERNAL")
-    return answer(API_ERROR_STATUS[error.code], error);
+    return answer(apiErrorStatus[error.code], error);
   if (error instanceof AddressError) return answer(400, error);
   return {
     status: 500,

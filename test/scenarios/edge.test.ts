@@ -22,15 +22,10 @@ import {
 } from "@edgeledger/sdk";
 import type { AccountJson, BlockJson, TransactionStatusJson } from "@edgeledger/sdk/api";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  type EdgeUnderTest,
-  FaultPlan,
-  metric,
-  type UpstreamProxy,
-  upstreamProxy,
-} from "../src/edge.ts";
+import { type EdgeUnderTest, metric } from "../src/edge.ts";
 import { startWorkerdEdge } from "../src/edgeWorkerd.ts";
 import { TestNetwork } from "../src/network.ts";
+import { FaultPlan, type UpstreamProxy, upstreamProxy } from "../src/proxy.ts";
 
 const faults = new FaultPlan();
 let net: TestNetwork;

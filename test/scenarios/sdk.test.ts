@@ -6,7 +6,6 @@
  * genesis that is not the chain's is refused, and an old answer replayed as
  * current is refused as stale.
  */
-import { createServer, type Server } from "node:http";
 import { genesisHashOf } from "@edgeledger/node/testing";
 import {
   addressFromPublicKey,
@@ -19,45 +18,21 @@ import {
 } from "@edgeledger/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { type TestNetwork, withNetwork } from "../src/network.ts";
+import { flip, type UpstreamProxy, upstreamProxy } from "../src/proxy.ts";
 
-const proxies: Server[] = [];
-afterAll(() => {
-  for (const p of proxies) p.close();
+const proxies: UpstreamProxy[] = [];
+afterAll(async () => {
+  for (const p of proxies) await p.close();
 });
 
-/**
- * An HTTP proxy in front of `target` that passes answers through `edit`
- * (path, JSON body) → the body to send instead.
- */
-async function proxy(
+/** A proxy in front of `target` that passes successful answers through `edit`. */
+async function tampering(
   target: string,
-  edit: (path: string, body: unknown) => unknown,
+  edit: (path: string, body: Record<string, unknown>) => unknown,
 ): Promise<string> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const upstream = await fetch(target + req.url, {
-      method: req.method ?? "GET",
-      headers: { "content-type": "application/json", accept: String(req.headers.accept ?? "") },
-      ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
-    });
-    if (String(upstream.headers.get("content-type")).startsWith("text/event-stream")) {
-      res.writeHead(404).end(); // no stream through the proxy: the client polls
-      return;
-    }
-    const text = await upstream.text();
-    let out = text;
-    try {
-      out = JSON.stringify(edit(req.url ?? "", JSON.parse(text)));
-    } catch {
-      // not JSON: pass as is
-    }
-    res.writeHead(upstream.status, { "content-type": "application/json" }).end(out);
-  });
-  proxies.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  return `http://127.0.0.1:${port}`;
+  const p = await upstreamProxy(target, undefined, edit);
+  proxies.push(p);
+  return p.url;
 }
 
 /** The verified account at `height`, retrying while the server has not reached it (bounded). */
@@ -72,12 +47,6 @@ async function readAt(client: Client, address: string, height: number) {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-/** Flips one hex digit in the middle of `hex`. */
-function flip(hex: string): string {
-  const i = Math.floor(hex.length / 2);
-  return hex.slice(0, i) + (hex[i] === "0" ? "1" : "0") + hex.slice(i + 1);
 }
 
 const codeOf = async (p: Promise<unknown>) => {
@@ -137,7 +106,7 @@ async function tamperCases(
 ): Promise<void> {
   const through = async (edit: (path: string, body: Record<string, unknown>) => unknown) =>
     createClient({
-      url: await proxy(net.urls[1]!, (p, b) => edit(p, b as Record<string, unknown>)),
+      url: await tampering(net.urls[1]!, edit),
       chainId: net.chainId,
       trust: { genesisHash },
       http: { retries: 0 },

@@ -6,4 +6,5 @@
 export * from "./json.ts";
 export * from "./paths.ts";
 export * from "./routes.ts";
+export * from "./status.ts";
 export * from "./types.ts";

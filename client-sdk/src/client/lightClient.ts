@@ -22,7 +22,7 @@
  */
 import { paths } from "../api/paths.ts";
 import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
-import { VerificationError } from "../errors/client.ts";
+import { VerificationError, verificationFailed } from "../errors/client.ts";
 import { HeaderChainError } from "../errors/protocol.ts";
 import {
   type BlockHeader,
@@ -112,11 +112,6 @@ const MAX_SETS = 64;
 /** Most verified headers kept in memory (the anchor and the latest always stay). */
 const MAX_VERIFIED = 512;
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
-
-function verifyError(what: string, cause: unknown): VerificationError {
-  const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
-  return new VerificationError("VERIFY_HEADER", `${what}${detail}`, { cause });
-}
 
 /**
  * Verifies a GET /v1/genesis answer against a pinned genesis hash: the
@@ -235,7 +230,8 @@ export class LightClient {
       return { header, validators, hash };
     } catch (err) {
       if (err instanceof VerificationError) throw err;
-      if (err instanceof HeaderChainError) throw verifyError("Anchor not verified", err);
+      if (err instanceof HeaderChainError)
+        throw verificationFailed("VERIFY_HEADER", "Anchor not verified", err);
       throw err;
     }
   }
@@ -317,7 +313,8 @@ export class LightClient {
           err instanceof HeaderChainError ||
           (err as { name?: string }).name === "CertificateError"
         )
-          throw verifyError(
+          throw verificationFailed(
+            "VERIFY_HEADER",
             `Header ${height} does not follow from trusted header ${base.header.height}`,
             err,
           );

@@ -11,6 +11,7 @@
  * lightClient.ts), so failing over to a bad server costs a retry, not
  * correctness.
  */
+import { apiErrorStatus } from "../api/status.ts";
 import type { ErrorJson } from "../api/types.ts";
 import type { BaseError } from "../errors/base.ts";
 import { TransportError } from "../errors/client.ts";
@@ -49,15 +50,6 @@ export interface HttpTransportOptions {
   readonly fetch?: typeof fetch;
 }
 
-const API_ERROR_CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
-  "REQUEST_INVALID",
-  "BODY_TOO_LARGE",
-  "NOT_FOUND",
-  "HEIGHT_NOT_AVAILABLE",
-  "UNAVAILABLE",
-  "INTERNAL",
-]);
-
 /**
  * The typed error for a server's `{ code, message, details }` answer: TX_* and
  * MEMPOOL_* codes are TransactionErrors (the same codes the node uses), the
@@ -71,7 +63,8 @@ export function errorFromResponse(status: number, body: unknown): BaseError {
   if (code.startsWith("TX_") || code.startsWith("MEMPOOL_")) {
     return new TransactionError(code as TransactionError["code"], message, { details });
   }
-  if (API_ERROR_CODES.has(code)) return new ApiError(code as ApiErrorCode, message, { details });
+  if (Object.hasOwn(apiErrorStatus, code))
+    return new ApiError(code as ApiErrorCode, message, { details });
   return new ApiError(status >= 500 ? "INTERNAL" : "REQUEST_INVALID", message, {
     details: { ...details, serverCode: code || undefined },
   });

@@ -42,3 +42,16 @@ export type VerificationErrorCode =
 export class VerificationError extends BaseError<VerificationErrorCode> {
   override name = "VerificationError";
 }
+
+/**
+ * A VerificationError for `what` failed, caused by `cause` (a protocol
+ * error): its first line joins the message, the whole of it stays as cause.
+ */
+export function verificationFailed(
+  code: VerificationErrorCode,
+  what: string,
+  cause: unknown,
+): VerificationError {
+  const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
+  return new VerificationError(code, `${what}${detail}`, { cause });
+}

@@ -11,6 +11,7 @@
  */
 import {
   API_INFO,
+  apiErrorStatus,
   type CertifiedHeaderJson,
   certifiedHeaderSchema,
   type ErrorJson,
@@ -25,7 +26,6 @@ import {
 import {
   AddressError,
   ApiError,
-  type ApiErrorCode,
   type BaseError,
   DecodeError,
   fromHex,
@@ -573,15 +573,6 @@ const TRANSACTION_ERROR_STATUS: Record<TransactionErrorCode, number> = {
   MEMPOOL_EVICTED: 400,
 };
 
-const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
-  REQUEST_INVALID: 400,
-  BODY_TOO_LARGE: 413,
-  NOT_FOUND: 404,
-  HEIGHT_NOT_AVAILABLE: 404,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
-
 /**
  * Routes whose service call decodes bytes the client sent. A DecodeError
  * there is the client's malformed transaction; anywhere else it means the
@@ -595,7 +586,7 @@ export function toHttpError(error: unknown, context: ErrorContext): HttpError {
   }
   if (error instanceof ApiError) {
     if (error.code === "INTERNAL") return internal(context);
-    return answer(API_ERROR_STATUS[error.code] ?? 500, error.code, error);
+    return answer(apiErrorStatus[error.code] ?? 500, error.code, error);
   }
   if (error instanceof AddressError) {
     return answer(400, error.code, error);

@@ -17,6 +17,7 @@ import {
   CHAIN,
   certifyAlone,
   keyOf,
+  loneValidatorGenesis,
   NOW,
   openTestChain,
   removeTestDirs,
@@ -24,15 +25,9 @@ import {
   transfer,
 } from "../testing/fixtures.ts";
 import { Chain } from "./chain.ts";
-import type { Genesis } from "./genesis.ts";
 
 const validator = keyOf(9);
-const genesis: Genesis = {
-  chainId: CHAIN,
-  time: NOW - 1000,
-  validators: [{ publicKey: validator.publicKey, power: 1n }],
-  accounts: [{ address: addressOf(1), balance: 1000n }],
-};
+const genesis = loneValidatorGenesis(validator, NOW - 1000);
 
 afterEach(removeTestDirs);
 

@@ -1,12 +1,12 @@
 import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Genesis } from "../chain/genesis.ts";
 import {
   addressOf,
   CHAIN,
   certifyAlone,
   keyOf,
+  loneValidatorGenesis,
   openTestChain,
   removeTestDirs,
   signed,
@@ -16,12 +16,7 @@ import { ConsensusDriver } from "./driver.ts";
 import { SigningGuard } from "./signingGuard.ts";
 
 const validator = keyOf(9);
-const genesis: Genesis = {
-  chainId: CHAIN,
-  time: Date.now() - 1000,
-  validators: [{ publicKey: validator.publicKey, power: 1n }],
-  accounts: [{ address: addressOf(1), balance: 1000n }],
-};
+const genesis = loneValidatorGenesis(validator, Date.now() - 1000);
 afterEach(removeTestDirs);
 
 describe("consensus driver", () => {

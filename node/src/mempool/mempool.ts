@@ -78,6 +78,13 @@ export interface PendingTx {
   readonly seq: number;
 }
 
+/**
+ * Where an admitted transaction came from: `gossip` (a peer's gossiped batch,
+ * which the network spreads already) or `local` (a client, a mempool pull:
+ * this node's to publish).
+ */
+export type TxOrigin = "local" | "gossip";
+
 export interface DropEvent {
   readonly tx: PendingTx;
   readonly code: TransactionErrorCode;
@@ -99,7 +106,7 @@ export class Mempool {
   /** sender address hex → nonce → tx */
   readonly #bySender = new Map<string, Map<number, PendingTx>>();
   readonly #dropListeners = new Set<(e: DropEvent) => void>();
-  readonly #addListeners = new Set<(entry: PendingTx) => void>();
+  readonly #addListeners = new Set<(entry: PendingTx, origin: TxOrigin) => void>();
   #bytes = 0;
   #seq = 0;
 
@@ -142,14 +149,14 @@ export class Mempool {
     return () => this.#dropListeners.delete(listener);
   }
 
-  /** Called after each admission (block production waits on it). */
-  onAdd(listener: (entry: PendingTx) => void): () => void {
+  /** Called after each admission (block production waits on it; tx gossip publishes local ones). */
+  onAdd(listener: (entry: PendingTx, origin: TxOrigin) => void): () => void {
     this.#addListeners.add(listener);
     return () => this.#addListeners.delete(listener);
   }
 
   /** Admits canonical signed-transaction bytes, or throws a TransactionError saying why not. */
-  async add(bytes: Uint8Array): Promise<PendingTx> {
+  async add(bytes: Uint8Array, origin: TxOrigin = "local"): Promise<PendingTx> {
     const checked = this.#precheck(bytes);
     const { stx } = checked;
     const verify = this.#deps.verifier;
@@ -158,7 +165,7 @@ export class Mempool {
       : await verify.verify(stx.signature, checked.hash, stx.tx.from);
     if (!ok)
       refuse("TX_BAD_SIGNATURE", "Signature does not verify for this transaction and sender key.");
-    return this.#admit(checked);
+    return this.#admit(checked, origin);
   }
 
   /**
@@ -166,7 +173,10 @@ export class Mempool {
    * checked together on the verifier pool when there is one (the other
    * cores), which is what makes batch submission fast.
    */
-  async addMany(list: readonly Uint8Array[]): Promise<(PendingTx | TransactionError)[]> {
+  async addMany(
+    list: readonly Uint8Array[],
+    origin: TxOrigin = "local",
+  ): Promise<(PendingTx | TransactionError)[]> {
     const checked = list.map((bytes) => {
       try {
         return this.#precheck(bytes);
@@ -201,7 +211,7 @@ export class Mempool {
             "TX_BAD_SIGNATURE",
             "Signature does not verify for this transaction and sender key.",
           );
-        out.push(await this.#admit(c));
+        out.push(await this.#admit(c, origin));
       } catch (err) {
         if (!(err instanceof TransactionError)) throw err;
         out.push(err);
@@ -259,7 +269,7 @@ export class Mempool {
   }
 
   /** The checks against state and limits, then insertion. The signature is already checked. */
-  async #admit({ bytes, stx, hash, key, now }: Prechecked): Promise<PendingTx> {
+  async #admit({ bytes, stx, hash, key, now }: Prechecked, origin: TxOrigin): Promise<PendingTx> {
     const o = this.#options;
     const { tx } = stx;
     // Again: an identical transaction earlier in the same batch was admitted meanwhile.
@@ -336,7 +346,7 @@ export class Mempool {
       this.#bySender.set(sender, bySender);
     }
     bySender.set(tx.nonce, entry);
-    for (const l of this.#addListeners) l(entry);
+    for (const l of this.#addListeners) l(entry, origin);
     return entry;
   }
 

@@ -14,11 +14,9 @@
  * one that added nothing new (duplicates, stale nonces) is ignored.
  */
 import {
-  bytesKey,
   decodeTxBatch,
   encodeTxBatch,
   MAX_TX_BATCH,
-  sha256,
   TransactionError,
   type TransactionErrorCode,
 } from "@edgeledger/sdk/protocol";
@@ -49,8 +47,6 @@ export interface TxGossipDeps {
 /** Binds the topic and starts batching; returns the function that stops both. */
 export function startTxGossip(deps: TxGossipDeps): () => void {
   const { host, topic, mempool, publish } = deps;
-  // Transactions being admitted from a peer's batch: not ours to publish again.
-  const fromGossip = new Set<string>();
   let queue: Uint8Array[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   const flush = () => {
@@ -66,24 +62,19 @@ export function startTxGossip(deps: TxGossipDeps): () => void {
       } catch {
         return { verdict: "reject" };
       }
-      const ids = items.map((bytes) => bytesKey(sha256(bytes)));
-      for (const id of ids) fromGossip.add(id);
-      try {
-        const results = await mempool.addMany(items);
-        let added = false;
-        for (const r of results) {
-          if (!(r instanceof TransactionError)) added = true;
-          else if (GOSSIP_REJECT.has(r.code)) return { verdict: "reject" };
-        }
-        return added ? { verdict: "accept", value: true } : { verdict: "ignore" };
-      } finally {
-        for (const id of ids) fromGossip.delete(id);
+      const results = await mempool.addMany(items, "gossip");
+      let added = false;
+      for (const r of results) {
+        if (!(r instanceof TransactionError)) added = true;
+        else if (GOSSIP_REJECT.has(r.code)) return { verdict: "reject" };
       }
+      return added ? { verdict: "accept", value: true } : { verdict: "ignore" };
     },
     onMessage: () => undefined,
   });
-  const offAdd = mempool.onAdd((entry) => {
-    if (fromGossip.has(bytesKey(sha256(entry.bytes)))) return;
+  const offAdd = mempool.onAdd((entry, origin) => {
+    // A peer's batch is on its way through the mesh already.
+    if (origin === "gossip") return;
     queue.push(entry.bytes);
     if (queue.length >= MAX_TX_BATCH) flush();
     else timer ??= setTimeout(flush, TX_BATCH_DELAY_MS);

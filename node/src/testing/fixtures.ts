@@ -127,3 +127,13 @@ export function certifyAlone(
   );
   return { ...vote, signatures: [{ validatorIndex: 0, signature }] };
 }
+
+/** A one-validator chain whose account 1 holds 1000: the genesis chain and driver tests start from. */
+export function loneValidatorGenesis(validator: SecretKey, time: number): Genesis {
+  return {
+    chainId: CHAIN,
+    time,
+    validators: [{ publicKey: validator.publicKey, power: 1n }],
+    accounts: [{ address: addressOf(1), balance: 1000n }],
+  };
+}

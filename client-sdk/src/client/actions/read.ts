@@ -14,7 +14,7 @@ import type {
   TransactionStatusJson,
   ValidatorsJson,
 } from "../../api/types.ts";
-import { VerificationError } from "../../errors/client.ts";
+import { VerificationError, verificationFailed } from "../../errors/client.ts";
 import { formatAddress, parseAddress } from "../../protocol/address.ts";
 import {
   type Block,
@@ -40,18 +40,12 @@ import {
 } from "../../protocol/validatorSet.ts";
 import type { Client } from "../createClient.ts";
 
-function proofError(what: string, cause: unknown): VerificationError {
-  const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
-  return new VerificationError("VERIFY_PROOF", `${what}${detail}`, { cause });
-}
-
 /**
  * An answer for "latest" must not be older than what this client already
  * verified, beyond `maxLagBlocks` (servers behind each other by a block or
  * two is normal; a server serving old state as current is not).
  */
-function checkFresh(client: Client, header: BlockHeader, asked: number | undefined): void {
-  if (asked !== undefined) return;
+function checkFresh(client: Client, header: BlockHeader): void {
   const latest = client.lightClient.latest;
   if (latest && header.height + client.maxLagBlocks < latest.height)
     throw new VerificationError(
@@ -119,14 +113,14 @@ export async function verifyAccountAnswer(
     throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.", {
       details: { asked: params.height, answered: json.height, header: header.height },
     });
-  checkFresh(client, header, params.height);
+  if (params.height === undefined) checkFresh(client, header);
   const account = json.account
     ? { balance: BigInt(json.account.balance), nonce: json.account.nonce }
     : null;
   try {
     verifyAccountProof(header.stateRoot, address, account, decodeStateProof(fromHex(json.proof)));
   } catch (err) {
-    throw proofError("The account does not match the state proof", err);
+    throw verificationFailed("VERIFY_PROOF", "The account does not match the state proof", err);
   }
   return {
     address: formatAddress(address),
@@ -182,7 +176,7 @@ export async function verifyBlockAnswer(
     (params.hash !== undefined && toHex(hash) !== params.hash.toLowerCase())
   )
     throw new VerificationError("VERIFY_MISMATCH", "The server answered with another block.");
-  checkFresh(client, header, params.height ?? (params.hash ? 0 : undefined));
+  if (params.height === undefined && params.hash === undefined) checkFresh(client, header);
   return { block, hash: toHex(hash) };
 }
 
@@ -263,7 +257,11 @@ export async function verifyTransactionAnswer(
   try {
     verifyMerkleProof({ root: header.txRoot, size: header.txCount }, fromHex(json.txBytes), proof);
   } catch (err) {
-    throw proofError("The transaction is not in the block's transaction tree", err);
+    throw verificationFailed(
+      "VERIFY_PROOF",
+      "The transaction is not in the block's transaction tree",
+      err,
+    );
   }
   return {
     status: "committed",
