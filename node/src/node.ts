@@ -6,24 +6,17 @@
 import { readFileSync } from "node:fs";
 import {
   addressFromPublicKey,
-  type Block,
-  blockHash,
   type ConsensusMessage,
   type DuplicateVoteEvidence,
-  decodeConsensusMessage,
-  decodeEvidence,
   encodeConsensusMessage,
   encodeEvidence,
   equalBytes,
-  evidenceKey,
   formatAddress,
+  type Proposal,
   proposalDigest,
-  proposerIndex,
   type SecretKey,
   toHex,
-  transactionHash,
   type Vote,
-  verifyEvidence,
   voteDigest,
 } from "@edgeledger/sdk/protocol";
 import {
@@ -36,19 +29,23 @@ import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { createNodeService } from "./api/nodeService.ts";
 import { createApiServer } from "./api/server.ts";
+import { blockSignatureCheck, cachingVerifier } from "./chain/blockSignatures.ts";
 import { Chain } from "./chain/chain.ts";
 import { DEV_CHAIN_ID, isDevChainId, parseGenesis } from "./chain/genesis.ts";
+import { VerifiedSignatures } from "./chain/verifiedSignatures.ts";
 import { loadConfig, type NodeConfig, paths } from "./config/config.ts";
 import { ConfigError } from "./config/errors.ts";
 import { readKeyFile } from "./config/keyFile.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { ConsensusDriver } from "./consensus/driver.ts";
+import { validateConsensusMessage } from "./consensus/gossip.ts";
 import { SigningGuard } from "./consensus/signingGuard.ts";
 import { Database } from "./db/database.ts";
+import { validateEvidenceMessage } from "./evidence/gossip.ts";
 import { EvidencePool } from "./evidence/pool.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
-import { bindTopic, type GossipVerdict, topicName } from "./network/gossip.ts";
+import { bindTopic, topicName } from "./network/gossip.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { startTxGossip } from "./network/txGossip.ts";
 import { BlockSync } from "./sync/blockSync.ts";
@@ -101,8 +98,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
   const verifierPool = createVerifierPool();
+  const verified = new VerifiedSignatures();
   const mempool = new Mempool(config.mempool, {
     verifierPool,
+    verified,
     chainId: genesis.chainId,
     verifier: createNativeVerifier(),
     accounts: chain.accounts,
@@ -112,38 +111,25 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   // Every node has a key and a guard: it signs only at heights whose set holds its key
   // (genesis, or voted in later), so a full node can become a validator without a restart.
   const guard = new SigningGuard(db, nativeSigner(key), genesis.chainId);
-  const verifier = createNativeVerifier();
-  const evidencePool = new EvidencePool();
-  /**
-   * Signatures in blocks: their transactions (those our mempool has not
-   * checked already), all in one batch on the worker pool, and their
-   * evidence. Block sync hands a whole response at once.
-   */
-  const verifyBlockSignatures = async (blocks: readonly Block[]): Promise<boolean> => {
-    const items = [];
-    for (const block of blocks)
-      for (const stx of block.txs) {
-        const digest = transactionHash(stx.tx);
-        if (mempool.get(digest)) continue;
-        items.push({ signature: stx.signature, digest, publicKey: stx.tx.from });
-      }
-    const verdicts = await verifierPool.verifyBatch(items);
-    if (!verdicts.every(Boolean)) return false;
-    for (const block of blocks)
-      for (const e of block.evidence) {
-        if (evidencePool.has(e)) continue; // checked when it entered the pool
-        try {
-          await verifyEvidence(chainId, e, chain.validatorsAt(e.first.vote.height), verifier);
-        } catch {
-          return false;
-        }
-      }
-    return true;
-  };
   const chainId = genesis.chainId;
+  const evidencePool = new EvidencePool();
+  // One memory of verified signatures, keyed by the exact signed bytes, shared
+  // by admission, gossip validation and block checks (chain/verifiedSignatures.ts).
+  const verifier = cachingVerifier(createNativeVerifier(), verified);
+  const verifyBlockSignatures = blockSignatureCheck({
+    chainId,
+    verifierPool,
+    verifier,
+    verified,
+    validatorsAt: (height) => chain.validatorsAt(height),
+  });
   const faults = overrides.faults ?? null;
-  // Signs without the guard: only the Byzantine test build uses it (faults.equivocations).
-  const rawSigner = faults ? nativeSigner(key) : null;
+  // Signs without the guard: only the Byzantine test build uses it (testing/faults.ts).
+  const rawKey = faults ? nativeSigner(key) : null;
+  const rawSigners = rawKey && {
+    vote: (v: Vote) => rawKey.signSync(voteDigest(chainId, v)),
+    proposal: (p: Proposal) => rawKey.signSync(proposalDigest(chainId, p)),
+  };
   const txTopic = topicName(chainId, "txs");
   const consensusTopic = topicName(chainId, "consensus");
   const evidenceTopic = topicName(chainId, "evidence");
@@ -157,19 +143,18 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   };
   const driver = new ConsensusDriver(config.block, {
     broadcast: {
-      proposal: (proposal, block, polVotes) =>
-        publish(
-          consensusTopic,
-          encodeConsensusMessage({ kind: "proposal", proposal, block, polVotes }),
-        ),
+      proposal: (proposal, block, polVotes) => {
+        const message: ConsensusMessage = { kind: "proposal", proposal, block, polVotes };
+        const out = faults && rawSigners ? faults.outgoingProposal(message, rawSigners) : [message];
+        for (const m of out) publish(consensusTopic, encodeConsensusMessage(m));
+      },
       vote: (vote) => {
-        publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote }));
-        if (!faults || !rawSigner) return;
-        const signRaw = (v: Vote) => rawSigner.signSync(voteDigest(chainId, v));
-        for (const extra of faults.equivocations(vote, signRaw))
-          publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote: extra }));
+        const out = faults && rawSigners ? faults.outgoingVotes(vote, rawSigners) : [vote];
+        for (const v of out)
+          publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote: v }));
       },
     },
+    ...(faults && { byzantine: faults.driverHooks }),
     verifyBlockSignatures,
     evidence: {
       pending: () => evidencePool.pending(),
@@ -185,74 +170,20 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     now: Date.now,
     timeouts: config.consensus,
   });
-  /** A peer's proposal or vote: decodes, is for a height we can use, and is signed by the right validator. */
-  const validateConsensus = (
-    data: Uint8Array,
-  ): { verdict: GossipVerdict; value?: ConsensusMessage } => {
-    let message: ConsensusMessage;
-    try {
-      message = decodeConsensusMessage(data);
-    } catch {
-      return { verdict: "reject" };
-    }
-    const height =
-      message.kind === "vote" ? message.vote.vote.height : message.proposal.proposal.height;
-    const head = chain.head.height;
-    // Peers working above the next height: we are behind, so fetch what we missed.
-    if (height > head + 1) sync?.trigger();
-    if (height <= head || height > head + 2) return { verdict: "ignore" };
-    const validators = chain.validatorsAt(height);
-    if (message.kind === "vote") {
-      const { vote, signature } = message.vote;
-      if (!validators.some((v) => equalBytes(v.publicKey, vote.validator)))
-        return { verdict: "reject" };
-      const ok = verifier.verifySync!(signature, voteDigest(chainId, vote), vote.validator);
-      return ok ? { verdict: "accept", value: message } : { verdict: "reject" };
-    }
-    const { proposal, signature } = message.proposal;
-    // The polka prevotes must be what they claim: this height, the polRound, this block, signed by members.
-    for (const { vote, signature: voteSignature } of message.polVotes) {
-      const fits =
-        vote.type === "prevote" &&
-        vote.height === proposal.height &&
-        vote.round === proposal.polRound &&
-        vote.blockHash !== null &&
-        equalBytes(vote.blockHash, proposal.blockHash) &&
-        validators.some((v) => equalBytes(v.publicKey, vote.validator)) &&
-        verifier.verifySync!(voteSignature, voteDigest(chainId, vote), vote.validator);
-      if (!fits) return { verdict: "reject" };
-    }
-    const proposer = validators[proposerIndex(validators, proposal.height, proposal.round)]!;
-    if (!equalBytes(proposer.publicKey, proposal.proposer)) return { verdict: "reject" };
-    if (!equalBytes(blockHash(message.block.header), proposal.blockHash))
-      return { verdict: "reject" };
-    const ok = verifier.verifySync!(
-      signature,
-      proposalDigest(chainId, proposal),
-      proposal.proposer,
-    );
-    return ok ? { verdict: "accept", value: message } : { verdict: "reject" };
+  const consensusGossip = {
+    chainId,
+    verifier,
+    headHeight: () => chain.head.height,
+    validatorsAt: (height: number) => chain.validatorsAt(height),
+    behind: () => sync?.trigger(),
   };
-  /** Equivocation evidence from a peer: real, about a height we know, and not recorded yet. */
-  const validateEvidence = async (
-    data: Uint8Array,
-  ): Promise<{ verdict: GossipVerdict; value?: DuplicateVoteEvidence }> => {
-    let e: DuplicateVoteEvidence;
-    try {
-      e = decodeEvidence(data);
-    } catch {
-      return { verdict: "reject" };
-    }
-    const at = e.first.vote.height;
-    if (at > chain.head.height + 2) return { verdict: "ignore" };
-    if (evidencePool.has(e)) return { verdict: "ignore" };
-    try {
-      await verifyEvidence(chainId, e, chain.validatorsAt(at), verifier);
-    } catch {
-      return { verdict: "reject" };
-    }
-    if (await chain.accounts.getValue(evidenceKey(e))) return { verdict: "ignore" };
-    return { verdict: "accept", value: e };
+  const evidenceGossip = {
+    chainId,
+    verifier,
+    headHeight: () => chain.head.height,
+    validatorsAt: (height: number) => chain.validatorsAt(height),
+    pending: (e: DuplicateVoteEvidence) => evidencePool.has(e),
+    recorded: (key: Uint8Array) => chain.accounts.getValue(key),
   };
   let api: FastifyInstance | null = null;
   const unsubscribers: (() => void)[] = [];
@@ -270,10 +201,11 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       verifier,
       log,
       verifyBlockSignatures,
-      messagesFor: (height) => driver.messagesFor(height),
+      messagesFor: (height) =>
+        faults ? faults.catchUpReply(driver.messagesFor(height)) : driver.messagesFor(height),
       acceptConsensus: (data) => {
-        const { verdict, value } = validateConsensus(data);
-        if (verdict === "accept" && value) driver.receive(value);
+        const { verdict, value } = validateConsensusMessage(data, consensusGossip);
+        if (verdict === "accept" && value) driver.receive(value, data.length);
       },
       pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
       // Refusals are expected here (most are duplicates, refused before any signature
@@ -296,12 +228,19 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     syncTimer.unref();
     unsubscribers.push(
       startTxGossip({ host: net, topic: txTopic, mempool, publish }),
-      bindTopic<ConsensusMessage>(net, consensusTopic, {
-        validate: async (data) => validateConsensus(data),
-        onMessage: (message) => driver.receive(message),
+      bindTopic<{ message: ConsensusMessage; size: number }>(net, consensusTopic, {
+        validate: async (data) => {
+          const { verdict, value } = validateConsensusMessage(data, consensusGossip);
+          return value ? { verdict, value: { message: value, size: data.length } } : { verdict };
+        },
+        onMessage: ({ message, size }) => {
+          driver.receive(message, size);
+          for (const m of faults?.relayed(message) ?? [])
+            publish(consensusTopic, encodeConsensusMessage(m));
+        },
       }),
       bindTopic<DuplicateVoteEvidence>(net, evidenceTopic, {
-        validate: validateEvidence,
+        validate: (data) => validateEvidenceMessage(data, evidenceGossip),
         onMessage: (e) => {
           if (evidencePool.add(e))
             log.warn(

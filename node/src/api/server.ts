@@ -565,6 +565,7 @@ const TRANSACTION_ERROR_STATUS: Record<TransactionErrorCode, number> = {
   TX_UNKNOWN_ACCOUNT: 400,
   TX_INVALID_AMOUNT: 400,
   TX_NOT_VALIDATOR: 400,
+  TX_INVALID_VALIDATOR_KEY: 400,
   // Already known: the client's goal is met, nothing to fix in the request.
   TX_DUPLICATE: 409,
   // Not the transaction's fault: the same request may succeed later.

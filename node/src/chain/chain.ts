@@ -250,12 +250,17 @@ export class Chain {
     const recorded: DuplicateVoteEvidence[] = [];
     const refusedEvidence: DuplicateVoteEvidence[] = [];
     const slots = new Set<string>();
+    // One item per validator per block: a Byzantine validator that equivocates
+    // at will adds one state record per block, not MAX_BLOCK_EVIDENCE.
+    const against = new Set<string>();
     for (const e of evidence) {
       const slot = toHex(evidenceSlot(e));
-      if (slots.has(slot) || recorded.length >= MAX_BLOCK_EVIDENCE) continue;
+      const who = toHex(e.first.vote.validator);
+      if (slots.has(slot) || against.has(who) || recorded.length >= MAX_BLOCK_EVIDENCE) continue;
       try {
         await this.#recordEvidence(state, e, height);
         slots.add(slot);
+        against.add(who);
         recorded.push(e);
       } catch (err) {
         if (!(err instanceof EvidenceError)) throw err;
@@ -315,10 +320,19 @@ export class Chain {
     if (h.height !== parent.height + 1) fail("not the next height");
     if (!equalBytes(h.parentHash, parent.hash)) fail("parent hash is not the head");
     if (h.time <= parent.header.time) fail("time does not increase");
-    if (h.txCount !== block.txs.length || !equalBytes(h.txRoot, transactionsRoot(block.txs)))
-      fail("txRoot/txCount mismatch");
-    if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) fail("evidenceRoot mismatch");
+    const body = bodyMismatch(block);
+    if (body !== null) fail(body);
     const validators = this.validatorsAt(h.height);
+    // Which member: the proposer of the round the block was first proposed
+    // in, which only consensus knows (driver.ts checks it for fresh proposals).
+    if (!validators.some((v) => equalBytes(v.publicKey, h.proposer)))
+      fail("the proposer is not a validator of this height");
+    const perValidator = new Set<string>();
+    for (const e of block.evidence) {
+      const who = toHex(e.first.vote.validator);
+      if (perValidator.has(who)) fail("two evidence items against one validator");
+      perValidator.add(who);
+    }
     if (
       !equalBytes(h.validatorsHash, validatorSetHash(validators)) ||
       !equalBytes(h.nextValidatorsHash, validatorSetHash(this.validatorsAt(h.height + 1)))
@@ -451,6 +465,19 @@ export class Chain {
       this.#headAccounts.set(bytesKey(address), account);
     for (const l of this.#headListeners) l(this.#head, certificate, exec);
   }
+}
+
+/**
+ * Why a block's body is not the one its header commits to (transaction
+ * count and root, evidence root), or null. Cheap next to executing it, and
+ * what tells a relayed proposal with a swapped body from the real one.
+ */
+export function bodyMismatch(block: Block): string | null {
+  const h = block.header;
+  if (h.txCount !== block.txs.length || !equalBytes(h.txRoot, transactionsRoot(block.txs)))
+    return "txRoot/txCount mismatch";
+  if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) return "evidenceRoot mismatch";
+  return null;
 }
 
 function sendersOf(state: PendingState): string[] {

@@ -1,6 +1,12 @@
+import {
+  type ConsensusMessage,
+  equalBytes,
+  proposalDigest,
+  proposerIndex,
+} from "@edgeledger/sdk/protocol";
 import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   addressOf,
   CHAIN,
@@ -49,6 +55,74 @@ describe("consensus driver", () => {
     while (db.getTx(tx.hash)?.status !== "committed" && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(db.getTx(tx.hash)).toMatchObject({ status: "committed", height: 2 });
+    await driver.stop();
+    await db.close();
+  });
+});
+
+describe("consensus driver under a flood", () => {
+  it("executes a proposed block once however often it arrives, and a round ahead's not before it gets there", async () => {
+    const keys = [40, 41, 42, 43].map(keyOf);
+    const genesis = {
+      chainId: CHAIN,
+      time: Date.now() - 1000,
+      validators: keys
+        .map((k) => ({ publicKey: k.publicKey, power: 1n }))
+        .sort((a, b) => Buffer.compare(a.publicKey, b.publicKey)),
+      accounts: [{ address: addressOf(1), balance: 1000n }],
+    };
+    const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
+    const validators = chain.validatorsAt(1);
+    const keyAt = (round: number) => {
+      const pk = validators[proposerIndex(validators, 1, round)]!.publicKey;
+      return keys.find((k) => equalBytes(k.publicKey, pk))!;
+    };
+    // We are a validator that proposes neither round 0 nor round 3.
+    const self = keys.find((k) => k !== keyAt(0) && k !== keyAt(3))!;
+    const driver = new ConsensusDriver(
+      { batchDelayMs: 0, heartbeatMs: 600_000 },
+      {
+        chain,
+        mempool,
+        guard: new SigningGuard(db, nativeSigner(self), CHAIN),
+        log: pino({ level: "silent" }),
+        now: Date.now,
+        timeouts: { proposeMs: 60_000, prevoteMs: 60_000, precommitMs: 60_000 },
+      },
+    );
+    const executed = vi.spyOn(chain, "executeBlock");
+    const proposalOf = async (round: number): Promise<ConsensusMessage> => {
+      const key = keyAt(round);
+      const built = await chain.buildBlock([], chain.nextTime(Date.now()), key.publicKey);
+      const proposal = {
+        height: 1,
+        round,
+        polRound: null,
+        blockHash: built.blockHash,
+        proposer: key.publicKey,
+      };
+      const signature = nativeSigner(key).signSync(proposalDigest(CHAIN, proposal));
+      return {
+        kind: "proposal",
+        proposal: { proposal, signature },
+        block: built.block,
+        polVotes: [],
+      };
+    };
+    const round0 = await proposalOf(0);
+    const round3 = await proposalOf(3);
+    driver.start();
+    for (let i = 0; i < 40; i++) {
+      driver.receive(round0, 300);
+      driver.receive(round3, 300);
+    }
+    const deadline = Date.now() + 5000;
+    while (executed.mock.calls.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    // Round 0's block once; round 3's not at all while we are in round 0.
+    expect(executed).toHaveBeenCalledTimes(1);
+    expect(driver.messagesFor(1).filter((m) => m.kind === "proposal")).toHaveLength(1);
     await driver.stop();
     await db.close();
   });

@@ -19,19 +19,38 @@ import {
   toHex,
 } from "@edgeledger/sdk/protocol";
 import type { Logger } from "pino";
-import type { BuiltBlock, Chain, Execution } from "../chain/chain.ts";
+import { defaultTimeliness, isTimely, type TimelinessOptions } from "../chain/blockTime.ts";
+import { type BuiltBlock, bodyMismatch, type Chain, type Execution } from "../chain/chain.ts";
 import type { TxRecord } from "../db/database.ts";
-import type { Mempool } from "../mempool/mempool.ts";
+import type { Mempool, PendingTx } from "../mempool/mempool.ts";
 import {
   ConsensusEngine,
   type EngineAction,
   type EngineEvent,
   type TimeoutConfig,
 } from "./engine.ts";
-import type { SigningGuard } from "./signingGuard.ts";
+import type { SigningGuard, ValidValue } from "./signingGuard.ts";
 
-/** Bound on the messages of one height kept for peers that missed them. */
-const MAX_SEEN_MESSAGES = 8 * MAX_VALIDATORS;
+/**
+ * Bounds on peers' messages waiting for their engine (this height's, until
+ * the queue drains; the next height's, until it starts). Gossip accepts
+ * messages for the next two heights, and a Byzantine validator can sign as
+ * many distinct ones as it likes: past these bounds new ones are dropped
+ * (catch-up brings what an honest peer still holds). 4 MiB is one
+ * maximum-size block; count and bytes both bound it.
+ */
+export const MAX_INBOX_MESSAGES = 16 * MAX_VALIDATORS;
+export const MAX_INBOX_BYTES = 24 * 1024 * 1024;
+/** Proposals for rounds above the engine's wait here, executed only once it gets there. */
+const MAX_DEFERRED_PROPOSALS = 4;
+
+interface Received {
+  readonly message: ConsensusMessage;
+  /** When it reached us (proposer-based timestamps judge a proposal's time by it). */
+  readonly receivedAt: number;
+  /** Its encoded size (0 when unknown). */
+  readonly size: number;
+}
 
 function heightOf(m: ConsensusMessage): number {
   return m.kind === "vote" ? m.vote.vote.height : m.proposal.proposal.height;
@@ -72,6 +91,16 @@ export interface DriverDeps {
   /** Checks every transaction signature of a block proposed by someone else. */
   readonly verifyBlockSignatures?: (blocks: readonly Block[]) => Promise<boolean>;
   readonly timeouts?: Partial<TimeoutConfig>;
+  /** Clock bounds for proposer-based timestamps (chain/blockTime.ts). */
+  readonly timeliness?: TimelinessOptions;
+  /**
+   * Test-only (testing/faults.ts): a Byzantine proposer's choices of block
+   * time and contents. The shipped CLI never sets it.
+   */
+  readonly byzantine?: {
+    blockTime?(honest: number): number;
+    candidates?(honest: readonly PendingTx[]): readonly PendingTx[];
+  };
   /** Equivocation evidence: what to record in blocks we propose, and where to report what the engine finds. */
   readonly evidence?: {
     pending(): readonly DuplicateVoteEvidence[];
@@ -102,7 +131,18 @@ export class ConsensusDriver {
   /** Called when a block the engine decided was never seen in full (block sync fetches it). */
   onMissingBlock: (() => void) | null = null;
   /** Peers' messages for this height or the next, until the engine for their height runs. */
-  #inbox: ConsensusMessage[] = [];
+  #inbox: Received[] = [];
+  #inboxBytes = 0;
+  /** A drain of the inbox is already queued (a flood queues one, not one per message). */
+  #drainQueued = false;
+  /** Proposals for rounds above the engine's, by round (see MAX_DEFERRED_PROPOSALS). */
+  readonly #deferred = new Map<number, Received>();
+  /** Blocks of proposals the engine holds, by hash: re-served to peers with their proposal. */
+  readonly #blocks = new Map<string, Block>();
+  /** Block hashes this height found invalid (never executed twice). */
+  readonly #invalid = new Set<string>();
+  /** The valid round the signing guard keeps for this height (-1: none). */
+  #persistedValidRound = -1;
 
   constructor(options: Partial<BlockOptions>, deps: DriverDeps) {
     this.#options = { ...defaultBlockOptions, ...options };
@@ -144,45 +184,112 @@ export class ConsensusDriver {
    * gossip validator. Kept until the engine for its height runs; a message
    * for the height we are waiting to start wakes us (someone else started).
    */
-  receive(message: ConsensusMessage): void {
+  receive(message: ConsensusMessage, size = 0): void {
     const height = heightOf(message);
     if (height < this.#height || height > this.#height + 1) return;
-    this.#inbox.push(message);
+    if (this.#inbox.length >= MAX_INBOX_MESSAGES || this.#inboxBytes + size > MAX_INBOX_BYTES)
+      return;
+    this.#inbox.push({ message, receivedAt: this.#deps.now(), size });
+    this.#inboxBytes += size;
     if (height !== this.#height) return;
-    if (this.#engine) void this.#enqueue(() => this.#drainInbox());
-    else this.#wake?.();
+    if (!this.#engine) this.#wake?.();
+    else if (!this.#drainQueued) {
+      this.#drainQueued = true;
+      void this.#enqueue(() => this.#drainInbox());
+    }
   }
 
   /** Feeds the engine every inbox message for its height; drops older ones. */
   async #drainInbox(): Promise<void> {
+    this.#drainQueued = false;
     const engine = this.#engine;
     if (!engine) return;
-    const now = this.#inbox.filter((m) => heightOf(m) === this.#height);
-    this.#inbox = this.#inbox.filter((m) => heightOf(m) > this.#height);
-    for (const m of now) {
+    const now = this.#inbox.filter((r) => heightOf(r.message) === this.#height);
+    this.#inbox = this.#inbox.filter((r) => heightOf(r.message) > this.#height);
+    this.#inboxBytes = this.#inbox.reduce((sum, r) => sum + r.size, 0);
+    for (const received of now) {
       if (this.#engine !== engine) return;
-      this.#see(m);
+      const m = received.message;
       if (m.kind === "vote") {
         await this.#handle({ type: "vote", vote: m.vote });
         continue;
       }
       // The polka's prevotes first, so the engine can see why the block may be voted for.
       for (const vote of m.polVotes) await this.#handle({ type: "vote", vote });
-      const valid = await this.#validate(m.block, m.proposal.proposal.blockHash);
-      await this.#handle({ type: "proposal", proposal: m.proposal, valid });
+      await this.#offerProposal(engine, received);
     }
   }
 
-  /** Executes a peer's proposed block on our state; true if it is valid. */
-  async #validate(block: Block, claimedHash: Uint8Array): Promise<boolean> {
+  /**
+   * Hands a peer's proposal to the engine if it can use it, executing its
+   * block at most once per round (the engine keeps a round's first proposal)
+   * and at most once per block hash at this height. A proposal for a round
+   * ahead of ours waits, unexecuted, until we get there.
+   */
+  async #offerProposal(engine: ConsensusEngine, received: Received): Promise<void> {
+    const m = received.message;
+    if (m.kind !== "proposal") return;
+    const { proposal } = m.proposal;
+    if (proposal.round > engine.state.round) {
+      if (this.#deferred.has(proposal.round)) return;
+      this.#deferred.set(proposal.round, received);
+      // Keep the highest rounds: honest validators move up, never down.
+      while (this.#deferred.size > MAX_DEFERRED_PROPOSALS)
+        this.#deferred.delete(Math.min(...this.#deferred.keys()));
+      return;
+    }
+    if (!engine.wantsProposal(proposal.round, proposal.proposer)) return;
+    // A body that is not the header's (someone relayed the real proposal
+    // with other transactions) says nothing about the proposal: drop it
+    // before it can take the round's slot or mark the hash invalid.
+    if (bodyMismatch(m.block) !== null) return;
+    const valid = await this.#validate(m.block, m.proposal);
+    if (this.#engine !== engine) return;
+    const timely = isTimely(
+      m.block.header.time,
+      received.receivedAt,
+      proposal.round,
+      this.#deps.timeliness ?? defaultTimeliness,
+    );
+    if (valid) this.#blocks.set(toHex(proposal.blockHash), m.block);
+    await this.#handle({ type: "proposal", proposal: m.proposal, valid, timely });
+  }
+
+  /** Deferred proposals whose round the engine has now reached. */
+  async #offerDeferred(engine: ConsensusEngine): Promise<void> {
+    for (const [round, received] of [...this.#deferred]) {
+      if (this.#engine !== engine || round > engine.state.round) continue;
+      this.#deferred.delete(round);
+      await this.#offerProposal(engine, received);
+    }
+  }
+
+  /**
+   * Executes a peer's proposed block on our state; true if it is valid.
+   * Validity depends on the block, the proposal and the chain alone: a
+   * fresh proposal (no polka from an earlier round) must carry a header
+   * naming its own proposer, the round's (gossip checked the rotation).
+   */
+  async #validate(block: Block, signed: SignedProposal): Promise<boolean> {
     const { chain, verifyBlockSignatures, log } = this.#deps;
+    const { blockHash: claimedHash, polRound, proposer } = signed.proposal;
+    if (polRound === null && !equalBytes(block.header.proposer, proposer)) {
+      log.warn({ height: block.header.height }, "fresh proposal of a block by another proposer");
+      return false;
+    }
+    // The header binds the body (bodyMismatch was checked), so a hash's verdict holds for the height.
+    const key = toHex(claimedHash);
+    if (this.#executions.has(key)) return true;
+    if (this.#invalid.has(key)) return false;
     try {
       const exec = await chain.executeBlock(block);
-      if (!equalBytes(exec.blockHash, claimedHash)) return false;
-      if (verifyBlockSignatures && !(await verifyBlockSignatures([block]))) return false;
-      this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
+      if (!equalBytes(exec.blockHash, claimedHash)) throw new Error("block hash mismatch");
+      if (verifyBlockSignatures && !(await verifyBlockSignatures([block])))
+        throw new Error("a transaction or evidence signature does not verify");
+      this.#executions.set(key, { exec, dropped: [] });
       return true;
     } catch (err) {
+      this.#invalid.add(key);
       log.warn({ err, height: block.header.height }, "proposed block is invalid");
       return false;
     }
@@ -214,8 +321,9 @@ export class ConsensusDriver {
     if (this.#engine && this.#height === chain.head.height + 1) return; // already running it
     this.#height = chain.head.height + 1;
     this.#executions.clear();
-    this.#prevotes = new Map();
-    this.#seen = [];
+    this.#deferred.clear();
+    this.#blocks.clear();
+    this.#invalid.clear();
     await this.#waitForWork();
     if (this.#stopped) return;
     // The head moved while we waited (block sync): start over at the new height.
@@ -224,25 +332,72 @@ export class ConsensusDriver {
     const key = this.#deps.guard?.publicKey;
     // Validating is per height: a key voted in (or out) takes part from the height its set signs.
     const member = key !== undefined && validators.some((v) => equalBytes(v.publicKey, key));
-    // After a restart mid-height: the round we were in and our lock (see EngineInit.resume).
-    const resume = member ? this.#deps.guard?.resume(this.#height) : null;
+    // After a restart mid-height: the round we were in, our lock and valid value (see EngineInit.resume).
+    const resume = member ? (this.#deps.guard?.resume(this.#height) ?? null) : null;
+    const validKnown = resume?.validBlock ? await this.#restoreValid(resume.validBlock) : false;
+    this.#persistedValidRound = validKnown && resume ? resume.validRound : -1;
     this.#engine = new ConsensusEngine({
       chainId: chain.chainId,
       height: this.#height,
       validators,
       self: member ? key : null,
-      ...(resume && { resume }),
+      ...(resume && {
+        resume: {
+          round: resume.round,
+          lockedRound: resume.lockedRound,
+          lockedValue: resume.lockedValue,
+          ...(validKnown && { validRound: resume.validRound, validValue: resume.validValue }),
+        },
+      }),
       ...(this.#deps.timeouts && { timeouts: this.#deps.timeouts }),
     });
+    // The polka goes in before start, so a re-proposal of the valid value can carry it.
+    if (validKnown && resume)
+      for (const vote of resume.polVotes) await this.#handle({ type: "vote", vote });
     await this.#handle({ type: "start" });
     await this.#drainInbox();
+  }
+
+  /** Executes the valid value's block kept by the guard, so it can be proposed again; false if it no longer fits. */
+  async #restoreValid(block: Block): Promise<boolean> {
+    try {
+      const exec = await this.#deps.chain.executeBlock(block);
+      this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
+      this.#blocks.set(toHex(exec.blockHash), block);
+      return true;
+    } catch (err) {
+      this.#deps.log.warn({ err }, "the kept valid block does not execute; not restoring it");
+      return false;
+    }
+  }
+
+  /** The engine's valid value when it is newer than what the guard keeps, with its block and polka. */
+  #newValid(engine: ConsensusEngine): ValidValue | null {
+    const { validRound, validValue } = engine.state;
+    if (validValue === null || validRound <= this.#persistedValidRound) return null;
+    const entry = this.#executions.get(toHex(validValue));
+    if (!entry) return null;
+    return {
+      round: validRound,
+      blockHash: validValue,
+      blockBytes: entry.exec.blockBytes,
+      polVotes: polkaOf(engine.messages().votes, validRound, validValue),
+    };
+  }
+
+  /** Keeps a new valid value that no vote carried to the guard (L36 seen in step precommit). */
+  async #persistValid(engine: ConsensusEngine): Promise<void> {
+    const valid = this.#newValid(engine);
+    if (!valid || !this.#deps.guard) return;
+    await this.#deps.guard.rememberValid(this.#height, valid);
+    this.#persistedValidRound = valid.round;
   }
 
   /** Resolves when there is something to propose, the heartbeat is due, or we stop. */
   async #waitForWork(): Promise<void> {
     const { mempool, chain, now } = this.#deps;
     const heartbeatAt = chain.head.header.time + this.#options.heartbeatMs;
-    const othersStarted = () => this.#inbox.some((m) => heightOf(m) === this.#height);
+    const othersStarted = () => this.#inbox.some((r) => heightOf(r.message) === this.#height);
     while (!this.#stopped && mempool.size === 0 && !othersStarted() && now() < heartbeatAt) {
       await this.#sleep(Math.max(1, heartbeatAt - now()), true);
     }
@@ -279,50 +434,44 @@ export class ConsensusDriver {
   async #handle(event: EngineEvent): Promise<void> {
     const engine = this.#engine;
     if (!engine) return;
-    this.#remember(event);
+    const round = engine.state.round;
     const pending: EngineAction[] = [...engine.handle(event)];
     while (pending.length > 0 && !this.#stopped) {
       const action = pending.shift()!;
       const next = await this.#act(action);
-      if (next && this.#engine === engine) {
-        this.#remember(next);
-        pending.push(...engine.handle(next));
-      }
+      if (next && this.#engine === engine) pending.push(...engine.handle(next));
     }
+    if (this.#engine !== engine) return;
+    await this.#persistValid(engine);
+    // A new round may make a waiting proposal usable.
+    if (engine.state.round > round && this.#deferred.size > 0) await this.#offerDeferred(engine);
   }
 
   /**
-   * Every signed proposal and vote of this height we have (ours and peers'),
-   * served to peers that missed them (block sync's catch-up): gossip only
-   * reaches peers connected when a message is sent, and the algorithm needs
-   * every message to reach every honest validator eventually.
+   * Every signed proposal (with its block) and vote of this height the
+   * engine holds, ours and peers', served to peers that missed them (block
+   * sync's catch-up): gossip only reaches peers connected when a message is
+   * sent, and the algorithm needs every message to reach every honest
+   * validator eventually. What the engine refused (duplicates, rounds far
+   * ahead, an equivocator's extra votes) is not served: that bounds it.
    */
-  #seen: ConsensusMessage[] = [];
-
   messagesFor(height: number): readonly ConsensusMessage[] {
-    return height === this.#height ? this.#seen : [];
-  }
-
-  #see(message: ConsensusMessage): void {
-    if (this.#seen.length < MAX_SEEN_MESSAGES) this.#seen.push(message);
-  }
-
-  /** Prevotes of this height by round, to justify a re-proposal to peers that missed them. */
-  #prevotes = new Map<number, SignedVote[]>();
-
-  #remember(event: EngineEvent): void {
-    if (event.type !== "vote" || event.vote.vote.type !== "prevote") return;
-    const round = event.vote.vote.round;
-    const list = this.#prevotes.get(round) ?? [];
-    if (list.length < 4 * MAX_VALIDATORS) list.push(event.vote);
-    this.#prevotes.set(round, list);
-  }
-
-  #polVotes(round: number | null, blockHash: Uint8Array): SignedVote[] {
-    if (round === null) return [];
-    return (this.#prevotes.get(round) ?? []).filter(
-      (v) => v.vote.blockHash !== null && equalBytes(v.vote.blockHash, blockHash),
-    );
+    const engine = this.#engine;
+    if (height !== this.#height || !engine) return [];
+    const { proposals, votes } = engine.messages();
+    const out: ConsensusMessage[] = [];
+    for (const proposal of proposals) {
+      const block = this.#blocks.get(toHex(proposal.proposal.blockHash));
+      if (!block) continue;
+      out.push({
+        kind: "proposal",
+        proposal,
+        block,
+        polVotes: polkaOf(votes, proposal.proposal.polRound, proposal.proposal.blockHash),
+      });
+    }
+    for (const vote of votes) out.push({ kind: "vote", vote });
+    return out;
   }
 
   /** Carries out one action; returns the event it produces for the engine, if any. */
@@ -365,14 +514,18 @@ export class ConsensusDriver {
           return null;
         }
         const signed = { proposal: action.proposal, signature };
-        const polVotes = this.#polVotes(action.proposal.polRound, action.proposal.blockHash);
-        this.#see({ kind: "proposal", proposal: signed, block: entry.exec.block, polVotes });
+        const votes = this.#engine?.messages().votes ?? [];
+        const polVotes = polkaOf(votes, action.proposal.polRound, action.proposal.blockHash);
+        this.#blocks.set(toHex(action.proposal.blockHash), entry.exec.block);
         broadcast?.proposal(signed, entry.exec.block, polVotes);
         return { type: "proposal", proposal: signed, valid: true };
       }
       case "vote": {
         if (!guard) return null;
-        const signature = await guard.signVote(action.vote);
+        // A lock comes with a new valid value (L38-L43): kept in the same synced write.
+        const valid = this.#engine ? this.#newValid(this.#engine) : null;
+        const signature = await guard.signVote(action.vote, valid);
+        if (signature && valid) this.#persistedValidRound = valid.round;
         if (!signature) {
           log.warn(
             {
@@ -386,7 +539,6 @@ export class ConsensusDriver {
           return null;
         }
         const signed = { vote: action.vote, signature };
-        this.#see({ kind: "vote", vote: signed });
         broadcast?.vote(signed);
         return { type: "vote", vote: signed };
       }
@@ -417,15 +569,18 @@ export class ConsensusDriver {
       this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
       return exec;
     }
-    const candidates = await mempool.reap({
+    const byzantine = this.#deps.byzantine;
+    const honest = await mempool.reap({
       maxTxs: this.#options.maxTxs,
       maxBytes: this.#options.maxBytes,
     });
+    const candidates = byzantine?.candidates?.(honest) ?? honest;
     const evidence = this.#deps.evidence;
     const offered = evidence?.pending() ?? [];
+    const time = chain.nextTime(now());
     const built: BuiltBlock = await chain.buildBlock(
       candidates,
-      chain.nextTime(now()),
+      byzantine?.blockTime?.(time) ?? time,
       guard?.publicKey ?? new Uint8Array(32),
       offered,
     );
@@ -473,4 +628,20 @@ export class ConsensusDriver {
     this.#engine = null;
     void this.#enqueue(() => this.#nextHeight());
   }
+}
+
+/** The prevotes for `blockHash` in `round`: the polka a re-proposal carries. */
+function polkaOf(
+  votes: readonly SignedVote[],
+  round: number | null,
+  blockHash: Uint8Array,
+): SignedVote[] {
+  if (round === null) return [];
+  return votes.filter(
+    (v) =>
+      v.vote.type === "prevote" &&
+      v.vote.round === round &&
+      v.vote.blockHash !== null &&
+      equalBytes(v.vote.blockHash, blockHash),
+  );
 }

@@ -8,6 +8,7 @@ import {
   verifyFinalityCertificate,
 } from "@edgeledger/sdk/protocol";
 import { describe, expect, it } from "vitest";
+import { isTimely } from "../chain/blockTime.ts";
 import {
   ConsensusEngine,
   DEFAULT_TIMEOUTS,
@@ -610,5 +611,79 @@ describe("ConsensusEngine: random schedules (seeded)", () => {
       ).toBe(true);
       expect(new Set(sim.nodes.map((n) => toHex(n.decision!.blockHash))).size).toBe(1);
     }
+  });
+});
+
+describe("ConsensusEngine: proposer-based timestamps and bounded proposals", () => {
+  it("prevotes nil on a fresh proposal that is not timely, but votes for it re-proposed with its polka", () => {
+    const { validators } = makeValidators(4);
+    // Neither round 0's nor round 1's proposer, so every proposal comes from outside.
+    const self = [0, 1, 2, 3].find(
+      (i) => i !== proposerIndex(validators, 1, 0) && i !== proposerIndex(validators, 1, 1),
+    )!;
+    const s = scripted({ validators: 4, self });
+    const others = [0, 1, 2, 3].filter((i) => i !== self);
+    s.feed({ type: "start" });
+    const untimely = { ...s.proposal(0, A), timely: false } as EngineEvent;
+    expect(votesOf(s.feed(untimely))).toEqual(["prevote 0 nil"]);
+
+    const t = scripted({ validators: 4, self });
+    t.feed({ type: "start" });
+    // The others saw A timely in round 0 and prevoted it; we never saw that proposal.
+    t.feed(...others.map((v) => t.vote(v, "prevote", 0, A)));
+    t.endRound(0, others);
+    const reproposal = { ...t.proposal(1, A, 0), timely: false } as EngineEvent;
+    expect(votesOf(t.feed(reproposal))).toContain("prevote 1 A");
+  });
+
+  it("wants one proposal per round, from its proposer, and none for rounds ahead", () => {
+    const s = scripted({ validators: 4, self: null });
+    s.feed({ type: "start" });
+    const p0 = s.validators[proposerIndex(s.validators, s.height, 0)]!.publicKey;
+    const p2 = s.validators[proposerIndex(s.validators, s.height, 2)]!.publicKey;
+    expect(s.engine.wantsProposal(0, p0)).toBe(true);
+    expect(s.engine.wantsProposal(0, p2)).toBe(false); // not round 0's proposer
+    expect(s.engine.wantsProposal(2, p2)).toBe(false); // a round we have not reached
+    s.feed(s.proposal(0, A));
+    expect(s.engine.wantsProposal(0, p0)).toBe(false); // the round has its proposal
+  });
+
+  it("serves only what it keeps: a flood of repeated votes is held once", () => {
+    const s = scripted({ validators: 4, self: 1 });
+    s.feed({ type: "start" });
+    for (let i = 0; i < 50; i++) s.feed(s.vote(0, "prevote", 0, A), s.vote(2, "prevote", 0, A));
+    const { votes } = s.engine.messages();
+    expect(votes.filter((v) => v.vote.type === "prevote")).toHaveLength(2);
+  });
+
+  it("resumes with its valid value and re-proposes it with its polRound", () => {
+    const height = 1;
+    const { validators } = makeValidators(4);
+    // The proposer of round 3 restarts knowing A won a polka in round 2.
+    const self = proposerIndex(validators, height, 3);
+    const s = scripted({
+      validators: 4,
+      self,
+      resume: { round: 3, lockedRound: 2, lockedValue: A, validRound: 2, validValue: A },
+    });
+    const proposals = ofType(s.feed({ type: "start" }), "propose");
+    expect(proposals).toHaveLength(1);
+    expect(proposals[0]!.proposal).toMatchObject({ round: 3, polRound: 2 });
+    expect(sameValue(proposals[0]!.proposal.blockHash, A)).toBe(true);
+  });
+});
+
+describe("block time: proposer-based timestamps", () => {
+  it("is timely within precision ahead and message delay behind, the delay growing by round", () => {
+    const o = { precisionMs: 500, messageDelayMs: 2000 };
+    const t = 1_000_000;
+    expect(isTimely(t, t, 0, o)).toBe(true);
+    expect(isTimely(t, t - 500, 0, o)).toBe(true);
+    expect(isTimely(t, t - 501, 0, o)).toBe(false); // stamped too far ahead of our clock
+    expect(isTimely(t, t + 2500, 0, o)).toBe(true);
+    expect(isTimely(t, t + 2501, 0, o)).toBe(false); // arrived too late for round 0
+    expect(isTimely(t, t + 2501, 1, o)).toBe(true); // 2200 ms allowed in round 1
+    expect(isTimely(Number.MAX_SAFE_INTEGER, t, 0, o)).toBe(false);
+    expect(isTimely(t + 3_600_000, t, 0, o)).toBe(false);
   });
 });

@@ -112,6 +112,19 @@
  *   its real vote from a node: a liveness risk, never a safety one.
  * - Conflicting proposals from one proposer: the first is kept, the others
  *   ignored (the protocol has no proposal evidence object yet).
+ * - Proposer-based timestamps (CometBFT v1's PBTS): L23 also asks that a
+ *   fresh proposal (polRound −1) be `timely` — its block time fits the
+ *   moment the driver received it (chain/blockTime.ts). L29 and L36 do not:
+ *   a block that already won a polka was timely for more than 1/3 honest
+ *   validators. Safety is untouched (timely only ever turns a prevote into
+ *   nil); it is what keeps one proposer from choosing the chain's time.
+ * - The driver hands a proposal in only when `wantsProposal` says the engine
+ *   would use it (one per round, from its proposer, for a round we have
+ *   reached), so it executes at most one block per round a proposer leads.
+ * - A restarted validator gets back its valid value as well as its lock
+ *   (EngineInit.resume), with the polka to re-propose it: when all honest
+ *   validators restart after locking on different blocks, the locks alone
+ *   would leave nobody able to propose a block the others may vote for.
  */
 import {
   BaseError,
@@ -200,14 +213,33 @@ export interface EngineInit {
     readonly round: number;
     readonly lockedRound: number;
     readonly lockedValue: Uint8Array | null;
+    /**
+     * The valid value (L42-L43) too: after honest validators all restart
+     * with locks on different blocks, only a proposer that still knows the
+     * block with the highest polka, and re-proposes it with that polRound,
+     * can unlock the others (L28-L29). The driver must also hold the block
+     * and the polka's prevotes to send with it.
+     */
+    readonly validRound?: number;
+    readonly validValue?: Uint8Array | null;
   };
 }
 
 export type EngineEvent =
   /** Begin round 0. Messages handed in before are kept and take effect now. */
   | { readonly type: "start" }
-  /** Signature already checked; `valid` = the block executed correctly on our state. */
-  | { readonly type: "proposal"; readonly proposal: SignedProposal; readonly valid: boolean }
+  /**
+   * Signature already checked; `valid` = the block executed correctly on our
+   * state; `timely` (default true) = its time fits the moment we received it
+   * (`isTimely`, proposer-based timestamps), which only a fresh proposal
+   * (polRound null) is held to.
+   */
+  | {
+      readonly type: "proposal";
+      readonly proposal: SignedProposal;
+      readonly valid: boolean;
+      readonly timely?: boolean;
+    }
   /** The answer to `request-value`: the hash of the block the driver built. */
   | { readonly type: "value"; readonly round: number; readonly blockHash: Uint8Array }
   /** Signature already checked. */
@@ -266,6 +298,7 @@ export class ConsensusConfigError extends BaseError<"CONSENSUS_INVALID_CONFIG"> 
 interface StoredProposal {
   readonly signed: SignedProposal;
   readonly valid: boolean;
+  readonly timely: boolean;
 }
 
 /** One validator's votes of one type in one round: one, unless it equivocates. */
@@ -362,6 +395,11 @@ export class ConsensusEngine {
         this.#lockedValue = init.resume.lockedValue;
         this.#lockedRound = init.resume.lockedRound;
       }
+      const { validValue, validRound } = init.resume;
+      if (validValue && validRound !== undefined && validRound >= 0) {
+        this.#validValue = validValue;
+        this.#validRound = validRound;
+      }
     }
   }
 
@@ -405,7 +443,7 @@ export class ConsensusEngine {
         }
         break;
       case "proposal":
-        this.#receiveProposal(event.proposal, event.valid);
+        this.#receiveProposal(event.proposal, event.valid, event.timely ?? true);
         break;
       case "vote":
         this.#receiveVote(event.vote);
@@ -424,7 +462,39 @@ export class ConsensusEngine {
 
   // ---- inputs -------------------------------------------------------------
 
-  #receiveProposal(signed: SignedProposal, valid: boolean): void {
+  /**
+   * Whether a proposal of `round` by `proposer` would be used if handed in
+   * now: it is the round's proposer, the round is not above ours, and the
+   * round has no proposal yet (the first wins). The driver executes a
+   * proposed block only when this says yes, so a proposer makes us execute
+   * at most one block per round it leads, and only in a round we reached
+   * (a proposal for a round ahead waits in the driver until we get there).
+   */
+  wantsProposal(round: number, proposer: Uint8Array): boolean {
+    if (this.#decision || !isRound(round) || round > this.#round) return false;
+    const index = proposerIndex(this.#validators, this.#height, round);
+    if (!equalBytes(proposer, this.#validators[index]!.publicKey)) return false;
+    return !this.#log.get(round)?.proposal;
+  }
+
+  /**
+   * Every signed proposal and vote the engine holds, for peers that missed
+   * them (catch-up) and to justify a re-proposal (the polka's prevotes).
+   * Bounded by what the engine keeps (see the module comment): a flood of
+   * duplicates or far-future rounds never reaches it.
+   */
+  messages(): { proposals: SignedProposal[]; votes: SignedVote[] } {
+    const proposals: SignedProposal[] = [];
+    const votes: SignedVote[] = [];
+    for (const round of this.#log.values()) {
+      if (round.proposal) proposals.push(round.proposal.signed);
+      for (const slots of [round.prevote, round.precommit])
+        for (const slot of slots.values()) votes.push(...slot.votes);
+    }
+    return { proposals, votes };
+  }
+
+  #receiveProposal(signed: SignedProposal, valid: boolean, timely: boolean): void {
     const p = signed.proposal;
     if (p.height !== this.#height || !isRound(p.round)) return;
     if (p.polRound !== null && !isRound(p.polRound)) return;
@@ -434,7 +504,7 @@ export class ConsensusEngine {
     if (!this.#admit(proposer, p.round)) return;
     const round = this.#roundLog(p.round);
     if (round.proposal) return; // first proposal of a round wins
-    round.proposal = { signed, valid };
+    round.proposal = { signed, valid, timely };
   }
 
   #receiveVote(signed: SignedVote): void {
@@ -564,9 +634,12 @@ export class ConsensusEngine {
     const { blockHash, polRound } = proposal.signed.proposal;
     if (polRound === null) {
       // L22: ⟨PROPOSAL, h, round, v, −1⟩
-      // L23: valid(v) ∧ (lockedRound = −1 ∨ lockedValue = v)
+      // L23: valid(v) ∧ timely(v) ∧ (lockedRound = −1 ∨ lockedValue = v); timely(v) is
+      // proposer-based timestamps' addition (module comment), for fresh proposals only.
       const acceptable =
-        proposal.valid && (this.#lockedRound === -1 || sameValue(this.#lockedValue, blockHash));
+        proposal.valid &&
+        proposal.timely &&
+        (this.#lockedRound === -1 || sameValue(this.#lockedValue, blockHash));
       this.#vote("prevote", acceptable ? blockHash : null); // L24 / L26
       this.#step = "prevote"; // L27
       return true;

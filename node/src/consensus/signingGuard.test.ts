@@ -109,8 +109,56 @@ describe("signing guard", () => {
     await first.guard.signVote(vote("precommit", 9, 2, null));
     await first.db.close();
     const again = await openGuard(first.dir);
-    expect(again.guard.resume(9)).toEqual({ round: 2, lockedRound: 0, lockedValue: hash(1) });
+    expect(again.guard.resume(9)).toMatchObject({
+      round: 2,
+      lockedRound: 0,
+      lockedValue: hash(1),
+      validRound: -1,
+      validValue: null,
+    });
     expect(again.guard.resume(10)).toBeNull();
+    await again.db.close();
+  });
+
+  it("compares whole sign bytes: one block proposed twice in a round with different polRounds is refused", async () => {
+    const { guard, db } = await openGuard();
+    const proposal = {
+      height: 4,
+      round: 3,
+      polRound: null,
+      blockHash: hash(6),
+      proposer: key.publicKey,
+    };
+    expect(await guard.signProposal(proposal, encodeBlock(block(4)))).not.toBeNull();
+    expect(await guard.signProposal(proposal, encodeBlock(block(4)))).not.toBeNull(); // the same message
+    expect(
+      await guard.signProposal({ ...proposal, polRound: 1 }, encodeBlock(block(4))),
+    ).toBeNull();
+    await db.close();
+  });
+
+  it("keeps the valid value with its block and polka across a restart, newest round only", async () => {
+    const first = await openGuard();
+    const b = block(11);
+    const polVote = {
+      vote: vote("prevote", 11, 1, hash(8)),
+      signature: new Uint8Array(64).fill(2),
+    };
+    const valid = { round: 1, blockHash: hash(8), blockBytes: encodeBlock(b), polVotes: [polVote] };
+    // Kept with the precommit that locked on it, in the same write.
+    expect(await first.guard.signVote(vote("precommit", 11, 1, hash(8)), valid)).not.toBeNull();
+    // An older valid round never replaces a newer one.
+    await first.guard.rememberValid(11, { ...valid, round: 0, blockHash: hash(9) });
+    await first.db.close();
+    const again = await openGuard(first.dir);
+    expect(again.guard.resume(11)).toMatchObject({
+      round: 1,
+      lockedRound: 1,
+      validRound: 1,
+      validValue: hash(8),
+      validBlock: b,
+      polVotes: [polVote],
+    });
     await again.db.close();
   });
 });

@@ -9,15 +9,26 @@
  *     restart), a different one is refused;
  *   - no going back: nothing is signed for a round lower than the highest
  *     round already signed for that kind of message at this height;
+ *   - "the very same message" means the same sign bytes (the digest), not
+ *     only the same block hash: two proposals of one block with different
+ *     polRounds are two different signed messages, and signing both is
+ *     equivocation;
  *   - the block this validator proposed at a height is kept, so after a
- *     restart it proposes the same block again instead of a new one.
+ *     restart it proposes the same block again instead of a new one;
+ *   - so is its valid value (the block with the highest polka it saw, the
+ *     polka's prevotes and the block's bytes), so that after all honest
+ *     validators restart with locks on different blocks, the one that knows
+ *     the highest polka can re-propose it and unlock the others.
  */
 import {
   type Block,
   decodeBlock,
+  decodeSignedVote,
+  encodeSignedVote,
   fromHex,
   type Proposal,
   proposalDigest,
+  type SignedVote,
   toHex,
   type Vote,
   voteDigest,
@@ -28,6 +39,8 @@ interface SignedEntry {
   kind: "proposal" | "prevote" | "precommit";
   round: number;
   blockHash: string | null;
+  /** The digest signed (hex); absent in records written before it was kept. */
+  digest?: string;
 }
 
 interface GuardRecord {
@@ -35,6 +48,27 @@ interface GuardRecord {
   signed: SignedEntry[];
   /** Whether this validator proposed a block at `height` (its bytes are stored beside the record). */
   proposed: boolean;
+  /** The valid value at `height` (its block's bytes are stored beside the record). */
+  valid?: { round: number; blockHash: string; polVotes: string[] };
+}
+
+/** The engine's valid value (L42-L43) with what a re-proposal of it needs. */
+export interface ValidValue {
+  readonly round: number;
+  readonly blockHash: Uint8Array;
+  readonly blockBytes: Uint8Array;
+  /** The polka: prevotes for the block in `round`. */
+  readonly polVotes: readonly SignedVote[];
+}
+
+export interface Resume {
+  readonly round: number;
+  readonly lockedRound: number;
+  readonly lockedValue: Uint8Array | null;
+  readonly validRound: number;
+  readonly validValue: Uint8Array | null;
+  readonly validBlock: Block | null;
+  readonly polVotes: readonly SignedVote[];
 }
 
 export interface SigningKey {
@@ -77,11 +111,9 @@ export class SigningGuard {
    * round it signed anything in, and its lock (the last precommit for a
    * block). Null if it signed nothing at that height.
    */
-  resume(
-    height: number,
-  ): { round: number; lockedRound: number; lockedValue: Uint8Array | null } | null {
+  resume(height: number): Resume | null {
     const r = this.#record;
-    if (r.height !== height || r.signed.length === 0) return null;
+    if (r.height !== height || (r.signed.length === 0 && !r.valid)) return null;
     let round = 0;
     let lockedRound = -1;
     let lockedValue: Uint8Array | null = null;
@@ -92,36 +124,66 @@ export class SigningGuard {
         lockedValue = fromHex(s.blockHash);
       }
     }
-    return { round, lockedRound, lockedValue };
+    const validBytes = r.valid ? this.#db.getSigningBlock("valid") : undefined;
+    const valid = r.valid && validBytes ? r.valid : null;
+    return {
+      round,
+      lockedRound,
+      lockedValue,
+      validRound: valid ? valid.round : -1,
+      validValue: valid ? fromHex(valid.blockHash) : null,
+      validBlock: valid && validBytes ? decodeBlock(validBytes) : null,
+      polVotes: valid ? valid.polVotes.map((v) => decodeSignedVote(fromHex(v))) : [],
+    };
+  }
+
+  /**
+   * Keeps the valid value of `height` (persisted, in the same synced batch
+   * as the record). Not a safety matter, so never refused; a newer round
+   * replaces an older one.
+   */
+  async rememberValid(height: number, valid: ValidValue): Promise<void> {
+    const r = this.#record;
+    if (height < r.height) return;
+    const current = height === r.height ? r : { height, signed: [], proposed: false };
+    if (current.valid && current.valid.round >= valid.round) return;
+    await this.#write({ ...current, valid: validRecord(valid) }, [
+      { key: "valid", bytes: valid.blockBytes },
+    ]);
   }
 
   /** The block this validator already proposed at `height`, to propose again. */
   proposedBlock(height: number): Block | null {
     const r = this.#record;
     if (r.height !== height || !r.proposed) return null;
-    const bytes = this.#db.getProposedBlock();
+    const bytes = this.#db.getSigningBlock("proposed");
     return bytes ? decodeBlock(bytes) : null;
   }
 
   /** `blockBytes`: the proposed block's canonical encoding, kept to propose it again after a restart. */
   async signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null> {
+    const digest = proposalDigest(this.#chainId, proposal);
     const entry: SignedEntry = {
       kind: "proposal",
       round: proposal.round,
       blockHash: toHex(proposal.blockHash),
+      digest: toHex(digest),
     };
-    if (!(await this.#admit(proposal.height, entry, blockBytes))) return null;
-    return this.#key.signSync(proposalDigest(this.#chainId, proposal));
+    if (!(await this.#admit(proposal.height, entry, blockBytes, null))) return null;
+    return this.#key.signSync(digest);
   }
 
-  async signVote(vote: Vote): Promise<Uint8Array | null> {
+  /** `valid`: the engine's valid value, when it changed with this vote (kept in the same write). */
+  async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
+    const digest = voteDigest(this.#chainId, vote);
     const entry: SignedEntry = {
       kind: vote.type,
       round: vote.round,
       blockHash: vote.blockHash ? toHex(vote.blockHash) : null,
+      digest: toHex(digest),
     };
-    if (!(await this.#admit(vote.height, entry, null))) return null;
-    return this.#key.signSync(voteDigest(this.#chainId, vote));
+    if (!(await this.#admit(vote.height, entry, null, valid))) return null;
+    return this.#key.signSync(digest);
   }
 
   /** Records `entry` (persisted) if signing it cannot conflict; false otherwise. */
@@ -129,27 +191,53 @@ export class SigningGuard {
     height: number,
     entry: SignedEntry,
     proposedBlock: Uint8Array | null,
+    valid: ValidValue | null,
   ): Promise<boolean> {
     const r = this.#record;
     if (height < r.height) return false;
-    const current = height === r.height ? r.signed : [];
+    const same = height === r.height;
+    const current = same ? r.signed : [];
     let repeat = false;
     for (const s of current) {
       if (s.kind !== entry.kind) continue;
       if (s.round > entry.round) return false;
       if (s.round === entry.round) {
-        if (s.blockHash !== entry.blockHash) return false;
+        // The same sign bytes, or (a record from before digests were kept) the same block.
+        const sameMessage =
+          s.digest !== undefined ? s.digest === entry.digest : s.blockHash === entry.blockHash;
+        if (!sameMessage) return false;
         repeat = true;
       }
     }
     if (repeat) return true;
+    const keepValid = valid && !(same && r.valid && r.valid.round >= valid.round);
     const next: GuardRecord = {
       height,
       signed: [...current, entry],
-      proposed: proposedBlock !== null || (height === r.height && r.proposed),
+      proposed: proposedBlock !== null || (same && r.proposed),
+      ...(keepValid ? { valid: validRecord(valid) } : same && r.valid ? { valid: r.valid } : {}),
     };
-    await this.#db.putSigningRecord(text.encode(JSON.stringify(next)), proposedBlock ?? undefined);
-    this.#loaded = next;
+    const blocks = [
+      ...(proposedBlock ? [{ key: "proposed" as const, bytes: proposedBlock }] : []),
+      ...(keepValid ? [{ key: "valid" as const, bytes: valid.blockBytes }] : []),
+    ];
+    await this.#write(next, blocks);
     return true;
   }
+
+  async #write(
+    next: GuardRecord,
+    blocks: { key: "proposed" | "valid"; bytes: Uint8Array }[],
+  ): Promise<void> {
+    await this.#db.putSigningRecord(text.encode(JSON.stringify(next)), blocks);
+    this.#loaded = next;
+  }
+}
+
+function validRecord(valid: ValidValue): NonNullable<GuardRecord["valid"]> {
+  return {
+    round: valid.round,
+    blockHash: toHex(valid.blockHash),
+    polVotes: valid.polVotes.map((v) => toHex(encodeSignedVote(v))),
+  };
 }

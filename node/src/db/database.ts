@@ -263,31 +263,36 @@ export class Database {
     return this.#signing.getSync(name("record")) ?? undefined;
   }
 
-  /** The block this validator last proposed (see consensus/signingGuard.ts). */
-  getProposedBlock(): Bytes | undefined {
-    return this.#signing.getSync(name("block")) ?? undefined;
+  /**
+   * A block the signing guard keeps (see consensus/signingGuard.ts): the one
+   * this validator last proposed, or its valid value's.
+   */
+  getSigningBlock(which: "proposed" | "valid"): Bytes | undefined {
+    return this.#signing.getSync(name(SIGNING_BLOCK_KEYS[which])) ?? undefined;
   }
 
   /**
    * Synced before the signature leaves the process: see consensus/signingGuard.ts.
-   * A new proposal's block is written in the same batch, as raw bytes.
+   * The blocks it keeps are written in the same batch, as raw bytes.
    */
-  putSigningRecord(value: Bytes, proposedBlock?: Bytes): Promise<void> {
+  putSigningRecord(
+    value: Bytes,
+    blocks: readonly { key: "proposed" | "valid"; bytes: Bytes }[] = [],
+  ): Promise<void> {
     return this.#db.batch(
       [
         { type: "put", sublevel: this.#signing, key: name("record"), value },
-        ...(proposedBlock
-          ? [
-              {
-                type: "put" as const,
-                sublevel: this.#signing,
-                key: name("block"),
-                value: proposedBlock,
-              },
-            ]
-          : []),
+        ...blocks.map((b) => ({
+          type: "put" as const,
+          sublevel: this.#signing,
+          key: name(SIGNING_BLOCK_KEYS[b.key]),
+          value: b.bytes,
+        })),
       ],
       { sync: true },
     );
   }
 }
+
+/** "block" is the proposed block's key from before the valid value was kept too. */
+const SIGNING_BLOCK_KEYS = { proposed: "block", valid: "validBlock" } as const;

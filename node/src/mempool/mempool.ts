@@ -24,6 +24,7 @@ import {
   transactionHash,
 } from "@edgeledger/sdk/protocol";
 import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
+import type { VerifiedSignatures } from "../chain/verifiedSignatures.ts";
 import type { AccountReader } from "../state/ledger.ts";
 
 export interface MempoolOptions {
@@ -56,6 +57,8 @@ export interface MempoolDeps {
   readonly now: () => number;
   /** Worker-thread verification for batches; without it, batches verify on this thread. */
   readonly verifierPool?: VerifierPool;
+  /** Where admitted transactions' signatures are remembered, so their block does not check them again. */
+  readonly verified?: VerifiedSignatures;
 }
 
 interface Prechecked {
@@ -165,6 +168,7 @@ export class Mempool {
       : await verify.verify(stx.signature, checked.hash, stx.tx.from);
     if (!ok)
       refuse("TX_BAD_SIGNATURE", "Signature does not verify for this transaction and sender key.");
+    this.#deps.verified?.add(stx.tx.from, checked.hash, stx.signature);
     return this.#admit(checked, origin);
   }
 
@@ -199,6 +203,8 @@ export class Mempool {
           toVerify.map((c) => this.#deps.verifier.verify(c.stx.signature, c.hash, c.stx.tx.from)),
         );
     const verified = new Map(toVerify.map((c, i) => [c, verdicts[i] === true]));
+    for (const [c, ok] of verified)
+      if (ok) this.#deps.verified?.add(c.stx.tx.from, c.hash, c.stx.signature);
     const out: (PendingTx | TransactionError)[] = [];
     for (const c of checked) {
       if (c instanceof TransactionError) {

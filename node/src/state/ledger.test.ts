@@ -60,6 +60,28 @@ describe("state machine: transfers", () => {
     }
   });
 
+  it("refuses to give power to a key no signature can verify under the rule", async () => {
+    const v = keyOf(9);
+    const state = new PendingState(new MemoryAccounts());
+    // The identity point (y = 1) is small order; 0xff…ff is not a canonical y.
+    const smallOrder = new Uint8Array(32);
+    smallOrder[0] = 1;
+    for (const [key, violation] of [
+      [smallOrder, "PUBLIC_KEY_SMALL_ORDER"],
+      [new Uint8Array(32).fill(0xff), "PUBLIC_KEY_NON_CANONICAL"],
+    ] as const) {
+      const stx = signed(v, 0, { kind: "validator-vote", validator: key, power: 1n }).stx;
+      await expect(applyTransaction(state, stx, ctx)).rejects.toMatchObject({
+        code: "TX_INVALID_VALIDATOR_KEY",
+        details: { violation },
+      });
+    }
+    expect(state.changes()).toEqual([]);
+    // Removing such a key (power 0) is harmless and allowed.
+    const remove = signed(v, 0, { kind: "validator-vote", validator: smallOrder, power: 0n }).stx;
+    await applyTransaction(state, remove, ctx);
+  });
+
   it("is deterministic: the same transactions give the same changes", async () => {
     const run = async () => {
       const state = stateWith(1000n);

@@ -11,7 +11,8 @@
  * Transfers: the sender account exists (TX_UNKNOWN_ACCOUNT), amount > 0 and
  *   the recipient's balance stays below 2^128 (TX_INVALID_AMOUNT), balance
  *   covers the amount (TX_INSUFFICIENT_BALANCE).
- * Validator votes: the sender is a current validator (TX_NOT_VALIDATOR); the
+ * Validator votes: the sender is a current validator (TX_NOT_VALIDATOR), a
+ *   key given power passes the Ed25519 rule (TX_INVALID_VALIDATOR_KEY); the
  *   vote is stored in state under validatorVoteKey(voter, validator), one
  *   live vote per pair (a newer one replaces it). `tallyValidatorChanges`
  *   turns votes into a new validator set at the end of the block.
@@ -29,6 +30,7 @@ import {
   fromBytesKey,
   hasQuorum,
   MAX_VALIDATORS,
+  publicKeyViolation,
   type SignedTransaction,
   TransactionError,
   taggedHash,
@@ -192,6 +194,13 @@ export async function applyTransaction(
   if (!ctx.validators.some((v) => equalBytes(v.publicKey, tx.from))) {
     reject("TX_NOT_VALIDATOR", "Only a current validator can vote on the validator set.");
   }
+  // A key no signature can verify under the rule (non-canonical, small order)
+  // would be a member whose votes nobody can count, or that backends disagree on.
+  const keyViolation = body.power > 0n ? publicKeyViolation(body.validator) : null;
+  if (keyViolation !== null)
+    reject("TX_INVALID_VALIDATOR_KEY", "The validator key does not pass the Ed25519 rule.", {
+      violation: keyViolation,
+    });
   state.set(sender, { balance: account?.balance ?? 0n, nonce: expectedNonce + 1 });
   state.setValue(validatorVoteKey(tx.from, body.validator), encodeU64(body.power));
   state.votedAbout.add(bytesKey(body.validator));

@@ -5,29 +5,73 @@
  *
  *   { "isolate": ["<peer id>", …] }  refuse and drop connections to these
  *        peers in both directions (a partition, like a firewall rule);
- *   { "equivocate": true }  Byzantine: next to every prevote for a block,
- *        sign (past the signing guard) and send a nil prevote for the same
- *        height and round: two conflicting votes, which is evidence.
+ *   { "equivocate": true }  next to every prevote for a block, sign (past
+ *        the signing guard) and send a nil prevote for the same height and
+ *        round: two conflicting votes, which is evidence;
+ *   { "roles": [ByzantineRole, …] }  the other Byzantine behaviours below.
+ *
+ * Every role plays one attack of issue 11 against the honest validators;
+ * each has a scenario in test/scenarios/byzantine*.test.ts.
  */
 import { readFileSync } from "node:fs";
-import type { SignedVote, Vote } from "@edgeledger/sdk/protocol";
+import {
+  type Block,
+  blockHash,
+  type ConsensusMessage,
+  encodeSignedTransaction,
+  MAX_BLOCK_TXS,
+  merkleRoot,
+  type Proposal,
+  type SignedVote,
+  type Vote,
+} from "@edgeledger/sdk/protocol";
 import type { ConnectionGater, PeerId } from "@libp2p/interface";
 import type { Logger } from "pino";
+import type { PendingTx } from "../mempool/mempool.ts";
 import type { Host } from "../network/host.ts";
+
+export const BYZANTINE_ROLES = [
+  /** Proposes blocks holding a pending transaction with its signature swapped for a bad one. */
+  "swap-signature",
+  /** Stamps its blocks an hour ahead. */
+  "future-time",
+  /** Stamps its blocks with the largest time there is (no later block could follow). */
+  "max-time",
+  /** Proposes maximum-size blocks (that do not execute) in every round it leads. */
+  "max-size",
+  /** Re-publishes every proposal it receives with the body swapped (the real header and signature). */
+  "swap-body",
+  /** Next to each vote, signs votes for far-future rounds; serves catch-up with every message repeated. */
+  "flood-votes",
+  /** Sends no proposal and no vote. */
+  "silent",
+] as const;
+export type ByzantineRole = (typeof BYZANTINE_ROLES)[number];
 
 interface FaultsFile {
   isolate?: string[];
   equivocate?: boolean;
+  roles?: ByzantineRole[];
 }
 
 /** How often the faults file is read: fast enough for a test to split a network on cue. */
 const POLL_MS = 100;
+/** Far-future rounds a vote flooder signs next to each real vote. */
+const FLOOD_ROUNDS = 16;
+/** Copies of each message a flooder serves in a catch-up reply. */
+const FLOOD_COPIES = 20;
+
+export interface RawSigners {
+  vote(vote: Vote): Uint8Array;
+  proposal(proposal: Proposal): Uint8Array;
+}
 
 export class FaultInjector {
   readonly #file: string;
   readonly #log: Logger | null;
   #isolated = new Set<string>();
   #equivocate = false;
+  #roles = new Set<ByzantineRole>();
   #raw = "";
   #host: Host | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -36,6 +80,10 @@ export class FaultInjector {
     this.#file = file;
     this.#log = log;
     this.#reload();
+  }
+
+  has(role: ByzantineRole): boolean {
+    return this.#roles.has(role);
   }
 
   /** Refuses every connection, either way, with an isolated peer. */
@@ -58,12 +106,80 @@ export class FaultInjector {
     this.#host = null;
   }
 
-  /** The conflicting votes a Byzantine node sends after `vote` (signed with `sign`, no guard). */
-  equivocations(signed: SignedVote, sign: (vote: Vote) => Uint8Array): SignedVote[] {
+  /** The Byzantine proposer's choices, for the consensus driver (DriverDeps.byzantine). */
+  readonly driverHooks = {
+    blockTime: (honest: number): number => {
+      if (this.has("max-time")) return Number.MAX_SAFE_INTEGER;
+      if (this.has("future-time")) return honest + 3_600_000;
+      return honest;
+    },
+    candidates: (honest: readonly PendingTx[]): readonly PendingTx[] => {
+      const first = honest[0];
+      if (!this.has("swap-signature") || !first) return honest;
+      const signature = Uint8Array.from(first.stx.signature);
+      signature[0] = signature[0]! ^ 1;
+      const stx = { tx: first.stx.tx, signature };
+      return [{ ...first, stx, bytes: encodeSignedTransaction(stx) }, ...honest.slice(1)];
+    },
+  };
+
+  /** What goes out instead of our own proposal message. */
+  outgoingProposal(message: ConsensusMessage, sign: RawSigners): ConsensusMessage[] {
+    if (message.kind !== "proposal" || this.has("silent")) return [];
+    if (!this.has("max-size")) return [message];
+    const filler = message.block.txs[0];
+    if (!filler) return [message];
+    // As many copies of one transaction as a block may hold: the roots
+    // match, the proposal is signed, and it fails at the second copy.
+    const txs = new Array(Math.min(MAX_BLOCK_TXS, 18_000)).fill(filler);
+    const header = {
+      ...message.block.header,
+      txCount: txs.length,
+      txRoot: merkleRoot(txs.map(encodeSignedTransaction)),
+    };
+    const block: Block = { ...message.block, header, txs };
+    const proposal = { ...message.proposal.proposal, blockHash: blockHash(header) };
+    return [
+      {
+        kind: "proposal",
+        proposal: { proposal, signature: sign.proposal(proposal) },
+        block,
+        polVotes: [],
+      },
+    ];
+  }
+
+  /** The votes sent with (or instead of) our own `signed` vote. */
+  outgoingVotes(signed: SignedVote, sign: RawSigners): SignedVote[] {
+    if (this.has("silent")) return [];
+    const out = [signed];
     const { vote } = signed;
-    if (!this.#equivocate || vote.type !== "prevote" || vote.blockHash === null) return [];
-    const nil: Vote = { ...vote, blockHash: null };
-    return [{ vote: nil, signature: sign(nil) }];
+    if (this.#equivocate && vote.type === "prevote" && vote.blockHash !== null) {
+      const nil: Vote = { ...vote, blockHash: null };
+      out.push({ vote: nil, signature: sign.vote(nil) });
+    }
+    if (this.has("flood-votes"))
+      for (let i = 1; i <= FLOOD_ROUNDS; i++) {
+        const far: Vote = { ...vote, round: vote.round + 1000 * i, blockHash: null };
+        out.push({ vote: far, signature: sign.vote(far) });
+      }
+    return out;
+  }
+
+  /** What a Byzantine relayer publishes after receiving a peer's message. */
+  relayed(message: ConsensusMessage): ConsensusMessage[] {
+    if (!this.has("swap-body") || message.kind !== "proposal") return [];
+    const txs = message.block.txs;
+    // Any body the header does not commit to: one transaction fewer, or a made-up one.
+    const swapped = txs.length > 0 ? txs.slice(1) : [];
+    if (txs.length === 0) return [];
+    return [{ ...message, block: { ...message.block, txs: swapped } }];
+  }
+
+  /** A catch-up reply as this node serves it. */
+  catchUpReply(messages: readonly ConsensusMessage[]): readonly ConsensusMessage[] {
+    if (!this.has("flood-votes")) return messages;
+    return messages.flatMap((m) => new Array<ConsensusMessage>(FLOOD_COPIES).fill(m));
   }
 
   #reload(): void {
@@ -83,6 +199,7 @@ export class FaultInjector {
     }
     this.#isolated = new Set(parsed.isolate ?? []);
     this.#equivocate = parsed.equivocate === true;
+    this.#roles = new Set((parsed.roles ?? []).filter((r) => BYZANTINE_ROLES.includes(r)));
     this.#log?.warn({ faults: parsed }, "test faults changed");
     this.#closeIsolated();
   }
