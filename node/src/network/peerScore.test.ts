@@ -8,6 +8,7 @@
 import { encodeTxBatch } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
 import { validatePeerScoreParams, validatePeerScoreThresholds } from "@libp2p/gossipsub/score";
+import type { PeerId } from "@libp2p/interface";
 import { afterEach, describe, expect, it } from "vitest";
 import { Mempool } from "../mempool/mempool.ts";
 import {
@@ -22,6 +23,7 @@ import {
 import { bindTopic, type GossipVerdict, topicName } from "./gossip.ts";
 import { createHost, type Host, newPeerKey } from "./host.ts";
 import {
+  banGater,
   defaultPeerScoreOptions,
   gossipScoreParams,
   PeerLedger,
@@ -86,6 +88,24 @@ describe("PeerLedger (stream penalties and bans, on a fake clock)", () => {
     const { penalties } = ledger.counters();
     expect(Object.keys(penalties)).toHaveLength(65);
     expect(penalties["other"]).toBe(36);
+  });
+
+  it("gates banned peers, composed with another gater (a class's methods too)", async () => {
+    const peer = (id: string) => ({ toString: () => id }) as PeerId;
+    class Partition {
+      readonly isolated = new Set(["cut"]);
+      denyDialPeer(p: PeerId) {
+        return this.isolated.has(p.toString());
+      }
+    }
+    const ledger = new PeerLedger(options);
+    const gater = banGater(ledger, new Partition());
+    ledger.ban("banned");
+    expect(await gater.denyDialPeer!(peer("banned"))).toBe(true);
+    expect(await gater.denyDialPeer!(peer("cut"))).toBe(true);
+    expect(await gater.denyDialPeer!(peer("fine"))).toBe(false);
+    expect(await gater.denyInboundEncryptedConnection!(peer("banned"), {} as never)).toBe(true);
+    expect(await gater.filterMultiaddrForPeer!(peer("fine"), {} as never)).toBe(true);
   });
 
   it("gives gossipsub parameters it accepts, with every topic of the chain scored", () => {

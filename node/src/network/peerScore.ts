@@ -424,18 +424,33 @@ export function peerScoring(
 /**
  * Refuses banned peers both ways, once their identity is known (after the
  * Noise handshake for inbound connections), composed with `inner` (the
- * tests' partitions): a connection is refused if either refuses it.
+ * tests' partitions): a connection is refused if either refuses it. Every
+ * hook of `inner` is called as its method (not copied), so a gater written
+ * as a class keeps working.
  */
 export function banGater(ledger: PeerLedger, inner: ConnectionGater = {}): ConnectionGater {
+  const banned = (peer: PeerId) => ledger.refuse(peer.toString());
   return {
-    ...inner,
-    denyDialPeer: async (peer) =>
-      ledger.refuse(peer.toString()) || ((await inner.denyDialPeer?.(peer)) ?? false),
+    denyDialPeer: async (peer) => banned(peer) || ((await inner.denyDialPeer?.(peer)) ?? false),
     denyInboundEncryptedConnection: async (peer, conn) =>
-      ledger.refuse(peer.toString()) ||
-      ((await inner.denyInboundEncryptedConnection?.(peer, conn)) ?? false),
+      banned(peer) || ((await inner.denyInboundEncryptedConnection?.(peer, conn)) ?? false),
     denyOutboundEncryptedConnection: async (peer, conn) =>
-      ledger.refuse(peer.toString()) ||
-      ((await inner.denyOutboundEncryptedConnection?.(peer, conn)) ?? false),
+      banned(peer) || ((await inner.denyOutboundEncryptedConnection?.(peer, conn)) ?? false),
+    denyDialMultiaddr: async (ma) => (await inner.denyDialMultiaddr?.(ma)) ?? false,
+    denyInboundConnection: async (conn) => (await inner.denyInboundConnection?.(conn)) ?? false,
+    denyOutboundConnection: async (peer, conn) =>
+      (await inner.denyOutboundConnection?.(peer, conn)) ?? false,
+    denyInboundUpgradedConnection: async (peer, conn) =>
+      (await inner.denyInboundUpgradedConnection?.(peer, conn)) ?? false,
+    denyOutboundUpgradedConnection: async (peer, conn) =>
+      (await inner.denyOutboundUpgradedConnection?.(peer, conn)) ?? false,
+    denyInboundRelayReservation: async (source) =>
+      (await inner.denyInboundRelayReservation?.(source)) ?? false,
+    denyOutboundRelayedConnection: async (source, destination) =>
+      (await inner.denyOutboundRelayedConnection?.(source, destination)) ?? false,
+    denyInboundRelayedConnection: async (relay, remote) =>
+      (await inner.denyInboundRelayedConnection?.(relay, remote)) ?? false,
+    filterMultiaddrForPeer: async (peer, ma) =>
+      (await inner.filterMultiaddrForPeer?.(peer, ma)) ?? true,
   };
 }
