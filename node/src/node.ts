@@ -191,7 +191,12 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const startAll = async (): Promise<{ apiUrl: string }> => {
     await db.open();
     await chain.init();
-    const net = await createHost(await loadNodeKey(p.nodeKey), config.network, faults?.gater);
+    const net = await createHost(
+      await loadNodeKey(p.nodeKey),
+      chainId,
+      config.network,
+      faults?.gater,
+    );
     host = net;
     faults?.attach(net);
     const blockSync = new BlockSync({

@@ -4,6 +4,7 @@
  * reject (as in lodestar): reject means the sender sent invalid data and is
  * punished by peer scoring; ignore means valid but not useful (a duplicate,
  * an old height), with no penalty. Nothing else decides punishment.
+ * peerScore.ts sets what a reject costs on each topic.
  */
 
 import { bytesKey, sha256 } from "@edgeledger/sdk/protocol";
@@ -21,7 +22,11 @@ export function topicName(chainId: string, kind: GossipKind): string {
 }
 
 export interface TopicHandler<T> {
-  /** Decodes and checks a payload; never throws for bad input (answer "reject"). */
+  /**
+   * Decodes and checks a payload; never throws for bad input (answer
+   * "reject"). A throw is taken as our own failure (a closed database, a
+   * bug) and answered "ignore": not forwarded, and nobody punished for it.
+   */
   validate(data: Uint8Array, from: PeerId): Promise<{ verdict: GossipVerdict; value?: T }>;
   /** Called once per accepted message. */
   onMessage(value: T, from: PeerId): void;
@@ -43,7 +48,9 @@ export function bindTopic<T>(host: Host, topic: string, handler: TopicHandler<T>
     try {
       outcome = await handler.validate(message.data, from);
     } catch {
-      outcome = { verdict: "reject" };
+      // Only a verdict says the data is invalid; an honest sender must not lose score
+      // because we failed (shutdown, storage error) while checking its message.
+      outcome = { verdict: "ignore" };
     }
     if (outcome.verdict === "accept" && outcome.value !== undefined) {
       accepted.set(key(message.data), { value: outcome.value, from });

@@ -19,15 +19,15 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 describe("libp2p host and gossip", () => {
   it("keeps its peer identity across encode/decode", async () => {
     const { key, encoded } = await newPeerKey();
-    const first = await createHost(key);
-    const second = await createHost(decodePeerKey(encoded));
+    const first = await createHost(key, "net-test");
+    const second = await createHost(decodePeerKey(encoded), "net-test");
     hosts.push(first, second);
     expect(first.peerId.equals(second.peerId)).toBe(true);
   });
 
   it("delivers accepted messages once, and never delivers rejected ones", async () => {
-    const a = await createHost((await newPeerKey()).key);
-    const b = await createHost((await newPeerKey()).key);
+    const a = await createHost((await newPeerKey()).key, "net-test");
+    const b = await createHost((await newPeerKey()).key, "net-test");
     hosts.push(a, b);
     await b.dial(a.getMultiaddrs()[0]!);
     const topic = topicName("net-test", "txs");

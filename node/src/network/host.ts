@@ -9,6 +9,11 @@
  * with the peer key would cost more than checking the payload) and a
  * message's id is the SHA-256 of its bytes, which also de-duplicates
  * identical payloads from different peers.
+ *
+ * Peer scoring (peerScore.ts) is built in: the chain's topics are scored,
+ * so a rejected message costs its sender, the `peerScore` service hangs up
+ * on peers that fall under the disconnect threshold, and the connection
+ * gater refuses them until their ban ends.
  */
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
@@ -21,6 +26,16 @@ import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
+import {
+  banGater,
+  defaultPeerScoreOptions,
+  gossipScoreParams,
+  PeerLedger,
+  type PeerScoreOptions,
+  type PeerScorer,
+  peerScoring,
+  scoreThresholds,
+} from "./peerScore.ts";
 
 export interface HostOptions {
   /** Multiaddrs to listen on; loopback and a free port by default. */
@@ -29,15 +44,29 @@ export interface HostOptions {
   readonly bootstrap: readonly string[];
   /** Most open connections. */
   readonly maxConnections: number;
+  /**
+   * Gossipsub heartbeat (ms): mesh upkeep, and how long a peer's computed
+   * score is cached. Tests shorten it so a verdict shows in the score sooner.
+   */
+  readonly heartbeatMs: number;
+  /** Disconnect threshold, ban length, check interval, memory bounds (peerScore.ts). */
+  readonly scoring: PeerScoreOptions;
 }
 
 export const defaultHostOptions: HostOptions = {
   listen: ["/ip4/127.0.0.1/tcp/0"],
   bootstrap: [],
   maxConnections: 64,
+  heartbeatMs: 1000,
+  scoring: defaultPeerScoreOptions,
 };
 
-export type Host = Libp2p<{ pubsub: GossipSub; identify: unknown; ping: unknown }>;
+export type Host = Libp2p<{
+  pubsub: GossipSub;
+  identify: unknown;
+  ping: unknown;
+  peerScore: PeerScorer;
+}>;
 
 /** A new Ed25519 peer identity, and its encoding for the node's home. */
 export async function newPeerKey(): Promise<{ key: PrivateKey; encoded: Uint8Array }> {
@@ -49,16 +78,21 @@ export function decodePeerKey(encoded: Uint8Array): PrivateKey {
   return privateKeyFromProtobuf(encoded);
 }
 
-/** `gater`: refuses chosen connections (the tests' partitions use it). */
+/**
+ * `chainId` names the topics that are scored. `gater`: refuses chosen
+ * connections (the tests' partitions use it), on top of the ban list.
+ */
 export async function createHost(
   privateKey: PrivateKey,
+  chainId: string,
   options: Partial<HostOptions> = {},
   gater?: ConnectionGater,
 ): Promise<Host> {
   const o = { ...defaultHostOptions, ...options };
+  const ledger = new PeerLedger(o.scoring);
   const host = await createLibp2p({
     privateKey,
-    ...(gater && { connectionGater: gater }),
+    connectionGater: banGater(ledger, gater),
     addresses: { listen: [...o.listen] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -74,7 +108,11 @@ export async function createHost(
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
+        heartbeatInterval: o.heartbeatMs,
+        scoreParams: gossipScoreParams(chainId, ledger, o.scoring),
+        scoreThresholds,
       }),
+      peerScore: peerScoring(ledger, o.scoring),
     },
   });
   return host;
