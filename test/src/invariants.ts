@@ -7,7 +7,9 @@
  *      certificate from the set its parent named;
  *   I2 durability: every transaction any node acknowledged as committed is
  *      committed on every node, in the same block at the same index;
- *   I3 no node process died on its own.
+ *   I3 no node process died on its own;
+ *   I4 validity: a fresh full node syncs the chain from genesis, verifying
+ *      everything, and ends at the same blocks.
  *
  * The checker first lets the running nodes converge (bounded), so a node
  * that was just healed or restarted is held to the same chain.
@@ -93,6 +95,30 @@ export async function checkInvariants(net: TestNetwork, convergeMs = 30_000): Pr
     if (new Set(hashes).size !== 1)
       throw new InvariantError(
         `I1: different finalized blocks at height ${h}: ${nodes.map((n, i) => `node ${n.index} ${hashes[i]}`).join(", ")}`,
+      );
+  }
+
+  // I4 validity: a fresh full node syncs the whole chain from genesis, checking
+  // every certificate, signature and state root on the way, and ends at the
+  // same blocks. A block some nodes accepted and others cannot verify (a
+  // validity rule that depended on a node's pools) stops it here.
+  await net.start(net.auditor.index);
+  try {
+    await net.waitForHeight(top, [net.auditor.index], convergeMs);
+  } catch (err) {
+    throw new InvariantError(
+      `I4: a fresh full node could not sync to ${top}: ${(err as Error).message}`,
+    );
+  }
+  for (let h = 1; h <= top; h++) {
+    const [ours, theirs] = await Promise.all(
+      [net.auditor, nodes[0]!].map(
+        async (n) => (await getOk<BlockJson>(`${n.apiUrl}/v1/blocks/${h}`)).block.header.hash,
+      ),
+    );
+    if (ours !== theirs)
+      throw new InvariantError(
+        `I4: the fresh full node has ${ours} at ${h}, node ${nodes[0]!.index} ${theirs}`,
       );
   }
 

@@ -6,10 +6,11 @@
  * hold the network to what it acknowledged.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync as readProc, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestnetNode, testnet } from "@edgeledger/node/cli";
+import type { ByzantineRole } from "@edgeledger/node/testing";
 import {
   api,
   cleanup,
@@ -48,6 +49,18 @@ export interface Faults {
   isolate?: string[];
   /** Byzantine: sign and send a conflicting nil prevote next to every block prevote. */
   equivocate?: boolean;
+  /** Byzantine roles (node/src/testing/faults.ts, BYZANTINE_ROLES). */
+  roles?: ByzantineRole[];
+}
+
+/** What a stretch of a scenario measured on the honest nodes. */
+export interface Progress {
+  readonly blocks: number;
+  readonly seconds: number;
+  /** Blocks per second. */
+  readonly rate: number;
+  /** Peak resident memory of each node process so far (MiB), by node index. */
+  readonly peakRssMiB: Record<number, number>;
 }
 
 export interface NetNode extends TestnetNode {
@@ -59,6 +72,12 @@ export interface NetNode extends TestnetNode {
 
 export class TestNetwork {
   readonly nodes: NetNode[];
+  /**
+   * A full node kept back until the invariants are checked: it then syncs
+   * the whole chain from genesis, verifying every certificate, signature and
+   * state root, and must end at the same head (validity).
+   */
+  readonly auditor: NetNode;
   readonly chainId: string;
   readonly funded: SecretKey;
   readonly fundedAddress: string;
@@ -72,7 +91,8 @@ export class TestNetwork {
 
   private constructor(dir: string, nodes: NetNode[], chainId: string, funded: SecretKey) {
     this.#dir = dir;
-    this.nodes = nodes;
+    this.auditor = nodes.at(-1)!;
+    this.nodes = nodes.slice(0, -1);
     this.chainId = chainId;
     this.funded = funded;
     this.fundedAddress = formatAddress(addressFromPublicKey(funded.publicKey));
@@ -85,9 +105,9 @@ export class TestNetwork {
     const funded = SecretKey.generate();
     const written = await testnet({
       validators,
-      fullNodes,
+      fullNodes: fullNodes + 1, // the last one is the auditor
       out: join(dir, "net"),
-      basePort: await freePortBase(validators + fullNodes),
+      basePort: await freePortBase(validators + fullNodes + 1),
       fund: [
         {
           address: formatAddress(addressFromPublicKey(funded.publicKey)),
@@ -104,7 +124,7 @@ export class TestNetwork {
     const net = new TestNetwork(dir, nodes, written.chainId, funded);
     for (const [i, f] of Object.entries(opts.faults ?? {})) net.setFaults(Number(i), f);
     const later = new Set(opts.startLater ?? []);
-    await Promise.all(nodes.filter((n) => !later.has(n.index)).map((n) => net.start(n.index)));
+    await Promise.all(net.nodes.filter((n) => !later.has(n.index)).map((n) => net.start(n.index)));
     return net;
   }
 
@@ -117,7 +137,7 @@ export class TestNetwork {
   }
 
   async start(i: number): Promise<void> {
-    const node = this.nodes[i]!;
+    const node = i === this.auditor.index ? this.auditor : this.nodes[i]!;
     const child = await startNode(
       { home: node.home, url: node.apiUrl },
       { faultsFile: node.faultsFile },
@@ -132,7 +152,7 @@ export class TestNetwork {
   }
 
   async kill(i: number): Promise<void> {
-    const node = this.nodes[i]!;
+    const node = i === this.auditor.index ? this.auditor : this.nodes[i]!;
     const child = node.process;
     node.process = null;
     if (child) await kill9(child);
@@ -161,7 +181,7 @@ export class TestNetwork {
   }
 
   async status(i: number): Promise<StatusJson | null> {
-    const node = this.nodes[i]!;
+    const node = i === this.auditor.index ? this.auditor : this.nodes[i]!;
     if (!node.process) return null;
     const r = await api<StatusJson>(`${node.apiUrl}/v1/status`).catch(() => null);
     return r?.status === 200 ? r.body : null;
@@ -288,9 +308,45 @@ export class TestNetwork {
     return checkInvariants(this);
   }
 
+  /**
+   * Liveness under attack: the `honest` nodes commit `blocks` new blocks
+   * within `ms` while `load` keeps transactions coming (blocks are made only
+   * when there is something to include). Resolves with the rate and the
+   * nodes' peak memory; fails naming the heights if it does not happen.
+   */
+  async progress(
+    honest: readonly number[],
+    blocks: number,
+    ms: number,
+    load: () => Promise<unknown> = () => this.transfer(honest[0]!),
+  ): Promise<Progress> {
+    const start = Math.min(...(await this.heights([...honest])));
+    const t0 = Date.now();
+    let done = false;
+    const feeding = (async () => {
+      while (!done) {
+        await load().catch(() => undefined);
+        await sleep(100);
+      }
+    })();
+    try {
+      await this.waitForHeight(start + blocks, [...honest], ms);
+    } finally {
+      done = true;
+      await feeding;
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const peakRssMiB: Record<number, number> = {};
+    for (const n of this.running()) {
+      const rss = peakRss(n.process?.pid);
+      if (rss !== null) peakRssMiB[n.index] = rss;
+    }
+    return { blocks, seconds, rate: blocks / seconds, peakRssMiB };
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
-    await Promise.all(this.nodes.map((n) => this.kill(n.index)));
+    await Promise.all([...this.nodes, this.auditor].map((n) => this.kill(n.index)));
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
@@ -311,5 +367,17 @@ export async function withNetwork(
   } finally {
     await net.stop();
     await cleanup();
+  }
+}
+
+/** A process's peak resident set (VmHWM) in MiB, or null where /proc does not tell. */
+function peakRss(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const status = readProc(`/proc/${pid}/status`, "utf8");
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
   }
 }

@@ -164,3 +164,4 @@ export function genesisHashOf(home: string): string {
   const file = paths(home).genesis;
   return toHex(genesisState(parseGenesis(JSON.parse(readFileSync(file, "utf8")), file)).hash);
 }
+export type { ByzantineRole } from "./faults.ts";
