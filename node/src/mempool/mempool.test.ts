@@ -32,6 +32,18 @@ function pool(options: Partial<MempoolOptions> = {}, known = new Set<string>()) 
 }
 
 describe("mempool admission", () => {
+  it("a pending transaction's copy with a forged signature is refused as bad, not as a duplicate", async () => {
+    const { mempool } = pool();
+    const real = signed(alice, 0, transfer(bob, 10n)).bytes;
+    expect(await codeOf(mempool.add(real))).toBe("ok");
+    const forged = real.slice();
+    forged[forged.length - 40]! ^= 1; // inside the signature
+    expect(await codeOf(mempool.add(forged))).toBe("TX_BAD_SIGNATURE");
+    const [result] = await mempool.addMany([forged], "gossip");
+    expect((result as TransactionError).code).toBe("TX_BAD_SIGNATURE");
+    expect(await codeOf(mempool.add(real))).toBe("TX_DUPLICATE");
+  });
+
   it("admits a valid transfer and refuses bad input, each with its own code", async () => {
     const { mempool } = pool();
     expect(await codeOf(mempool.add(signed(alice, 0, transfer(bob, 10n)).bytes))).toBe("ok");

@@ -15,6 +15,7 @@ import {
   bytesKey,
   DecodeError,
   decodeSignedTransaction,
+  equalBytes,
   fromBytesKey,
   MAX_TX_BYTES,
   type SignatureVerifier,
@@ -268,7 +269,12 @@ export class Mempool {
     }
     const hash = transactionHash(tx);
     const key = bytesKey(hash);
-    if (this.#byHash.has(key)) {
+    // A duplicate before any signature check only if it is the same signed
+    // bytes: the same transaction with another signature is checked like a
+    // new one, so a batch that carries a forged copy is refused here, where
+    // it arrived, and never relayed to peers that would punish us for it.
+    const pending = this.#byHash.get(key);
+    if (pending && equalBytes(pending.stx.signature, stx.signature)) {
       refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash });
     }
     return { bytes, stx, hash, key, now };
