@@ -6,6 +6,13 @@
  * run (target ≥ 0.8: each transaction's signature check is the one cost we
  * cannot avoid, so the node should run close to it).
  *
+ * Runs `1`, `4` and `4b` (BENCH_VALIDATORS): `4b` is the 4-validator network
+ * with one Byzantine validator (the test-only build, flooding far-future
+ * votes and repeated catch-up replies, proposing maximum-size blocks that
+ * do not execute in every round it leads; issue 11), load sent to the
+ * honest three; its peak is printed as a ratio of the honest `4` run's
+ * peak in the same bench run (target ≥ 0.8).
+ *
  * Run: npm run bench (or `node bench/node.bench.ts` in node/); BENCH_QUICK=1
  * for a short smoke run. Writes bench/out/node.json.
  */
@@ -75,18 +82,21 @@ interface Network {
   readonly funded: SecretKey;
   readonly fundedAddress: string;
   readonly children: readonly ChildProcess[];
+  /** Where load goes: the honest validators (all of them without an attacker). */
+  readonly submitUrls: readonly string[];
   /** A folder to delete afterwards, if the bench made one. */
   readonly dir?: string;
 }
 
 /** One validator (a node home), or a testnet of `validators` separate processes. */
-async function startNetwork(validators: number): Promise<Network> {
+async function startNetwork(validators: number, byzantine: boolean): Promise<Network> {
   if (validators === 1) {
     const home = await makeHome(CHAIN, 10n ** 15n, { maxTxs: 5000 });
     const child = await startNode(home);
     return {
       chainId: CHAIN,
       urls: [home.url],
+      submitUrls: [home.url],
       funded: home.funded,
       fundedAddress: home.fundedAddress,
       children: [child],
@@ -107,12 +117,19 @@ async function startNetwork(validators: number): Promise<Network> {
     config.block = { ...config.block, batchDelayMs: 5, maxTxs: 5000 };
     writeFileSync(file, JSON.stringify(config, null, 2));
   }
+  // The last validator plays the attacker when asked (node/src/testing/faults.ts).
+  const attacker = byzantine ? net.homes.length - 1 : -1;
+  const faultsFile = join(dir, "faults.json");
+  writeFileSync(faultsFile, JSON.stringify({ roles: ["flood-votes", "max-size"] }));
   const children = await Promise.all(
-    net.homes.map((home, i) => startNode({ home, url: net.apiUrls[i]! })),
+    net.homes.map((home, i) =>
+      startNode({ home, url: net.apiUrls[i]! }, i === attacker ? { faultsFile } : {}),
+    ),
   );
   return {
     chainId: net.chainId,
     urls: net.apiUrls,
+    submitUrls: net.apiUrls.filter((_, i) => i !== attacker),
     funded,
     fundedAddress,
     children,
@@ -120,7 +137,7 @@ async function startNetwork(validators: number): Promise<Network> {
   };
 }
 
-async function main(validators: number): Promise<object> {
+async function main(validators: number, byzantine = false): Promise<Run> {
   const verifyRate = nativeVerifyRate();
   const cores = os.availableParallelism();
   // The bound: each validator verifies every transaction once; with one
@@ -132,7 +149,7 @@ async function main(validators: number): Promise<object> {
   );
 
   // Many funded accounts: genesis funds one, and the bench key spreads it in the first blocks.
-  const network = await startNetwork(validators);
+  const network = await startNetwork(validators, byzantine);
   const home = {
     url: network.urls[0]!,
     funded: network.funded,
@@ -196,7 +213,7 @@ async function main(validators: number): Promise<object> {
   /** Submits a batch to node `via` (round-robin across validators); returns how many were admitted. */
   let via = 0;
   const submit = async (hexes: readonly string[]): Promise<number> => {
-    const url = network.urls[via++ % network.urls.length]!;
+    const url = network.submitUrls[via++ % network.submitUrls.length]!;
     const res = await postJson(url, "/v1/transactions/batch", JSON.stringify({ txs: hexes }));
     if (res.status !== 200) return 0;
     const { results } = JSON.parse(res.text) as { results: { hash?: string }[] };
@@ -350,7 +367,7 @@ async function main(validators: number): Promise<object> {
 
   const peak = Math.max(...results.map((r) => r.committedPerSec));
   console.log(
-    `\nnode bench${QUICK ? " (BENCH_QUICK)" : ""}: ${validators} validator(s) as separate processes, ${ACCOUNTS} accounts, node ${process.version}, ${cores} cpus; final height ${status.height}`,
+    `\nnode bench${QUICK ? " (BENCH_QUICK)" : ""}: ${validators} validator(s)${byzantine ? ", one of them Byzantine (flood-votes, max-size)," : ""} as separate processes, ${ACCOUNTS} accounts, node ${process.version}, ${cores} cpus; final height ${status.height}`,
   );
   console.log(
     validators === 1
@@ -366,12 +383,38 @@ async function main(validators: number): Promise<object> {
   console.log(
     `\npeak committed ${peak.toFixed(0)}/s = ${(peak / bound).toFixed(3)} of the bound (target ${targetRatio})`,
   );
-  return { validators, verifyRate, bound, accounts: ACCOUNTS, results, peakRatio: peak / bound };
+  return {
+    validators,
+    byzantine,
+    verifyRate,
+    bound,
+    accounts: ACCOUNTS,
+    results,
+    peak,
+    peakRatio: peak / bound,
+  };
 }
 
-const runs: object[] = [];
-for (const validators of (BENCH_VALIDATORS ?? "1,4").split(",").map(Number))
-  runs.push(await main(validators));
+interface Run {
+  validators: number;
+  byzantine: boolean;
+  verifyRate: number;
+  bound: number;
+  accounts: number;
+  results: unknown[];
+  peak: number;
+  peakRatio: number;
+}
+
+const runs: Run[] = [];
+for (const run of (BENCH_VALIDATORS ?? "1,4,4b").split(","))
+  runs.push(await main(Number.parseInt(run, 10), run.endsWith("b")));
+const honest4 = runs.find((r) => r.validators === 4 && !r.byzantine);
+const byzantine4 = runs.find((r) => r.validators === 4 && r.byzantine);
+if (honest4 && byzantine4)
+  console.log(
+    `\n4 validators, one Byzantine (flood-votes, max-size): peak ${byzantine4.peak.toFixed(0)}/s = ${(byzantine4.peak / honest4.peak).toFixed(3)} of the honest peak ${honest4.peak.toFixed(0)}/s measured in this run (target 0.8)`,
+  );
 const out = new URL("./out/node.json", import.meta.url);
 mkdirSync(new URL(".", out), { recursive: true });
 writeFileSync(

@@ -197,13 +197,13 @@ describe("ConsensusEngine: deciding", () => {
     for (const node of sim.online) {
       expect(node.decision!.round).toBe(1);
       expect(toHex(node.decision!.blockHash)).toBe(toHex(blockHash(`block-${next}-1`)));
-      // Round 0 ended by timeoutPropose → nil prevotes → nil precommits → timeoutPrecommit.
+      // Round 0 ended by timeoutPropose → nil prevotes → nil precommits, which
+      // end the round at once (no timeoutPrecommit: nothing can be decided in it).
       expect(node.signed.get("prevote/0")!.blockHash).toBeNull();
       expect(node.signed.get("precommit/0")!.blockHash).toBeNull();
     }
-    expect(sim.now).toBeGreaterThanOrEqual(
-      DEFAULT_TIMEOUTS.proposeMs + DEFAULT_TIMEOUTS.precommitMs,
-    );
+    expect(sim.now).toBeGreaterThanOrEqual(DEFAULT_TIMEOUTS.proposeMs);
+    expect(sim.now).toBeLessThan(DEFAULT_TIMEOUTS.proposeMs + DEFAULT_TIMEOUTS.precommitMs);
   });
 
   it("an invalid proposal gets nil prevotes and the next round decides", () => {
@@ -485,9 +485,15 @@ describe("ConsensusEngine: votes, evidence and rounds", () => {
     expect(
       delays(s.feed(s.proposal(0, A), s.vote(1, "prevote", 0, null), s.vote(2, "prevote", 0, B))),
     ).toEqual(["prevote 0 50"]);
-    expect(delays(s.endRound(0, [1, 2, 3]))).toEqual(["precommit 0 70", "propose 1 110"]);
-    s.endRound(1, [1, 2, 3]);
-    expect(delays(s.endRound(2, [1, 2, 3]))).toEqual(["precommit 2 84", "propose 3 130"]);
+    // Split precommits (not >2/3 nil) leave the round to timeoutPrecommit.
+    const endByTimeout = (round: number) => [
+      ...s.feed(s.vote(1, "precommit", round, null), s.vote(2, "precommit", round, B)),
+      ...s.feed(s.vote(3, "precommit", round, A)),
+      ...s.feed({ type: "timeout", step: "precommit", round }),
+    ];
+    expect(delays(endByTimeout(0))).toEqual(["precommit 0 70", "propose 1 110"]);
+    endByTimeout(1);
+    expect(delays(endByTimeout(2))).toEqual(["precommit 2 84", "propose 3 130"]);
   });
 
   it("ignores other heights, non-members and proposals not from the round's proposer", () => {
@@ -685,5 +691,27 @@ describe("block time: proposer-based timestamps", () => {
     expect(isTimely(t, t + 2501, 1, o)).toBe(true); // 2200 ms allowed in round 1
     expect(isTimely(Number.MAX_SAFE_INTEGER, t, 0, o)).toBe(false);
     expect(isTimely(t + 3_600_000, t, 0, o)).toBe(false);
+  });
+});
+
+describe("ConsensusEngine: a round nobody can decide ends at once", () => {
+  it("more than 2/3 nil precommits start the next round without waiting for timeoutPrecommit", () => {
+    const s = scripted({ validators: 4, self: null });
+    s.feed({ type: "start" });
+    const actions = s.feed(...[0, 1, 2].map((v) => s.vote(v, "precommit", 0, null)));
+    expect(s.engine.state.round).toBe(1);
+    expect(ofType(actions, "schedule-timeout").map((t) => `${t.step} ${t.round}`)).toContain(
+      "propose 1",
+    );
+  });
+
+  it("2/3 nil precommits, or nil and a value mixed, do not: the timeout ends the round", () => {
+    const s = scripted({ validators: 4, self: null });
+    s.feed({ type: "start" });
+    s.feed(s.vote(0, "precommit", 0, null), s.vote(1, "precommit", 0, null));
+    s.feed(s.vote(2, "precommit", 0, A));
+    expect(s.engine.state.round).toBe(0);
+    s.feed({ type: "timeout", step: "precommit", round: 0 });
+    expect(s.engine.state.round).toBe(1);
   });
 });

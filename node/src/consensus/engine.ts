@@ -121,6 +121,14 @@
  * - The driver hands a proposal in only when `wantsProposal` says the engine
  *   would use it (one per round, from its proposer, for a round we have
  *   reached), so it executes at most one block per round a proposer leads.
+ * - >2/3 nil precommits in our round end it at once (#endRoundOnNilCommit)
+ *   rather than after timeoutPrecommit. No value can be decided in that
+ *   round any more: a value's >2/3 and the nil >2/3 would share more than
+ *   1/3 of the power, so an honest validator that precommitted both, and
+ *   honest validators precommit once per round. Waiting for more precommits
+ *   could only ever bring more nils; the timeout was pure delay. It is what
+ *   makes a round led by a faulty proposer (an invalid, untimely or
+ *   oversized block) cost a few message delays instead of a second.
  * - A restarted validator gets back its valid value as well as its lock
  *   (EngineInit.resume), with the polka to re-propose it: when all honest
  *   validators restart after locking on different blocks, the locks alone
@@ -566,6 +574,7 @@ export class ConsensusEngine {
     for (;;) {
       if (this.#decision) return;
       if (this.#decideIfCommitted()) return;
+      if (this.#endRoundOnNilCommit()) continue;
       if (this.#skipRoundIfBehind()) continue;
       if (this.#prevoteOnProposal()) continue;
       if (this.#schedulePrevoteTimeout()) continue;
@@ -600,6 +609,16 @@ export class ConsensusEngine {
       }
     }
     return false;
+  }
+
+  /**
+   * Not in the paper: >2/3 nil precommits in our round start the next one at
+   * once instead of after timeoutPrecommit (L47/L65). See the module comment.
+   */
+  #endRoundOnNilCommit(): boolean {
+    if (!this.#hasQuorum("precommit", this.#round, null)) return false;
+    this.#startRound(this.#round + 1);
+    return true;
   }
 
   /**
