@@ -38,6 +38,9 @@ const RESULT: Record<GossipVerdict, TopicValidatorResult> = {
   reject: TopicValidatorResult.Reject,
 };
 
+/** Accepted values waiting for gossipsub's message event, per topic. */
+const MAX_UNDELIVERED = 256;
+
 /** Subscribes to `topic` with `handler`; returns an unsubscribe function. */
 export function bindTopic<T>(host: Host, topic: string, handler: TopicHandler<T>): () => void {
   const pubsub = host.services.pubsub;
@@ -53,6 +56,9 @@ export function bindTopic<T>(host: Host, topic: string, handler: TopicHandler<T>
       outcome = { verdict: "ignore" };
     }
     if (outcome.verdict === "accept" && outcome.value !== undefined) {
+      // Gossipsub delivers an accepted message right after validation; the
+      // bound only matters if it ever does not (each value can be a block).
+      if (accepted.size >= MAX_UNDELIVERED) accepted.delete(accepted.keys().next().value!);
       accepted.set(key(message.data), { value: outcome.value, from });
     }
     return RESULT[outcome.verdict];
