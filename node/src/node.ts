@@ -47,8 +47,10 @@ import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { bindTopic, topicName } from "./network/gossip.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
+import { PENALTY } from "./network/peerScore.ts";
 import { startTxGossip } from "./network/txGossip.ts";
 import { BlockSync } from "./sync/blockSync.ts";
+import { MEMPOOL_PULL_LIMIT } from "./sync/mempoolPull.ts";
 import type { FaultInjector } from "./testing/faults.ts";
 
 export const NODE_VERSION = "0.1.0";
@@ -211,7 +213,15 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       acceptConsensus: (data) => {
         const { verdict, value } = validateConsensusMessage(data, consensusGossip);
         if (verdict === "accept" && value) driver.receive(value, data.length);
+        return verdict !== "reject";
       },
+      // Stream faults cost the peer like invalid gossip (network/peerScore.ts): a stall a little.
+      misbehaved: (peer, code) =>
+        net.services.peerScore.penalize(
+          peer,
+          code,
+          code === "SYNC_TIMEOUT" ? PENALTY.minor : PENALTY.invalid,
+        ),
       pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
       // Refusals are expected here (most are duplicates, refused before any signature
       // check); nothing to punish or report. The rest are checked together on the workers.
@@ -350,9 +360,6 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     stop,
   };
 }
-
-/** Most pending transactions a node hands a peer per mempool pull. */
-const MEMPOOL_PULL_LIMIT = 256;
 
 /** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
 const SYNC_INTERVAL_MS = 2000;

@@ -84,7 +84,8 @@ export interface BlockSyncDeps {
   /** The consensus messages we hold for a height (the driver's). */
   readonly messagesFor: (height: number) => readonly ConsensusMessage[];
   /** Checks a consensus message as gossip does, and hands it on when accepted. */
-  readonly acceptConsensus: (data: Uint8Array) => void;
+  /** Returns false when the message fails the gossip rules (the peer that served it is at fault). */
+  readonly acceptConsensus: (data: Uint8Array) => boolean;
   /** Our oldest pending transactions' bytes (bounded), for peers. */
   readonly pendingTxs: () => readonly Uint8Array[];
   /** Admits a peer's pending transactions as gossip would. */

@@ -9,7 +9,7 @@
  *
  * Bounds — a reply holds no more than an honest node keeps for one height:
  * the driver keeps at most 8 × MAX_VALIDATORS messages of a height
- * (driver.ts MAX_SEEN_MESSAGES = MAX_CATCHUP_MESSAGES here), nearly all of
+ * (MAX_CATCHUP_MESSAGES here; the driver serves what its engine keeps), nearly all of
  * them votes (≤ MAX_VOTE_MESSAGE_BYTES each, 144 today). Proposals carry a
  * block (up to the decode bound, ≈ 4.1 MiB), so the server sends the votes
  * and at most CATCHUP_PROPOSALS proposals: those the most votes name, then
@@ -36,7 +36,7 @@ import { SyncError } from "./errors.ts";
 import { finish, frame, openRequest, type ServingSlots, send } from "./frames.ts";
 import { catchUpProtocol } from "./protocols.ts";
 
-/** What the driver keeps per height (driver.ts MAX_SEEN_MESSAGES). */
+/** Votes served per height (the engine's log holds each validator's votes of the rounds it keeps). */
 export const MAX_CATCHUP_MESSAGES = 8 * MAX_VALIDATORS;
 /** decodeConsensusMessage's bound (client-sdk consensusMessage.ts). */
 export const MAX_CONSENSUS_MESSAGE_BYTES = MAX_BLOCK_BYTES + 512 + MAX_VALIDATORS * 256;
@@ -51,8 +51,10 @@ const heightOf = (m: ConsensusMessage) =>
   m.kind === "vote" ? m.vote.vote.height : m.proposal.proposal.height;
 
 /**
- * What we serve of the messages we hold: every vote (up to the per-height
- * bound), then the CATCHUP_PROPOSALS proposals most voted for, later rounds first.
+ * What we serve of the messages we hold: votes up to the per-height bound,
+ * later rounds first (a node catching up needs the rounds the others are
+ * in), then CATCHUP_PROPOSALS proposals: the latest round's (to vote on now)
+ * and the one most voted for (to commit, or to lock on).
  */
 export function selectCatchUp(messages: readonly ConsensusMessage[]): ConsensusMessage[] {
   const votes = messages.filter((m) => m.kind === "vote");
@@ -65,12 +67,18 @@ export function selectCatchUp(messages: readonly ConsensusMessage[]): ConsensusM
           return h !== null && equalBytes(h, p.proposal.proposal.blockHash);
         }).length;
   const round = (p: ConsensusMessage) => (p.kind === "proposal" ? p.proposal.proposal.round : 0);
-  const chosen = proposals
-    .map((p) => ({ p, support: support(p), round: round(p) }))
-    .sort((a, b) => b.support - a.support || b.round - a.round)
-    .slice(0, CATCHUP_PROPOSALS)
+  const byRound = [...proposals].sort((a, b) => round(b) - round(a));
+  const latest = byRound.slice(0, 1);
+  const mostVoted = byRound
+    .slice(1)
+    .map((p) => ({ p, support: support(p) }))
+    .sort((a, b) => b.support - a.support)
+    .slice(0, CATCHUP_PROPOSALS - latest.length)
     .map((e) => e.p);
-  return [...votes.slice(0, MAX_CATCHUP_MESSAGES - chosen.length), ...chosen];
+  const chosen = [...latest, ...mostVoted];
+  const voteRound = (v: ConsensusMessage) => (v.kind === "vote" ? v.vote.vote.round : 0);
+  const newestFirst = [...votes].sort((a, b) => voteRound(b) - voteRound(a));
+  return [...newestFirst.slice(0, MAX_CATCHUP_MESSAGES - chosen.length), ...chosen];
 }
 
 export async function serveCatchUp(
@@ -107,7 +115,8 @@ export async function catchUpFrom(
   ctx: SyncContext,
   peer: PeerId,
   height: number,
-  accept: (data: Uint8Array) => void,
+  /** False: the message fails the gossip rules (reject), which only a faulty peer serves. */
+  accept: (data: Uint8Array) => boolean,
 ): Promise<void> {
   const request = new Uint8Array(8);
   new DataView(request.buffer).setBigUint64(0, BigInt(height));
@@ -136,7 +145,8 @@ export async function catchUpFrom(
         throw SyncError.tooLarge("The reply's proposal count", proposals, CATCHUP_PROPOSALS);
       if (message.kind === "vote" && ++votes > MAX_CATCHUP_MESSAGES)
         throw SyncError.tooLarge("The reply's vote count", votes, MAX_CATCHUP_MESSAGES);
-      accept(bytes);
+      if (!accept(bytes))
+        throw SyncError.malformed("a consensus message that the gossip rules reject");
     }
     finish(exchange);
   } catch (err) {

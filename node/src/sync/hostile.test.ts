@@ -86,7 +86,7 @@ async function startNode(
   chain: { chain: Chain; db: Database },
   options: Record<string, unknown> = {},
 ): Promise<TestNode> {
-  const host = await createHost((await newPeerKey()).key);
+  const host = await createHost((await newPeerKey()).key, chain.chain.chainId);
   const node: TestNode = {
     host,
     ...chain,
@@ -111,7 +111,10 @@ async function startNode(
           ),
         ),
       messagesFor: () => node.messages,
-      acceptConsensus: (data) => void node.accepted.push(data),
+      acceptConsensus: (data) => {
+        node.accepted.push(data);
+        return true;
+      },
       pendingTxs: () => node.pending,
       acceptTxs: async (txs) => void node.txBatches.push([...txs]),
       misbehaved: (peer: PeerId, code: string) =>

@@ -49,7 +49,7 @@ function vote(round: number, hashByte: number): ConsensusMessage {
 }
 
 describe("catch-up selection", () => {
-  it("serves votes and the two proposals most voted for, not the latest spam", () => {
+  it("serves votes, the latest round's proposal (to vote on) and the most voted for of the rest (to commit)", () => {
     const proposal = (round: number, hashByte: number) =>
       ({
         kind: "proposal",
@@ -78,7 +78,9 @@ describe("catch-up selection", () => {
     const rounds = chosen
       .filter((m) => m.kind === "proposal")
       .map((m) => (m.kind === "proposal" ? m.proposal.proposal.round : -1));
-    expect(rounds).toEqual([1, 0]);
+    // The engine holds one proposal per round, from that round's proposer, and
+    // none for rounds ahead: the latest is the one a node catching up must see.
+    expect(rounds).toEqual([8, 1]);
     expect(chosen.filter((m) => m.kind === "vote")).toHaveLength(3);
   });
 

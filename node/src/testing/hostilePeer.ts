@@ -136,7 +136,7 @@ async function readRequest(stream: Stream): Promise<Uint8Array> {
 
 export async function startHostilePeer(options: HostilePeerOptions): Promise<HostilePeer> {
   const { key } = await newPeerKey();
-  const host = await createHost(key, { listen: ["/ip4/127.0.0.1/tcp/0"] });
+  const host = await createHost(key, options.chainId, { listen: ["/ip4/127.0.0.1/tcp/0"] });
   const rand = random(options.seed ?? 1);
   const maxSend = options.maxSendBytes ?? 256 * 1024 * 1024;
   const stats: HostileStats = {
