@@ -715,3 +715,53 @@ describe("ConsensusEngine: a round nobody can decide ends at once", () => {
     expect(s.engine.state.round).toBe(1);
   });
 });
+
+describe("ConsensusEngine: every honest validator restarts after split locks", () => {
+  // Height 1, round 3 after a restart of all four: x locked on A (round 1),
+  // y locked on B (round 2); B won a polka in round 2 that y, z and w saw.
+  function restartAll(withValidValues: boolean) {
+    const { validators, keys } = makeValidators(4);
+    const [x, y, z, w] = [0, 1, 2, 3];
+    const polkaB = [y, z, w].map((v) =>
+      signVote(fakeSignatures, keys[v]!, {
+        type: "prevote",
+        height: 1,
+        round: 2,
+        blockHash: B,
+        validator: keys[v]!.publicKey,
+      }),
+    );
+    const resume = (id: number) => {
+      const lock =
+        id === x
+          ? { lockedRound: 1, lockedValue: A }
+          : id === y
+            ? { lockedRound: 2, lockedValue: B }
+            : { lockedRound: -1, lockedValue: null };
+      const valid = !withValidValues
+        ? {}
+        : id === x
+          ? { validRound: 1, validValue: A }
+          : { validRound: 2, validValue: B };
+      return { round: 3, ...lock, ...valid };
+    };
+    const sim = new Simulation({ validators: 4, height: 1, resume });
+    expect(sim.validators).toEqual(validators);
+    // What the guard kept with the valid value: its polka, fed in before start (driver.ts).
+    if (withValidValues)
+      for (const id of [y, z, w]) for (const v of polkaB) sim.inject(id, { type: "vote", vote: v });
+    sim.start();
+    return sim;
+  }
+
+  it("decides, because a restarted proposer still knows the highest polka and re-proposes it", () => {
+    const sim = restartAll(true);
+    expect(sim.runSynchronously(() => sim.nodes.every((n) => n.decision), 200)).toBe(true);
+    for (const n of sim.nodes) expect(sameValue(n.decision!.blockHash, B)).toBe(true);
+  });
+
+  it("without the valid values the same network never decides (what persisting them fixes)", () => {
+    const sim = restartAll(false);
+    expect(sim.runSynchronously(() => sim.nodes.some((n) => n.decision), 200)).toBe(false);
+  });
+});

@@ -56,8 +56,12 @@ const genesis: Genesis = {
 const verifier = createNativeVerifier();
 const log = pino({ level: "silent" });
 
-/** Short deadlines, so a stall costs the test well under a second. */
-const DEADLINES = { idleMs: 400, totalMs: 4000 };
+/**
+ * Short deadlines, so a stall costs the test seconds, not the defaults' half
+ * minute; long enough that an honest peer on a loaded 2-core machine (CI runs
+ * these beside multi-process scenarios) never looks like a staller.
+ */
+const DEADLINES = { idleMs: 2000, totalMs: 10_000 };
 const OPTIONS = {
   requestDeadlines: DEADLINES,
   serveDeadlines: DEADLINES,
@@ -247,15 +251,17 @@ describe("block sync against a hostile peer", () => {
       const h = await hostile({ sync: behaviour }, material);
       const honest = await startNode(server);
       const late = await behindNode();
-      // The hostile peer connects first, so it is the first candidate.
+      // The hostile peer alone first, so it is surely asked (with both connected,
+      // which one is asked first depends on timing), then the honest one too.
       await connect(late.host, h.host);
+      late.sync.trigger();
+      await waitFor("the hostile peer's fault", () =>
+        late.faults.some((f) => f.peer === h.peerId.toString() && f.code === code),
+      );
       await connect(late.host, honest.host);
       late.sync.trigger();
       await waitFor("the late node to reach the head", () => late.chain.head.height === BLOCKS);
       expect(toHex(late.chain.head.hash)).toBe(toHex(server.chain.head.hash));
-      await waitFor("the hostile peer's fault", () =>
-        late.faults.some((f) => f.peer === h.peerId.toString() && f.code === code),
-      );
       // Its streams are freed within the deadline, not held.
       await waitFor(
         "the hostile streams to close",

@@ -165,3 +165,4 @@ export function genesisHashOf(home: string): string {
   return toHex(genesisState(parseGenesis(JSON.parse(readFileSync(file, "utf8")), file)).hash);
 }
 export type { ByzantineRole } from "./faults.ts";
+export { type HostilePeer, startHostilePeer } from "./hostilePeer.ts";

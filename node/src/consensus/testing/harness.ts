@@ -29,6 +29,7 @@ import {
   ConsensusEngine,
   type EngineAction,
   type EngineEvent,
+  type EngineInit,
   type Step,
   type TimeoutConfig,
 } from "../engine.ts";
@@ -148,6 +149,8 @@ export interface SimulationOptions {
   readonly validity?: (proposal: Proposal) => boolean;
   /** The block a proposer builds. */
   readonly value?: (node: number, round: number) => Uint8Array;
+  /** What a validator restarts with (the signing guard's resume), by node id. */
+  readonly resume?: (node: number) => EngineInit["resume"] | undefined;
 }
 
 interface Envelope {
@@ -219,6 +222,7 @@ export class Simulation {
           validators,
           self: key?.publicKey ?? null,
           ...(options.timeouts && { timeouts: options.timeouts }),
+          ...(options.resume?.(id) && { resume: options.resume(id)! }),
         }),
         byzantine: byzantine.has(id),
         offline: offline.has(id),
