@@ -41,6 +41,8 @@ import type { SigningGuard, ValidValue } from "./signingGuard.ts";
  */
 export const MAX_INBOX_MESSAGES = 16 * MAX_VALIDATORS;
 export const MAX_INBOX_BYTES = 24 * 1024 * 1024;
+/** Executed blocks of the current height kept for voting and commit (see #keep). */
+const MAX_KEPT_BLOCKS = 8;
 /** Proposals for rounds above the engine's wait here, executed only once it gets there. */
 const MAX_DEFERRED_PROPOSALS = 4;
 
@@ -255,6 +257,32 @@ export class ConsensusDriver {
     await this.#handle({ type: "proposal", proposal: m.proposal, valid, timely });
   }
 
+  /**
+   * Keeps an executed block of this height, and at most MAX_KEPT_BLOCKS of
+   * them (each can be a maximum-size block): the oldest go first, except the
+   * engine's locked and valid values, which it may still propose or commit.
+   * A block decided after its execution was dropped is fetched by block sync.
+   */
+  #keep(
+    key: string,
+    entry: { exec: Execution; dropped: { hash: Uint8Array; record: TxRecord }[] },
+  ): void {
+    this.#executions.set(key, entry);
+    if (this.#executions.size <= MAX_KEPT_BLOCKS) return;
+    const state = this.#engine?.state;
+    const keep = new Set(
+      [state?.lockedValue, state?.validValue, entry.exec.blockHash].flatMap((v) =>
+        v ? [toHex(v)] : [],
+      ),
+    );
+    for (const old of this.#executions.keys()) {
+      if (this.#executions.size <= MAX_KEPT_BLOCKS) break;
+      if (keep.has(old)) continue;
+      this.#executions.delete(old);
+      this.#blocks.delete(old);
+    }
+  }
+
   /** Deferred proposals whose round the engine has now reached. */
   async #offerDeferred(engine: ConsensusEngine): Promise<void> {
     for (const [round, received] of [...this.#deferred]) {
@@ -286,7 +314,7 @@ export class ConsensusDriver {
       if (!equalBytes(exec.blockHash, claimedHash)) throw new Error("block hash mismatch");
       if (verifyBlockSignatures && !(await verifyBlockSignatures([block])))
         throw new Error("a transaction or evidence signature does not verify");
-      this.#executions.set(key, { exec, dropped: [] });
+      this.#keep(key, { exec, dropped: [] });
       return true;
     } catch (err) {
       this.#invalid.add(key);
@@ -362,7 +390,7 @@ export class ConsensusDriver {
   async #restoreValid(block: Block): Promise<boolean> {
     try {
       const exec = await this.#deps.chain.executeBlock(block);
-      this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
+      this.#keep(toHex(exec.blockHash), { exec, dropped: [] });
       this.#blocks.set(toHex(exec.blockHash), block);
       return true;
     } catch (err) {
@@ -566,7 +594,7 @@ export class ConsensusDriver {
     const previous = guard?.proposedBlock(this.#height);
     if (previous) {
       const exec = await chain.executeBlock(previous);
-      this.#executions.set(toHex(exec.blockHash), { exec, dropped: [] });
+      this.#keep(toHex(exec.blockHash), { exec, dropped: [] });
       return exec;
     }
     const byzantine = this.#deps.byzantine;
@@ -597,7 +625,7 @@ export class ConsensusDriver {
         } as TxRecord,
       };
     });
-    this.#executions.set(toHex(built.blockHash), { exec: built, dropped });
+    this.#keep(toHex(built.blockHash), { exec: built, dropped });
     return built;
   }
 
