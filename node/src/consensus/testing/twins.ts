@@ -6,26 +6,35 @@
  * twin misbehaves, but together they propose two blocks, vote twice and
  * forget each other's locks, which is every equivocation an engine can make.
  *
- * What it owns: the scenario (which validators have twins, and per protocol
- * round a partition of the instances into groups), the run of one scenario on
+ * What it owns: the scenario (which validators have twins, and a sequence
+ * of partitions of the instances into groups), the run of one scenario on
  * the harness's Simulation, and the checks. A scenario is drawn from a seed,
  * so a failing one is replayed exactly from that seed.
  *
- * As in the paper, partitions are per protocol round: a proposal or vote of
- * round r travels only between instances in one group of round r's
- * partition (inside a group: random order, random drops and repeats, timers
- * firing at any moment). Rounds from `partitionedRounds` on have no
- * partition. The round's leader is whoever the engine's rotation names;
- * when that is a twinned validator, both twins lead. Then "GST": the
- * partitions end, every message ever sent reaches every instance, messages
- * beat timers, and the honest engines must all decide within a bounded
- * number of timer firings.
+ * A message is delivered only inside a group of the partition that applies
+ * to it; inside a group in random order, with random drops and repeats,
+ * while timers fire at any moment. Half the scenarios partition per protocol
+ * round, as the paper does: partition r carries the proposals and votes of
+ * round r, and rounds after the last are not partitioned. The other half
+ * partition per phase of virtual time: partition p carries whatever is sent
+ * during phase p, a fixed number of scheduler steps (a step delivers, drops
+ * or repeats one message, or fires one timer). Phases are shorter than a
+ * round on purpose. The paper's protocols send votes to one leader, but here
+ * every vote goes to everyone, so a partition per round shows every member
+ * of a group the same messages, and a lock attack needs one engine to see a
+ * polka or a commit that another misses (numbers at DEFAULT_MAX_PHASES).
+ * Each round's leader is whoever the engine's rotation names; when that is
+ * a twinned validator, both twins lead. After the last partition comes
+ * "GST": one group, every message ever sent reaches every instance,
+ * messages arrive before timers fire, and the honest engines must all decide
+ * within a bounded number of timer firings.
  *
  * What it may not touch: the engine. It drives it only through `handle()`,
  * as the harness does.
  */
 import {
   hasQuorum,
+  proposerIndex,
   toHex,
   totalPower,
   type Vote,
@@ -39,8 +48,10 @@ export interface TwinsConfig {
   readonly validators: number;
   /** Validators whose key runs in two engines: the Byzantine ones. */
   readonly twins: readonly number[];
-  /** The scenario partitions rounds 0 .. k-1, k drawn in [1, this]. */
-  readonly maxPartitionedRounds?: number;
+  /** A scenario partitioned by phase has between 1 and this many phases before GST. */
+  readonly maxPhases?: number;
+  /** A scenario partitioned by round partitions rounds 0 .. k-1, k between 1 and this. */
+  readonly maxRounds?: number;
   /**
    * Liveness: after GST every honest engine decides before this many timers
    * fire (a timer is one step of virtual time). Null: not checked (with more
@@ -54,14 +65,22 @@ export type Partition = readonly (readonly number[])[];
 
 export interface TwinsScenario {
   readonly seed: number;
+  /** Drawn too: with the height it sets which validator leads which round. */
   readonly height: number;
-  /** partitions[r] applies to messages of round r; later rounds are not partitioned. */
+  /**
+   * "round": partitions[r] carries the messages of protocol round r, as in
+   * the paper, and rounds past the last are not partitioned. "phase":
+   * partitions[p] carries every message sent during phase p.
+   */
+  readonly partitionBy: "round" | "phase";
   readonly partitions: readonly Partition[];
+  /** Scheduler steps (a delivery, a drop, a repeat or a timer) per phase. */
+  readonly phaseSteps: number;
+  /** Scheduler steps before GST (fewer once every honest engine has decided). */
+  readonly steps: number;
   readonly dropRate: number;
   readonly timerRate: number;
   readonly repeatRate: number;
-  /** Random steps before GST (fewer if every instance is past the partitioned rounds). */
-  readonly steps: number;
 }
 
 export type ViolationKind =
@@ -82,18 +101,30 @@ export interface TwinsOutcome {
   readonly violations: readonly Violation[];
   /** Honest engines that decided before GST (safety was tested amid the partitions). */
   readonly decidedBeforeGst: number;
+  /** The highest round any instance had reached at GST. */
+  readonly roundAtGst: number;
   /** Timers fired after GST until every honest engine decided (or the bound ran out). */
   readonly timersAfterGst: number;
-  /** How many rounds past the highest round reached at GST the last honest decision took. */
+  /** How many rounds past `roundAtGst` the last honest decision took. */
   readonly roundsAfterGst: number;
   /** A readable account of the run, for a failing seed. */
   summary(): string;
 }
 
-const DEFAULT_MAX_PARTITIONED_ROUNDS = 6;
 /**
- * Measured: over 20 000 schedules at most 47 timers (about three rounds of
- * five engines' propose, prevote and precommit timers, stale ones included)
+ * Measured with the lock check of L23 removed, 10 000 schedules each: one
+ * partition per round (up to 6) broke agreement in 3 of them; phases of 5
+ * to 17 steps in 4 with up to 16 phases, 18 with 48, 13 with 64, 23 with 96;
+ * the half-and-half mix that runs, in 12 (the first at seed 1009). Per-round
+ * partitions find the f = 2 split sooner (at seed 57, phases only at 472),
+ * so a scenario draws either kind.
+ */
+const DEFAULT_MAX_PHASES = 64;
+/** The paper's per-round partitions: up to six rounds. */
+const DEFAULT_MAX_ROUNDS = 6;
+/**
+ * Measured over 20 000 schedules: at most 46 timers (about three rounds of
+ * five engines' propose, prevote and precommit timers, stale ones included),
  * and at most three rounds past the highest round reached at GST.
  */
 const DEFAULT_MAX_TIMERS_AFTER_GST = 100;
@@ -101,10 +132,17 @@ const DEFAULT_MAX_TIMERS_AFTER_GST = 100;
 /** Draws scenario `seed` for `instances` engine instances. */
 export function drawScenario(seed: number, instances: number, config: TwinsConfig): TwinsScenario {
   const random = seededRandom(seed * 2654435761);
-  const rounds =
-    1 + Math.floor(random() * (config.maxPartitionedRounds ?? DEFAULT_MAX_PARTITIONED_ROUNDS));
+  const partitionBy = random() < 0.5 ? "round" : "phase";
+  const count =
+    1 +
+    Math.floor(
+      random() *
+        (partitionBy === "round"
+          ? (config.maxRounds ?? DEFAULT_MAX_ROUNDS)
+          : (config.maxPhases ?? DEFAULT_MAX_PHASES)),
+    );
   const partitions: Partition[] = [];
-  for (let r = 0; r < rounds; r++) {
+  for (let p = 0; p < count; p++) {
     // Mostly two sides (where twins do their damage), sometimes none or three.
     const roll = random();
     const sides = roll < 0.15 ? 1 : roll < 0.8 ? 2 : 3;
@@ -112,21 +150,26 @@ export function drawScenario(seed: number, instances: number, config: TwinsConfi
     for (let i = 0; i < instances; i++) groups[Math.floor(random() * sides)]!.push(i);
     partitions.push(groups.filter((g) => g.length > 0));
   }
+  const phaseSteps = 5 + 3 * Math.floor(random() * 5);
   return {
     seed,
     height: 1 + Math.floor(random() * config.validators),
+    partitionBy,
     partitions,
+    phaseSteps,
+    // A round of five engines is some 60 to 80 deliveries, plus drops and repeats.
+    steps: partitionBy === "round" ? 150 * count + 150 : phaseSteps * count,
     dropRate: Math.floor(random() * 30) / 100,
-    timerRate: 0.02 + Math.floor(random() * 8) / 100,
+    timerRate: (2 + Math.floor(random() * 8)) / 100,
     repeatRate: 0.05,
-    steps: 150 * rounds + 150,
   };
 }
 
-function roundOf(event: EngineEvent): number | null {
+/** The link filter sees only messages in flight: proposals and votes. */
+function roundOf(event: EngineEvent): number {
   if (event.type === "proposal") return event.proposal.proposal.round;
   if (event.type === "vote") return event.vote.vote.round;
-  return null;
+  return 0;
 }
 
 /** Runs scenario `seed` and checks it; never throws for a property that fails, it reports it. */
@@ -155,29 +198,30 @@ export async function runTwins(seed: number, config: TwinsConfig): Promise<Twins
     });
     return group;
   });
+  let phase = 0;
+  // Judged when a message is put in flight: one sent inside a group is on the
+  // wire and may arrive after its phase ends, one sent across is lost.
   sim.link = (from, to, event) => {
-    const round = roundOf(event);
-    if (round === null || round >= groupOf.length) return true;
-    return groupOf[round]![from] === groupOf[round]![to];
+    const index = scenario.partitionBy === "phase" ? phase : roundOf(event);
+    if (index >= groupOf.length) return true;
+    return groupOf[index]![from] === groupOf[index]![to];
   };
 
   const violations: Violation[] = [];
   const random = seededRandom(seed);
   let decidedBeforeGst = 0;
-  let timersAfterGst = 0;
+  const beforeGst = new Set<number>();
   let roundAtGst = 0;
+  let timersAfterGst = 0;
   const honest = sim.honest;
   const undecidedHonest = () => honest.some((node) => node.decision === null);
   try {
     sim.start();
-    const pastPartitions = () =>
-      sim.nodes.every(
-        (node) => node.decision !== null || node.engine.state.round >= groupOf.length,
-      );
-    for (let i = 0; i < scenario.steps; i++) {
-      if (i % 32 === 0 && pastPartitions()) break;
+    for (let i = 0; i < scenario.steps && undecidedHonest(); i++) {
+      phase = Math.floor(i / scenario.phaseSteps);
       if (!sim.stepRandomly(random, scenario)) break;
     }
+    for (const node of sim.nodes) if (node.decision) beforeGst.add(node.id);
     decidedBeforeGst = honest.filter((node) => node.decision !== null).length;
     roundAtGst = Math.max(...sim.nodes.map((node) => node.engine.state.round));
 
@@ -217,12 +261,13 @@ export async function runTwins(seed: number, config: TwinsConfig): Promise<Twins
     scenario,
     violations,
     decidedBeforeGst,
+    roundAtGst,
     timersAfterGst,
     roundsAfterGst: Math.max(
       0,
       ...honest.map((node) => (node.decision ? node.decision.round - roundAtGst : 0)),
     ),
-    summary: () => summarize(sim, scenario, labels, violations),
+    summary: () => summarize(sim, scenario, labels, beforeGst, violations),
   };
 }
 
@@ -290,6 +335,7 @@ function summarize(
   sim: Simulation,
   scenario: TwinsScenario,
   labels: Map<string, string>,
+  beforeGst: ReadonlySet<number>,
   violations: readonly Violation[],
 ): string {
   const name = (node: SimNode) => `i${node.id}(v${node.validator})`;
@@ -301,12 +347,12 @@ function summarize(
   );
   lines.push(
     `  drop ${scenario.dropRate}, timer ${scenario.timerRate}, repeat ${scenario.repeatRate}, ` +
-      `proposers by round: ${scenario.partitions.map((_, r) => `r${r}:v${(sim.height + r) % sim.validators.length}`).join(" ")}`,
+      `proposers by round: ${Array.from({ length: 8 }, (_, r) => `r${r}:v${proposerIndex(sim.validators, sim.height, r)}`).join(" ")}`,
   );
   lines.push(
-    `  partitions: ${scenario.partitions
-      .map((p, r) => `r${r} [${p.map((g) => g.join(" ")).join(" | ")}]`)
-      .join("  ")}  (later rounds: one group)`,
+    `  ${scenario.partitionBy === "round" ? "rounds" : `phases of ${scenario.phaseSteps} steps`}: ${scenario.partitions
+      .map((p) => `[${p.map((g) => g.join(" ")).join(" | ")}]`)
+      .join(" ")}, then GST (one group)`,
   );
   for (const node of sim.nodes) {
     const state = node.engine.state;
@@ -315,10 +361,11 @@ function summarize(
       .map(([slot, vote]: [string, Vote]) => `${slot} ${label(labels, vote.blockHash)}`);
     const decision = node.decision
       ? `DECIDED ${label(labels, node.decision.blockHash)} in r${node.decision.round} ` +
+        `${beforeGst.has(node.id) ? "before" : "after"} GST ` +
         `(signers ${node.decision.certificate.signatures.map((s) => `v${s.validatorIndex}`).join(",")})`
       : `undecided at r${state.round}/${state.step}`;
     lines.push(
-      `  ${name(node)}${node.twinned ? " twin" : ""}: ${decision}; lock ${label(labels, state.lockedValue)}@${state.lockedRound}; ` +
+      `  ${name(node)}${node.twinned ? " twin" : ""}: ${decision}; ${state.lockedRound < 0 ? "no lock" : `lock ${label(labels, state.lockedValue)}@${state.lockedRound}`}; ` +
         `proposed r[${[...node.proposedRounds].join(",")}]; signed ${votes.join(", ") || "nothing"}`,
     );
   }
