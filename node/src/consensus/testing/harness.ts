@@ -6,6 +6,8 @@
  * gossip, and runs their timers on a virtual clock. Byzantine nodes run a
  * real engine behind a driver that equivocates: each message it signs gets a
  * conflicting twin, and each peer gets one, the other, both or neither.
+ * Twins (twins.ts) are the other way to be Byzantine: a validator's key runs
+ * in two honest engines, and a `link` filter decides who hears whom.
  * Nothing here sleeps or reads the real clock.
  */
 import {
@@ -118,11 +120,15 @@ export type Decide = Extract<EngineAction, { type: "decide" }>;
 export type Evidence = Extract<EngineAction, { type: "evidence" }>;
 
 export interface SimNode {
-  /** Validators are 0..n-1 (their index in the set), observers follow. */
+  /** Validators are 0..n-1 (their index in the set), observers follow, then twins. */
   readonly id: number;
+  /** The index in the set of the key it runs (null for an observer). */
+  readonly validator: number | null;
   readonly key: SecretKey | null;
   readonly engine: ConsensusEngine;
   readonly byzantine: boolean;
+  /** Its key also runs in another instance (SimulationOptions.twins): not an honest validator. */
+  readonly twinned: boolean;
   /** Down: it neither sends nor receives (messages to it are lost). */
   offline: boolean;
   decision: Decide | null;
@@ -141,6 +147,12 @@ export interface SimulationOptions {
   readonly offline?: readonly number[];
   /** Validators whose driver equivocates: it also signs a conflicting version of each message. */
   readonly byzantine?: readonly number[];
+  /**
+   * Validators whose key runs in a second engine (a twin, added after the
+   * observers). Each instance is an honest engine with its own driver and
+   * signs what its engine asks, so together they equivocate.
+   */
+  readonly twins?: readonly number[];
   readonly scheme?: SignatureScheme;
   readonly timeouts?: Partial<TimeoutConfig>;
   /** Seed for the Byzantine drivers' choices. */
@@ -181,6 +193,12 @@ export class Simulation {
    * keep the network disordered for longer in the fuzz.
    */
   relayRate = 1;
+  /**
+   * Which links carry a message (a partition); null: all do. Applied to every
+   * message put in flight (sends, relays, repeats, redelivery), never to what
+   * a driver feeds its own engine.
+   */
+  link: ((from: number, to: number, event: EngineEvent) => boolean) | null = null;
   pending: Envelope[] = [];
   timers: Timer[] = [];
   /**
@@ -209,12 +227,15 @@ export class Simulation {
     this.#random = seededRandom(options.seed ?? 1);
     const offline = new Set(options.offline ?? []);
     const byzantine = new Set(options.byzantine ?? []);
+    const twins = options.twins ?? [];
     const nodes: SimNode[] = [];
     const count = options.validators + (options.observers ?? 0);
-    for (let id = 0; id < count; id++) {
-      const key = id < options.validators ? keys[id]! : null;
+    for (let id = 0; id < count + twins.length; id++) {
+      const validator = id < options.validators ? id : id >= count ? twins[id - count]! : null;
+      const key = validator === null ? null : keys[validator]!;
       nodes.push({
         id,
+        validator,
         key,
         engine: new ConsensusEngine({
           chainId: CHAIN_ID,
@@ -225,6 +246,7 @@ export class Simulation {
           ...(options.resume?.(id) && { resume: options.resume(id)! }),
         }),
         byzantine: byzantine.has(id),
+        twinned: validator !== null && twins.includes(validator),
         offline: offline.has(id),
         decision: null,
         evidence: [],
@@ -240,7 +262,7 @@ export class Simulation {
   }
 
   get honest(): SimNode[] {
-    return this.nodes.filter((n) => !n.offline && !n.byzantine);
+    return this.nodes.filter((n) => !n.offline && !n.byzantine && !n.twinned);
   }
 
   start(): void {
@@ -299,8 +321,8 @@ export class Simulation {
       return true;
     }
     if (this.gossip.length > 0 && (idle || random() < repeatRate)) {
-      const { event } = this.gossip[Math.floor(random() * this.gossip.length)]!;
-      this.pending.push({ to: Math.floor(random() * this.nodes.length), event, local: false });
+      const { from, event } = this.gossip[Math.floor(random() * this.gossip.length)]!;
+      this.#enqueue(from, Math.floor(random() * this.nodes.length), event);
       return true;
     }
     if (idle) return false;
@@ -314,7 +336,7 @@ export class Simulation {
   redeliverEverything(): void {
     for (const { from, event } of this.gossip) {
       for (const to of this.nodes) {
-        if (to.id !== from) this.pending.push({ to: to.id, event, local: false });
+        if (to.id !== from) this.#enqueue(from, to.id, event);
       }
     }
   }
@@ -343,8 +365,7 @@ export class Simulation {
       if (!relayed.has(node.id)) {
         relayed.add(node.id);
         for (const to of this.nodes) {
-          if (to.id !== node.id)
-            this.pending.push({ to: to.id, event: envelope.event, local: false });
+          if (to.id !== node.id) this.#enqueue(node.id, to.id, envelope.event);
         }
       }
     }
@@ -485,7 +506,14 @@ export class Simulation {
 
   #send(from: SimNode, to: number, event: EngineEvent, local: boolean): void {
     if (from.offline) return;
-    this.pending.push({ to, event, local });
+    if (local) this.pending.push({ to, event, local });
+    else this.#enqueue(from.id, to, event);
+  }
+
+  /** Puts a message in flight on the link from → to, unless `link` cuts it. */
+  #enqueue(from: number, to: number, event: EngineEvent): void {
+    if (this.link && !this.link(from, to, event)) return;
+    this.pending.push({ to, event, local: false });
   }
 }
 
