@@ -765,3 +765,39 @@ describe("ConsensusEngine: every honest validator restarts after split locks", (
     expect(sim.runSynchronously(() => sim.nodes.some((n) => n.decision), 200)).toBe(false);
   });
 });
+
+describe("ConsensusEngine: L29, unlocking only on a polka at or after the lock", () => {
+  function lockedOnAInRound1() {
+    const { validators } = makeValidators(4);
+    // Round 0's proposer: rounds 1 and 3, whose proposals we judge, are led by others.
+    const me = proposerIndex(validators, 1, 0);
+    const s = scripted({ validators: 4, self: me });
+    const others = [0, 1, 2, 3].filter((i) => i !== me);
+    s.feed({ type: "start" });
+    // A polka for B in round 0 that we hold, without its proposal.
+    s.feed(...others.map((v) => s.vote(v, "prevote", 0, B)));
+    s.endRound(0, others);
+    // Round 1: A is proposed and wins a polka; we lock on it.
+    const locked = votesOf(
+      s.feed(s.proposal(1, A), ...others.map((v) => s.vote(v, "prevote", 1, A))),
+    );
+    expect(locked).toContain("precommit 1 A");
+    s.endRound(1, others);
+    return { s, others, me };
+  }
+
+  it("a locked validator prevotes nil for a block whose polka is older than its lock", () => {
+    const { s, others, me } = lockedOnAInRound1();
+    expect(s.engine.state).toMatchObject({ lockedRound: 1, round: 2 });
+    s.endRound(2, others);
+    expect(proposerIndex(s.validators, 1, 3)).not.toBe(me);
+    expect(votesOf(s.feed(s.proposal(3, B, 0)))).toEqual(["prevote 3 nil"]);
+  });
+
+  it("and for it once its polka is at or after the lock", () => {
+    const { s, others } = lockedOnAInRound1();
+    s.feed(...others.map((v) => s.vote(v, "prevote", 2, B)));
+    s.endRound(2, others);
+    expect(votesOf(s.feed(s.proposal(3, B, 2)))).toContain("prevote 3 B");
+  });
+});
