@@ -473,12 +473,21 @@ export class Chain {
  * what tells a relayed proposal with a swapped body from the real one.
  */
 export function bodyMismatch(block: Block): string | null {
+  // Gossip validation, the driver and executeBlock all ask about the same
+  // decoded (immutable) block: hash its transactions once, not three times.
+  const known = bodyVerdicts.get(block);
+  if (known !== undefined) return known;
   const h = block.header;
+  let verdict: string | null = null;
   if (h.txCount !== block.txs.length || !equalBytes(h.txRoot, transactionsRoot(block.txs)))
-    return "txRoot/txCount mismatch";
-  if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) return "evidenceRoot mismatch";
-  return null;
+    verdict = "txRoot/txCount mismatch";
+  else if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence)))
+    verdict = "evidenceRoot mismatch";
+  bodyVerdicts.set(block, verdict);
+  return verdict;
 }
+
+const bodyVerdicts = new WeakMap<Block, string | null>();
 
 function sendersOf(state: PendingState): string[] {
   return state.touched().map((t) => bytesKey(t.address));

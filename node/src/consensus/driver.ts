@@ -232,7 +232,7 @@ export class ConsensusDriver {
     const m = received.message;
     if (m.kind !== "proposal") return;
     const { proposal } = m.proposal;
-    if (proposal.round > engine.state.round) {
+    if (proposal.round > engine.round) {
       if (this.#deferred.has(proposal.round)) return;
       this.#deferred.set(proposal.round, received);
       // Keep the highest rounds: honest validators move up, never down.
@@ -286,7 +286,7 @@ export class ConsensusDriver {
   /** Deferred proposals whose round the engine has now reached. */
   async #offerDeferred(engine: ConsensusEngine): Promise<void> {
     for (const [round, received] of [...this.#deferred]) {
-      if (this.#engine !== engine || round > engine.state.round) continue;
+      if (this.#engine !== engine || round > engine.round) continue;
       this.#deferred.delete(round);
       await this.#offerProposal(engine, received);
     }
@@ -401,8 +401,9 @@ export class ConsensusDriver {
 
   /** The engine's valid value when it is newer than what the guard keeps, with its block and polka. */
   #newValid(engine: ConsensusEngine): ValidValue | null {
-    const { validRound, validValue } = engine.state;
-    if (validValue === null || validRound <= this.#persistedValidRound) return null;
+    const valid = engine.valid;
+    if (!valid || valid.round <= this.#persistedValidRound) return null;
+    const { round: validRound, value: validValue } = valid;
     const entry = this.#executions.get(toHex(validValue));
     if (!entry) return null;
     return {
@@ -462,7 +463,7 @@ export class ConsensusDriver {
   async #handle(event: EngineEvent): Promise<void> {
     const engine = this.#engine;
     if (!engine) return;
-    const round = engine.state.round;
+    const round = engine.round;
     const pending: EngineAction[] = [...engine.handle(event)];
     while (pending.length > 0 && !this.#stopped) {
       const action = pending.shift()!;
@@ -472,7 +473,7 @@ export class ConsensusDriver {
     if (this.#engine !== engine) return;
     await this.#persistValid(engine);
     // A new round may make a waiting proposal usable.
-    if (engine.state.round > round && this.#deferred.size > 0) await this.#offerDeferred(engine);
+    if (engine.round > round && this.#deferred.size > 0) await this.#offerDeferred(engine);
   }
 
   /**

@@ -432,6 +432,16 @@ export class ConsensusEngine {
     };
   }
 
+  /** The current round (cheaper than `state`, which counts the stored votes). */
+  get round(): number {
+    return this.#round;
+  }
+
+  /** The valid value and its round (L42-L43), or null. */
+  get valid(): { readonly round: number; readonly value: Uint8Array } | null {
+    return this.#validValue ? { round: this.#validRound, value: this.#validValue } : null;
+  }
+
   /** Whether we vote at this height (false for an observer). */
   get isValidator(): boolean {
     return this.#selfIndex !== null;
