@@ -3,6 +3,8 @@ import {
   equalBytes,
   proposalDigest,
   proposerIndex,
+  toHex,
+  voteDigest,
 } from "@edgeledger/sdk/protocol";
 import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { pino } from "pino";
@@ -124,6 +126,61 @@ describe("consensus driver under a flood", () => {
     expect(executed).toHaveBeenCalledTimes(1);
     expect(driver.messagesFor(1).filter((m) => m.kind === "proposal")).toHaveLength(1);
     await driver.stop();
+    await db.close();
+  });
+});
+
+describe("consensus driver after a restart", () => {
+  it("re-proposes the valid value the guard kept, with its polka, and commits it", async () => {
+    const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
+    const guard = new SigningGuard(db, nativeSigner(validator), CHAIN);
+    // Before the "crash": a block with a polka in round 2 at height 1, kept as the valid value.
+    const built = await chain.buildBlock([], chain.nextTime(Date.now()), validator.publicKey);
+    const prevote = {
+      type: "prevote" as const,
+      height: 1,
+      round: 2,
+      blockHash: built.blockHash,
+      validator: validator.publicKey,
+    };
+    const polka = [
+      { vote: prevote, signature: nativeSigner(validator).signSync(voteDigest(CHAIN, prevote)) },
+    ];
+    await guard.rememberValid(1, {
+      round: 2,
+      blockHash: built.blockHash,
+      blockBytes: built.blockBytes,
+      polVotes: polka,
+    });
+    const proposals: { polRound: number | null; blockHash: Uint8Array; polVotes: number }[] = [];
+    const driver = new ConsensusDriver(
+      { batchDelayMs: 0, heartbeatMs: 0 },
+      {
+        chain,
+        mempool,
+        guard,
+        log: pino({ level: "silent" }),
+        now: Date.now,
+        broadcast: {
+          proposal: (p, _block, polVotes) =>
+            proposals.push({
+              polRound: p.proposal.polRound,
+              blockHash: p.proposal.blockHash,
+              polVotes: polVotes.length,
+            }),
+          vote: () => undefined,
+        },
+      },
+    );
+    driver.start();
+    const deadline = Date.now() + 5000;
+    while (chain.head.height < 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await driver.stop();
+    // The lone validator leads every round: it proposes the kept block, not a new one.
+    expect(proposals[0]).toMatchObject({ polRound: 2, polVotes: 1 });
+    expect(toHex(proposals[0]!.blockHash)).toBe(toHex(built.blockHash));
+    expect(toHex(db.getCertificate(1)!.blockHash)).toBe(toHex(built.blockHash));
     await db.close();
   });
 });

@@ -679,6 +679,22 @@ describe("ConsensusEngine: proposer-based timestamps and bounded proposals", () 
   });
 });
 
+describe("ConsensusEngine: resuming with a valid value", () => {
+  it("starts after the valid round, so its re-proposal's polRound is below its round", () => {
+    const { validators } = makeValidators(4);
+    const self = proposerIndex(validators, 1, 3);
+    // The guard kept a polka of round 2 but nothing this validator signed at this height.
+    const s = scripted({
+      validators: 4,
+      self,
+      resume: { round: 0, lockedRound: -1, lockedValue: null, validRound: 2, validValue: A },
+    });
+    const proposals = ofType(s.feed({ type: "start" }), "propose");
+    expect(s.engine.round).toBe(3);
+    expect(proposals.map((p) => [p.proposal.round, p.proposal.polRound])).toEqual([[3, 2]]);
+  });
+});
+
 describe("block time: proposer-based timestamps", () => {
   it("is timely within precision ahead and message delay behind, the delay growing by round", () => {
     const o = { precisionMs: 500, messageDelayMs: 2000 };

@@ -407,6 +407,10 @@ export class ConsensusEngine {
       if (validValue && validRound !== undefined && validRound >= 0) {
         this.#validValue = validValue;
         this.#validRound = validRound;
+        // A polka in validRound means we had reached it; resume after it, so a
+        // re-proposal's polRound is below its round (L28 needs vr < round), and
+        // starting a round later than we were is always safe.
+        this.#resumeRound = Math.max(this.#resumeRound, validRound + 1);
       }
     }
   }
