@@ -109,6 +109,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     accounts: chain.accounts,
     isKnown: (hash) => db.getTx(hash) !== undefined,
     now: Date.now,
+    nextValidators: () => chain.validatorsAt(chain.head.height + 1),
   });
   // Every node has a key and a guard: it signs only at heights whose set holds its key
   // (genesis, or voted in later), so a full node can become a validator without a restart.
@@ -138,6 +139,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   let host: Host | null = null;
   let sync: BlockSync | null = null;
   let syncTimer: ReturnType<typeof setInterval> | null = null;
+  let expiryTimer: ReturnType<typeof setInterval> | null = null;
   const publish = (topic: string, data: Uint8Array) => {
     host?.services.pubsub
       .publish(topic, data)
@@ -241,6 +243,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     // messages, catches up without waiting for new traffic.
     syncTimer = setInterval(lookAround, SYNC_INTERVAL_MS);
     syncTimer.unref();
+    // Expired transactions leave with TX_EXPIRED within a second, whether or
+    // not a block comes (one behind a nonce gap never gets one).
+    expiryTimer = setInterval(() => mempool.dropExpired(Date.now()), EXPIRY_SWEEP_MS);
+    expiryTimer.unref();
     unsubscribers.push(
       startTxGossip({ host: net, topic: txTopic, mempool, publish }),
       bindTopic<{ message: ConsensusMessage; size: number }>(net, consensusTopic, {
@@ -332,6 +338,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     await api?.close();
     await driver.stop();
     if (syncTimer) clearInterval(syncTimer);
+    if (expiryTimer) clearInterval(expiryTimer);
     await sync?.stop();
     faults?.stop();
     // Unsubscribe while pubsub still runs, then stop the host.
@@ -360,6 +367,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     stop,
   };
 }
+
+/** How often the mempool sheds expired transactions. */
+const EXPIRY_SWEEP_MS = 1000;
 
 /** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
 const SYNC_INTERVAL_MS = 2000;

@@ -206,6 +206,26 @@ describe("node API", () => {
     );
   });
 
+  it("drops a transaction stuck behind a nonce gap when it expires, building no block for it meanwhile", async () => {
+    const account = (await api<AccountJson>(`${url}/v1/accounts/${home.fundedAddress}`)).body;
+    const height = (await api<StatusJson>(`${url}/v1/status`)).body.height;
+    const res = await post(`${url}/v1/transactions`, {
+      tx: await signedHex({
+        nonce: (account.account?.nonce ?? 0) + 5,
+        expiresAt: Date.now() + 1500,
+      }),
+    });
+    expect(res.status).toBe(202);
+    const hash = res.body["hash"] as string;
+    let status: TransactionStatusJson | null = null;
+    for (const deadline = Date.now() + 8000; Date.now() < deadline; await sleep(100)) {
+      status = (await api<TransactionStatusJson>(`${url}/v1/transactions/${hash}`)).body;
+      if (status.status === "dropped") break;
+    }
+    expect(status).toMatchObject({ status: "dropped", error: { code: "TX_EXPIRED" } });
+    expect((await api<StatusJson>(`${url}/v1/status`)).body.height).toBe(height);
+  });
+
   it("serves OpenAPI and Prometheus metrics", async () => {
     const doc = (await api<{ paths: Record<string, unknown> }>(`${url}/openapi.json`)).body;
     expect(Object.keys(doc.paths)).toEqual(

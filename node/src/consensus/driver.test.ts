@@ -184,3 +184,33 @@ describe("consensus driver after a restart", () => {
     await db.close();
   });
 });
+
+describe("consensus driver and unexecutable transactions", () => {
+  it("builds no block while the only pending transaction waits behind a nonce gap", async () => {
+    const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
+    const driver = new ConsensusDriver(
+      { batchDelayMs: 0, heartbeatMs: 600_000 },
+      {
+        chain,
+        mempool,
+        guard: new SigningGuard(db, nativeSigner(validator), CHAIN),
+        log: pino({ level: "silent" }),
+        now: Date.now,
+      },
+    );
+    const tx = (nonce: number) =>
+      signed(keyOf(1), nonce, transfer(addressOf(2), 5n), { expiresAt: Date.now() + 60_000 }).bytes;
+    const gapped = await mempool.add(tx(1));
+    driver.start();
+    await new Promise((r) => setTimeout(r, 400));
+    // Nothing could execute: no block, least of all a stream of empty ones.
+    expect(chain.head.height).toBe(0);
+    await mempool.add(tx(0));
+    const deadline = Date.now() + 5000;
+    while (db.getTx(gapped.hash)?.status !== "committed" && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(db.getTx(gapped.hash)).toMatchObject({ status: "committed", height: 1 });
+    await driver.stop();
+    await db.close();
+  });
+});

@@ -422,12 +422,17 @@ export class ConsensusDriver {
     this.#persistedValidRound = valid.round;
   }
 
-  /** Resolves when there is something to propose, the heartbeat is due, or we stop. */
+  /**
+   * Resolves when there is something to propose (a transaction that can
+   * execute now: one behind a nonce gap is not work), a peer started the
+   * height, the heartbeat is due, or we stop.
+   */
   async #waitForWork(): Promise<void> {
     const { mempool, chain, now } = this.#deps;
     const heartbeatAt = chain.head.header.time + this.#options.heartbeatMs;
     const othersStarted = () => this.#inbox.some((r) => heightOf(r.message) === this.#height);
-    while (!this.#stopped && mempool.size === 0 && !othersStarted() && now() < heartbeatAt) {
+    const work = async () => mempool.size > 0 && (await mempool.hasExecutable());
+    while (!this.#stopped && !othersStarted() && now() < heartbeatAt && !(await work())) {
       await this.#sleep(Math.max(1, heartbeatAt - now()), true);
     }
     // Gathering a batch: more transactions do not cut this short, a new head or stop does.

@@ -32,6 +32,44 @@ function pool(options: Partial<MempoolOptions> = {}, known = new Set<string>()) 
 }
 
 describe("mempool admission", () => {
+  it("refuses at admission a validator-set vote that could never execute", async () => {
+    const { mempool } = pool();
+    const validators = [{ publicKey: carol.publicKey, power: 1n }];
+    const withSet = new Mempool(
+      {},
+      {
+        chainId: CHAIN,
+        verifier: createNativeVerifier(),
+        accounts: new MemoryAccounts()
+          .set(addressOf(1), { balance: 100n, nonce: 0 })
+          .set(addressOf(3), { balance: 100n, nonce: 0 }),
+        isKnown: () => false,
+        now: () => NOW,
+        nextValidators: () => validators,
+      },
+    );
+    const vote = (from: typeof alice, validator: Uint8Array, power: bigint) =>
+      signed(from, 0, { kind: "validator-vote", validator, power }).bytes;
+    // Alice is not a validator: refused now, not admitted to hold her nonce and be dropped later.
+    expect(await codeOf(withSet.add(vote(alice, keyOf(7).publicKey, 1n)))).toBe("TX_NOT_VALIDATOR");
+    const smallOrder = new Uint8Array(32);
+    smallOrder[0] = 1;
+    expect(await codeOf(withSet.add(vote(carol, smallOrder, 1n)))).toBe("TX_INVALID_VALIDATOR_KEY");
+    expect(await codeOf(withSet.add(vote(carol, keyOf(7).publicKey, 1n)))).toBe("ok");
+    // Without a set to check against (tests of pool mechanics), admission leaves it to execution.
+    expect(await codeOf(mempool.add(vote(alice, keyOf(7).publicKey, 1n)))).toBe("ok");
+  });
+
+  it("knows a transaction behind a nonce gap is not executable until the gap fills", async () => {
+    const { mempool } = pool();
+    expect(await mempool.hasExecutable()).toBe(false);
+    expect(await codeOf(mempool.add(signed(alice, 1, transfer(bob, 1n)).bytes))).toBe("ok");
+    expect(mempool.size).toBe(1);
+    expect(await mempool.hasExecutable()).toBe(false);
+    expect(await codeOf(mempool.add(signed(alice, 0, transfer(bob, 1n)).bytes))).toBe("ok");
+    expect(await mempool.hasExecutable()).toBe(true);
+  });
+
   it("a pending transaction's copy with a forged signature is refused as bad, not as a duplicate", async () => {
     const { mempool } = pool();
     const real = signed(alice, 0, transfer(bob, 10n)).bytes;

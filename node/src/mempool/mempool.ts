@@ -23,10 +23,11 @@ import {
   TransactionError,
   type TransactionErrorCode,
   transactionHash,
+  type ValidatorSet,
 } from "@edgeledger/sdk/protocol";
 import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
 import type { VerifiedSignatures } from "../chain/verifiedSignatures.ts";
-import type { AccountReader } from "../state/ledger.ts";
+import { type AccountReader, validatorVoteRefusal } from "../state/ledger.ts";
 
 export interface MempoolOptions {
   /** Most transactions held at once. */
@@ -60,6 +61,8 @@ export interface MempoolDeps {
   readonly verifierPool?: VerifierPool;
   /** Where admitted transactions' signatures are remembered, so their block does not check them again. */
   readonly verified?: VerifiedSignatures;
+  /** The set that signs the next block: validator-set votes are checked against it at admission. */
+  readonly nextValidators?: () => ValidatorSet;
 }
 
 interface Prechecked {
@@ -334,6 +337,10 @@ export class Mempool {
         );
       }
     }
+    if (tx.body.kind === "validator-vote" && this.#deps.nextValidators) {
+      const refused = validatorVoteRefusal(tx.from, tx.body, this.#deps.nextValidators());
+      if (refused) throw refused;
+    }
     if ((pending?.size ?? 0) >= o.maxPerAccount) {
       refuse(
         "MEMPOOL_ACCOUNT_LIMIT",
@@ -394,6 +401,19 @@ export class Mempool {
       if (!took) break;
     }
     return out;
+  }
+
+  /**
+   * Whether some pending transaction could go in the next block: a sender
+   * whose committed next nonce is pending. A transaction behind a nonce gap
+   * is not, and must not make validators build empty blocks back to back.
+   */
+  async hasExecutable(): Promise<boolean> {
+    for (const [sender, txs] of this.#bySender) {
+      const next = (await this.#deps.accounts.getAccount(fromBytesKey(sender)))?.nonce ?? 0;
+      if (txs.has(next)) return true;
+    }
+    return false;
   }
 
   /** Removes transactions that a committed block included. */

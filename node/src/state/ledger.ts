@@ -191,19 +191,40 @@ export async function applyTransaction(
     if (!self) state.set(body.to, { balance: recipientBalance, nonce: recipient?.nonce ?? 0 });
     return;
   }
-  if (!ctx.validators.some((v) => equalBytes(v.publicKey, tx.from))) {
-    reject("TX_NOT_VALIDATOR", "Only a current validator can vote on the validator set.");
-  }
-  // A key no signature can verify under the rule (non-canonical, small order)
-  // would be a member whose votes nobody can count, or that backends disagree on.
-  const keyViolation = body.power > 0n ? publicKeyViolation(body.validator) : null;
-  if (keyViolation !== null)
-    reject("TX_INVALID_VALIDATOR_KEY", "The validator key does not pass the Ed25519 rule.", {
-      violation: keyViolation,
-    });
+  const refused = validatorVoteRefusal(tx.from, body, ctx.validators);
+  if (refused) throw refused;
   state.set(sender, { balance: account?.balance ?? 0n, nonce: expectedNonce + 1 });
   state.setValue(validatorVoteKey(tx.from, body.validator), encodeU64(body.power));
   state.votedAbout.add(bytesKey(body.validator));
+}
+
+/**
+ * Why a validator-set vote by `from` cannot execute against `validators`
+ * (the set signing its block), or null: the voter must be a member, and a
+ * key given power must pass the Ed25519 rule. Execution applies it, and the
+ * mempool at admission (against the next height's set), so a vote that can
+ * never execute is refused at once instead of holding its sender's nonce.
+ */
+export function validatorVoteRefusal(
+  from: Uint8Array,
+  body: { readonly validator: Uint8Array; readonly power: bigint },
+  validators: ValidatorSet,
+): TransactionError | null {
+  if (!validators.some((v) => equalBytes(v.publicKey, from)))
+    return new TransactionError(
+      "TX_NOT_VALIDATOR",
+      "Only a current validator can vote on the validator set.",
+    );
+  // A key no signature can verify under the rule (non-canonical, small order)
+  // would be a member whose votes nobody can count, or that backends disagree on.
+  const violation = body.power > 0n ? publicKeyViolation(body.validator) : null;
+  if (violation !== null)
+    return new TransactionError(
+      "TX_INVALID_VALIDATOR_KEY",
+      "The validator key does not pass the Ed25519 rule.",
+      { details: { violation } },
+    );
+  return null;
 }
 
 function encodeU64(value: bigint | number): Uint8Array {
