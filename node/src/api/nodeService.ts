@@ -103,7 +103,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
     },
 
     async getTransaction(hash): Promise<TransactionStatusJson | null> {
-      const pending = mempool.get(hash);
+      // The chain's word first: a committed transaction is committed, whatever a pool holds.
+      const pending = db.getTx(hash)?.status === "committed" ? undefined : mempool.get(hash);
       if (pending) {
         return {
           hash: toHex(hash),

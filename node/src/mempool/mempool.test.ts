@@ -1,4 +1,4 @@
-import { bytesKey, TransactionError } from "@edgeledger/sdk/protocol";
+import { bytesKey, TransactionError, transactionHash } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
 import { describe, expect, it } from "vitest";
 import {
@@ -58,6 +58,46 @@ describe("mempool admission", () => {
     expect(await codeOf(withSet.add(vote(carol, keyOf(7).publicKey, 1n)))).toBe("ok");
     // Without a set to check against (tests of pool mechanics), admission leaves it to execution.
     expect(await codeOf(mempool.add(vote(alice, keyOf(7).publicKey, 1n)))).toBe("ok");
+  });
+
+  it("a transaction committed while its admission read the account is not left pending", async () => {
+    const accounts = new MemoryAccounts().set(addressOf(1), { balance: 100n, nonce: 0 });
+    let hold: (() => void) | null = null;
+    const slow = {
+      getAccount: async (address: Uint8Array) => {
+        const before = await accounts.getAccount(address);
+        if (!hold) return before;
+        // The first read is slow: a block commits the transaction meanwhile.
+        await new Promise<void>((r) => {
+          const go = hold!;
+          hold = null;
+          go();
+          setTimeout(r, 10);
+        });
+        return before;
+      },
+    };
+    const mempool = new Mempool(
+      {},
+      {
+        chainId: CHAIN,
+        verifier: createNativeVerifier(),
+        accounts: slow,
+        isKnown: () => true,
+        now: () => NOW,
+      },
+    );
+    const { bytes, stx } = signed(alice, 0, transfer(bob, 10n));
+    const committed = new Promise<void>((r) => {
+      hold = r;
+    });
+    const admission = codeOf(mempool.add(bytes));
+    await committed;
+    // The block with it commits: state moves on, and the head change reaches the pool.
+    accounts.set(addressOf(1), { balance: 90n, nonce: 1 });
+    mempool.removeCommitted([transactionHash(stx.tx)]);
+    expect(await admission).toBe("TX_DUPLICATE");
+    expect(mempool.size).toBe(0);
   });
 
   it("knows a transaction behind a nonce gap is not executable until the gap fills", async () => {

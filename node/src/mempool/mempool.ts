@@ -116,6 +116,8 @@ export class Mempool {
   readonly #addListeners = new Set<(entry: PendingTx, origin: TxOrigin) => void>();
   #bytes = 0;
   #seq = 0;
+  /** Counts head changes (each calls removeCommitted), so an admission can tell its state read is stale. */
+  #headEpoch = 0;
 
   constructor(options: Partial<MempoolOptions>, deps: MempoolDeps) {
     this.#options = { ...defaultMempoolOptions, ...options };
@@ -292,7 +294,16 @@ export class Mempool {
       refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash });
     const senderAddress = addressFromPublicKey(tx.from);
     const sender = bytesKey(senderAddress);
-    const account = await this.#deps.accounts.getAccount(senderAddress);
+    // The head may move while the account is read (a block committing this
+    // very transaction): then the read is stale, and admitting on it would
+    // leave a committed transaction pending for good (removeCommitted ran
+    // before it was here). Read again until no head change came between.
+    let account: Awaited<ReturnType<AccountReader["getAccount"]>>;
+    let epoch: number;
+    do {
+      epoch = this.#headEpoch;
+      account = await this.#deps.accounts.getAccount(senderAddress);
+    } while (epoch !== this.#headEpoch);
     const next = account?.nonce ?? 0;
     if (tx.nonce < next) {
       // Only a transaction whose nonce is used can already be on chain, so
@@ -416,8 +427,9 @@ export class Mempool {
     return false;
   }
 
-  /** Removes transactions that a committed block included. */
+  /** Removes transactions that a committed block included; called on every head change, even with none. */
   removeCommitted(hashes: Iterable<Uint8Array>): void {
+    this.#headEpoch++;
     for (const h of hashes) {
       const entry = this.#byHash.get(bytesKey(h));
       if (entry) this.#remove(entry);
