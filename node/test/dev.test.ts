@@ -48,6 +48,10 @@ describe("dev transfer", () => {
       });
       const overdraft = await post(`${apiUrl}/v1/dev/transfer`, { to, amount: "100000" });
       expect(overdraft.body["code"]).toBe("TX_INSUFFICIENT_BALANCE");
+      // 39 digits pass the schema but not u128: a typed 400, not a 500 from the encoder.
+      const huge = await post(`${apiUrl}/v1/dev/transfer`, { to, amount: "9".repeat(39) });
+      expect(huge.status).toBe(400);
+      expect(huge.body["code"]).toBe("TX_INVALID_AMOUNT");
     } finally {
       await node.stop();
     }

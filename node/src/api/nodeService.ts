@@ -34,11 +34,13 @@ import {
   merkleProof,
   type SecretKey,
   signTransaction,
+  TransactionError,
   toHex,
 } from "@edgeledger/sdk/protocol";
 import type { Chain } from "../chain/chain.ts";
 import type { Database } from "../db/database.ts";
 import type { Mempool } from "../mempool/mempool.ts";
+import { MAX_AMOUNT } from "../state/ledger.ts";
 import type { NodeService } from "./service.ts";
 
 export interface NodeServiceDeps {
@@ -76,6 +78,11 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
   const devKey = deps.devKey;
   const devTransfer = devKey
     ? async (to: Uint8Array, amount: bigint) => {
+        // The schema allows 39 digits; the protocol's u128 does not allow all of them.
+        if (amount > MAX_AMOUNT)
+          throw new TransactionError("TX_INVALID_AMOUNT", "An amount is at most 2^128 - 1.", {
+            details: { amount: amount.toString() },
+          });
         const stx = await signTransaction(
           {
             chainId: chain.chainId,
