@@ -151,15 +151,25 @@ export class BlockSync {
   async start(): Promise<void> {
     const { host, chain } = this.#deps;
     const limits = { maxInboundStreams: 2 };
-    await host.handle(syncProtocol(chain.chainId), (s, c) => this.#serve(s, c), limits);
+    // A banned peer is served by no protocol: one rule, here, for all three.
+    const unlessBanned =
+      (serve: (stream: Stream) => Promise<void>) => (stream: Stream, connection: Connection) =>
+        this.#ctx.penalties.isBanned(connection.remotePeer.toString())
+          ? stream.abort(new Error("banned"))
+          : serve(stream);
+    await host.handle(
+      syncProtocol(chain.chainId),
+      unlessBanned((s) => this.#serve(s)),
+      limits,
+    );
     await host.handle(
       catchUpProtocol(chain.chainId),
-      (s, c) => serveCatchUp(this.#ctx, this.#slots.catchup, this.#deps.messagesFor, s, c),
+      unlessBanned((s) => serveCatchUp(this.#ctx, this.#slots.catchup, this.#deps.messagesFor, s)),
       limits,
     );
     await host.handle(
       mempoolProtocol(chain.chainId),
-      (s, c) => serveMempool(this.#ctx, this.#slots.mempool, this.#deps.pendingTxs, s, c),
+      unlessBanned((s) => serveMempool(this.#ctx, this.#slots.mempool, this.#deps.pendingTxs, s)),
       limits,
     );
   }
@@ -202,9 +212,7 @@ export class BlockSync {
   }
 
   /** Serves blocks from our store; never more than asked or than the reply bound, never beyond our head. */
-  async #serve(stream: Stream, connection: Connection): Promise<void> {
-    if (this.#ctx.penalties.isBanned(connection.remotePeer.toString()))
-      return stream.abort(new Error("banned"));
+  async #serve(stream: Stream): Promise<void> {
     const { db } = this.#deps;
     await this.#slots.sync.serve(
       stream,

@@ -30,7 +30,7 @@ import {
   MAX_BLOCK_BYTES,
   MAX_VALIDATORS,
 } from "@edgeledger/sdk/protocol";
-import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import type { PeerId, Stream } from "@libp2p/interface";
 import type { SyncContext } from "./context.ts";
 import { SyncError } from "./errors.ts";
 import { finish, frame, openRequest, type ServingSlots, send } from "./frames.ts";
@@ -86,10 +86,7 @@ export async function serveCatchUp(
   slots: ServingSlots,
   messagesFor: (height: number) => readonly ConsensusMessage[],
   stream: Stream,
-  connection: Connection,
 ): Promise<void> {
-  if (ctx.penalties.isBanned(connection.remotePeer.toString()))
-    return stream.abort(new Error("banned"));
   await slots.serve(
     stream,
     ctx.options.serveDeadlines,

@@ -297,6 +297,36 @@ describe("block sync against a hostile peer", () => {
   }, 30_000);
 });
 
+describe("a banned peer", () => {
+  /** Asks `target` for its pending transactions straight over the protocol; the bytes, or null on an error. */
+  async function askMempool(from: Host, target: Host): Promise<Uint8Array | null> {
+    try {
+      const stream = await from.dialProtocol(target.peerId, mempoolProtocol(CHAIN));
+      await stream.close();
+      const parts: Uint8Array[] = [];
+      for await (const chunk of stream)
+        parts.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+      return Uint8Array.from(parts.flatMap((p) => [...p]));
+    } catch {
+      return null;
+    }
+  }
+
+  it("is served by no protocol while its ban lasts; a peer in good standing is", async () => {
+    const h = await hostile({ sync: "garbage" }, material);
+    const bystander = await hostile({ sync: "stall" }, material);
+    const late = await behindNode();
+    late.pending = [signed(keyOf(3), 0, transfer(addressOf(2), 1n)).bytes];
+    await connect(late.host, h.host);
+    late.sync.trigger();
+    await waitFor("the ban", () => late.faults.some((f) => f.peer === h.peerId.toString()));
+    await connect(bystander.host, late.host);
+    expect((await askMempool(bystander.host, late.host))?.length ?? 0).toBeGreaterThan(0);
+    // Refused: the stream is reset before a byte is sent (the client may see an error or an empty end).
+    expect((await askMempool(h.host, late.host))?.length ?? 0).toBe(0);
+  }, 30_000);
+});
+
 describe("consensus catch-up against a hostile peer", () => {
   const cases: [HostileBehaviour, string][] = [
     ["garbage", "SYNC_MALFORMED"],

@@ -17,7 +17,7 @@
  * know what we have.
  */
 import { decodeSignedTransaction, MAX_TX_BYTES } from "@edgeledger/sdk/protocol";
-import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import type { PeerId, Stream } from "@libp2p/interface";
 import type { SyncContext } from "./context.ts";
 import { SyncError } from "./errors.ts";
 import { finish, frame, openRequest, type ServingSlots, send } from "./frames.ts";
@@ -33,10 +33,7 @@ export async function serveMempool(
   slots: ServingSlots,
   pendingTxs: () => readonly Uint8Array[],
   stream: Stream,
-  connection: Connection,
 ): Promise<void> {
-  if (ctx.penalties.isBanned(connection.remotePeer.toString()))
-    return stream.abort(new Error("banned"));
   await slots.serve(
     stream,
     ctx.options.serveDeadlines,
