@@ -113,6 +113,8 @@ function fakeVerifier(watch: FakeWatch): AnswerVerifier {
       // As the real one: a validator set is checked against a header, not proven by one.
       ...(a.kind !== "validators" && { header: fakeHeader(a.height) }),
       final,
+      // As the real one: a pending transaction's status is the upstream's word.
+      ...(!final && { unverified: ["status"] }),
     };
   };
   return {
@@ -223,8 +225,12 @@ describe("edge app: caching", () => {
     expect(validators.headers.get("cache-control")).toBe("public, max-age=1");
     expect((await t.get("/v1/validators?height=9")).status).toBe(404);
 
-    const status = (await (await t.get("/v1/status")).json()) as Record<string, unknown>;
+    const statusAnswer = await t.get("/v1/status");
+    // The head is the edge's verified one; the mempool figures are the upstream's word.
+    expect(statusAnswer.headers.get("x-edgeledger-unverified")).toBe("mempool");
+    const status = (await statusAnswer.json()) as Record<string, unknown>;
     expect(status).toMatchObject({ height: 6, validator: null, mempool: { size: 3, bytes: 300 } });
+    expect((await t.get("/v1/status")).headers.get("x-edgeledger-unverified")).toBe("mempool");
   });
 
   it("follows a head stream where one is held, without polling", async () => {
@@ -246,6 +252,7 @@ describe("edge app: caching", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("etag")).toBeNull();
+    expect(res.headers.get("x-edgeledger-unverified")).toBe("status");
     await t.get(pending);
     expect(t.asked(0, "/v1/transactions/")).toHaveLength(2);
 
@@ -253,6 +260,7 @@ describe("edge app: caching", () => {
     const refused = await t.get("/v1/headers/40");
     expect(refused.status).toBe(404);
     expect(((await refused.json()) as { code: string }).code).toBe("HEIGHT_NOT_AVAILABLE");
+    expect(refused.headers.get("x-edgeledger-unverified")).toBe("*");
     await t.get("/v1/headers/40");
     expect(t.asked(0, "/v1/headers/")).toHaveLength(2);
   });
@@ -391,6 +399,7 @@ describe("edge app: writes, limits and requests", () => {
     const ok = await submit();
     expect(ok.status).toBe(202);
     expect(ok.headers.get("location")).toBe("/x");
+    expect(ok.headers.get("x-edgeledger-unverified")).toBe("*");
     expect(t.ups[1]!.seen).toEqual(["POST /v1/transactions"]);
     t.ups[1]!.post = () => json(400, { code: "TX_NONCE_TOO_LOW", message: "low", details: {} });
     const refused = await submit();

@@ -77,13 +77,27 @@ interface ReadPlan {
   readonly policy?: CachePolicy;
   /** A 404 from an upstream means it lags behind the edge: ask the next. */
   readonly notFoundMeansLagging: boolean;
+  /** Fields every answer of the route serves unverified (see Verified.unverified). */
+  readonly unverified?: readonly string[];
 }
 
 type Outcome =
-  | { readonly kind: "answer"; readonly answer: CachedAnswer; readonly policy: CachePolicy | null }
+  | {
+      readonly kind: "answer";
+      readonly answer: CachedAnswer;
+      readonly policy: CachePolicy | null;
+      readonly unverified?: readonly string[];
+    }
   | { readonly kind: "refusal"; readonly status: number; readonly error: ErrorJson };
 
 const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * Names the fields of an answer that the edge passes on unchecked, because
+ * no proof backs them (a pending transaction's status, the mempool figures,
+ * a submission's answer: "*"). Absent: every field was verified.
+ */
+const UNVERIFIED = "x-edgeledger-unverified";
 
 /**
  * CORS like the node's: every answer is public and verifiable and nothing
@@ -96,7 +110,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 const CORS_HEADERS = {
   "access-control-allow-origin": "*",
   "access-control-expose-headers":
-    "etag, retry-after, location, x-edgeledger-height, x-edgeledger-cache",
+    "etag, retry-after, location, x-edgeledger-height, x-edgeledger-cache, x-edgeledger-unverified",
 } as const;
 
 const PREFLIGHT_HEADERS = {
@@ -243,7 +257,12 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
         ...(verified.height !== undefined && { height: verified.height }),
       };
       const policy = verified.final && verified.etag ? (plan.policy ?? { immutable: true }) : null;
-      return { kind: "answer", answer, policy };
+      return {
+        kind: "answer",
+        answer,
+        policy,
+        ...(verified.unverified && { unverified: verified.unverified }),
+      };
     }
     if (lagging) return lagging;
     if (failures.length > 0)
@@ -292,13 +311,18 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
       routeLabel(plan.route),
     );
     if (outcome.kind === "refusal")
-      return jsonAnswer(outcome.status, outcome.error, { "cache-control": "no-store" });
+      // An upstream's refusal (a 404 for a height or transaction) is its word: nothing proves absence.
+      return jsonAnswer(outcome.status, outcome.error, {
+        "cache-control": "no-store",
+        [UNVERIFIED]: "*",
+      });
     return answerResponse(
       c,
       outcome.answer,
       plan,
       outcome.policy !== null,
       shared ? "shared" : "miss",
+      outcome.unverified,
     );
   }
 
@@ -308,12 +332,15 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     plan: ReadPlan,
     cacheable: boolean,
     source: "hit" | "miss" | "shared",
+    // Cached answers are final, so only the route's own unverified fields apply to a hit.
+    unverified: readonly string[] | undefined = plan.unverified,
   ): Response {
     const headers: Record<string, string> = {
       "content-type": JSON_TYPE,
       "cache-control": cacheControl(plan, cacheable, o.latestMaxAgeSeconds),
       "x-edgeledger-cache": source,
     };
+    if (unverified) headers[UNVERIFIED] = unverified.join(", ");
     if (answer.etag) headers["etag"] = answer.etag;
     if (answer.height !== undefined) headers["x-edgeledger-height"] = String(answer.height);
     if (answer.etag && etagMatches(c.req.header("if-none-match"), answer.etag))
@@ -524,6 +551,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
       latest: true,
       policy: { ttlSeconds: o.latestMaxAgeSeconds },
       notFoundMeansLagging: false,
+      unverified: ["mempool"],
     });
   });
 
@@ -722,6 +750,7 @@ async function passThrough(res: Response): Promise<Response> {
   return respond(res.status, await res.text(), {
     "content-type": res.headers.get("content-type") ?? JSON_TYPE,
     "cache-control": "no-store",
+    [UNVERIFIED]: "*",
     ...(location && { location }),
   });
 }

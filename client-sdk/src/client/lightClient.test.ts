@@ -4,7 +4,11 @@ import { VerificationError } from "../errors/client.ts";
 import { ApiError } from "../errors/protocol.ts";
 import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
 import { toHex } from "../protocol/bytes.ts";
-import { encodeFinalityCertificate } from "../protocol/finalityCertificate.ts";
+import {
+  encodeFinalityCertificate,
+  type FinalityCertificate,
+  genesisCertificate,
+} from "../protocol/finalityCertificate.ts";
 import { createNativeVerifier } from "../protocol/node.ts";
 import {
   CHAIN_ID,
@@ -240,6 +244,50 @@ describe("light client", () => {
       now: () => chain.headers[9]!.time,
     });
     expect(await codeOf(lc.header(7))).toBe("VERIFY_MISMATCH");
+  });
+
+  it("checks every certificate it is given, also for a header it has already verified", async () => {
+    const chain = makeChain(10, 1000);
+    const lc = new LightClient({
+      chainId: CHAIN_ID,
+      trust: { genesisHash: genesisHash(chain) },
+      transport: serve(chain).transport,
+      verifier,
+      now: () => chain.headers[9]!.time,
+    });
+    const honest = chain.certified(chain.headers[6]!, chain.setAt(6));
+    const first = await lc.verifyCertifiedHeader(honest);
+    expect(first.header.height).toBe(6);
+    const certificate = (signers: number[], round = 0) =>
+      toHex(
+        encodeFinalityCertificate(certify(chain.headers[6]!, chain.setAt(6), signers, { round })),
+      );
+    // Warm now: a forged certificate for the known header is refused all the same.
+    const forged = (c: string) => ({ ...honest, certificateBytes: c });
+    const badSignature = certificate([0, 1, 2]).replace(/.{8}$/, "00000000");
+    expect(await codeOf(lc.verifyCertified(forged(badSignature)))).toBe("VERIFY_HEADER");
+    expect(await codeOf(lc.verifyCertified(forged(certificate([0, 1]))))).toBe("VERIFY_HEADER");
+    expect(await codeOf(lc.verifyCertified(forged("00")))).toBe("VERIFY_HEADER");
+    // Another valid certificate of the same block (other signers) is one it checked: returned as such.
+    const other = await lc.verifyCertifiedHeader(forged(certificate([1, 2, 3])));
+    expect(other.certificate.signatures.map((s) => s.validatorIndex)).toEqual([1, 2, 3]);
+    expect(toHex(encodeFinalityCertificate(other.certificate))).toBe(certificate([1, 2, 3]));
+
+    // The genesis is trusted by its hash: its conventional empty certificate, and no other.
+    const genesis = chain.headers[0]!;
+    const atGenesis = (c: FinalityCertificate): CertifiedHeaderJson => ({
+      ...honest,
+      headerBytes: toHex(encodeBlockHeader(genesis)),
+      certificateBytes: toHex(encodeFinalityCertificate(c)),
+    });
+    const empty = genesisCertificate(blockHash(genesis));
+    expect((await lc.verifyCertifiedHeader(atGenesis(empty))).header.height).toBe(0);
+    expect(await codeOf(lc.verifyCertified(atGenesis({ ...empty, round: 1 })))).toBe(
+      "VERIFY_HEADER",
+    );
+    expect(await codeOf(lc.verifyCertified(atGenesis(certify(genesis, chain.a, [0, 1, 2]))))).toBe(
+      "VERIFY_HEADER",
+    );
   });
 
   it("walks height by height from a trusted header older than the trusting period", async () => {

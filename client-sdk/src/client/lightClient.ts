@@ -31,10 +31,16 @@ import {
   encodeBlockHeader,
 } from "../protocol/block.ts";
 import { equalBytes, fromHex, toHex } from "../protocol/bytes.ts";
-import { decodeFinalityCertificate } from "../protocol/finalityCertificate.ts";
+import {
+  decodeFinalityCertificate,
+  encodeFinalityCertificate,
+  type FinalityCertificate,
+  genesisCertificate,
+} from "../protocol/finalityCertificate.ts";
 import {
   type CertifiedHeader,
   type TrustedHeader,
+  verifyCommittedHeader,
   verifyNextHeader,
   verifySkippingHeader,
 } from "../protocol/headerChain.ts";
@@ -96,6 +102,19 @@ export interface LightClientOptions {
 
 interface Verified extends TrustedHeader {
   readonly hash: Uint8Array;
+  /**
+   * The certificates (canonical bytes, hex) this client has checked for the
+   * header: one answer's certificate proves nothing about the next answer's,
+   * so a known header with unknown certificate bytes is checked again.
+   * Empty for an anchor or a header read back from the trust store.
+   */
+  readonly certificates: Set<string>;
+}
+
+/** A header and the certificate the light client checked it with (or one it checked before). */
+export interface VerifiedCertifiedHeader {
+  readonly header: BlockHeader;
+  readonly certificate: FinalityCertificate;
 }
 
 interface Stored {
@@ -111,6 +130,8 @@ const MAX_SETS = 64;
 
 /** Most verified headers kept in memory (the anchor and the latest always stay). */
 const MAX_VERIFIED = 512;
+/** Most certificates remembered per header (nodes keep different valid ones; more are checked each time). */
+const MAX_CERTIFICATES = 4;
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
 
 /**
@@ -188,7 +209,14 @@ export class LightClient {
     const anchorKey = JSON.stringify(this.#o.trust);
     const anchor = await this.#fetchAnchor();
     this.#anchorHeight = anchor.header.height;
-    this.#remember(anchor);
+    // The genesis has no certificate to check but its conventional one; a
+    // checkpoint's is checked against its set like any other.
+    const certificates = new Set<string>(
+      anchor.header.height === 0
+        ? [toHex(encodeFinalityCertificate(genesisCertificate(anchor.hash)))]
+        : [],
+    );
+    this.#remember({ ...anchor, certificates });
     const raw = await this.#o.store?.load();
     if (!raw) return;
     try {
@@ -200,13 +228,13 @@ export class LightClient {
       if (!equalBytes(validatorSetHash(validators), header.validatorsHash)) return;
       // Our own earlier verification, read back from storage we control.
       if (header.height > anchor.header.height)
-        this.#remember({ header, validators, hash: blockHash(header) });
+        this.#remember({ header, validators, hash: blockHash(header), certificates: new Set() });
     } catch {
       // A corrupt store: start from the anchor again.
     }
   }
 
-  async #fetchAnchor(): Promise<Verified> {
+  async #fetchAnchor(): Promise<TrustedHeader & { readonly hash: Uint8Array }> {
     const { trust, transport, chainId } = this.#o;
     try {
       if ("genesisHash" in trust) {
@@ -241,19 +269,53 @@ export class LightClient {
    * returning the header to check proofs against. Throws VerificationError.
    */
   async verifyCertified(json: CertifiedHeaderJson): Promise<BlockHeader> {
+    return (await this.verifyCertifiedHeader(json)).header;
+  }
+
+  /**
+   * Verifies a certified header, header and certificate both, and returns
+   * them as checked: what a server passing answers on (the edge) may serve.
+   * A header already verified is not walked to again, but a certificate
+   * this client has not checked for it is verified against the set that
+   * signed it, so a lying server cannot attach a broken one to a known header.
+   */
+  async verifyCertifiedHeader(json: CertifiedHeaderJson): Promise<VerifiedCertifiedHeader> {
     await this.ready();
     let certified: Omit<CertifiedHeader, "validators">;
+    let certificateHex: string;
     try {
-      certified = {
-        header: decodeBlockHeader(fromHex(json.headerBytes)),
-        certificate: decodeFinalityCertificate(fromHex(json.certificateBytes)),
-      };
+      const header = decodeBlockHeader(fromHex(json.headerBytes));
+      const certificate = decodeFinalityCertificate(fromHex(json.certificateBytes));
+      certified = { header, certificate };
+      certificateHex = toHex(encodeFinalityCertificate(certificate));
     } catch (err) {
       throw new VerificationError("VERIFY_HEADER", "The certified header does not decode.", {
         cause: err,
       });
     }
-    return (await this.#verifyTo(certified)).header;
+    const verified = await this.#verifyTo(certified);
+    if (!verified.certificates.has(certificateHex)) {
+      if (verified.header.height === 0)
+        throw new VerificationError(
+          "VERIFY_HEADER",
+          "The genesis is trusted by its hash; the only certificate served with it is the empty one.",
+        );
+      try {
+        await verifyCommittedHeader(
+          this.#o.chainId,
+          { ...certified, validators: verified.validators },
+          this.#o.verifier,
+        );
+      } catch (err) {
+        throw verificationFailed(
+          "VERIFY_HEADER",
+          `The certificate served for height ${verified.header.height} does not finalize it`,
+          err,
+        );
+      }
+      if (verified.certificates.size < MAX_CERTIFICATES) verified.certificates.add(certificateHex);
+    }
+    return { header: verified.header, certificate: certified.certificate };
   }
 
   /** The verified header at `height` (fetched from the server and verified). */
@@ -298,7 +360,11 @@ export class LightClient {
     for (;;) {
       try {
         const next = await this.#step(base, full);
-        const verified = { ...next, hash };
+        const verified: Verified = {
+          ...next,
+          hash,
+          certificates: new Set([toHex(encodeFinalityCertificate(target.certificate))]),
+        };
         this.#remember(verified);
         return verified;
       } catch (err) {

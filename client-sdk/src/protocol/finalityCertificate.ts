@@ -60,6 +60,15 @@ export function decodeFinalityCertificate(bytes: Uint8Array): FinalityCertificat
   return decode(finalityCertificateCodec, bytes, { maxBytes: 64 + MAX_VALIDATORS * 66 });
 }
 
+/**
+ * The certificate served with the genesis header (height 0): nobody signs
+ * the genesis, which is trusted by its hash, so its certificate names it
+ * and carries no signature. It is the only one a client accepts for it.
+ */
+export function genesisCertificate(genesisHash: Uint8Array): FinalityCertificate {
+  return { height: 0, round: 0, blockHash: genesisHash, signatures: [] };
+}
+
 export interface CertificateTarget {
   readonly chainId: string;
   readonly height: number;

@@ -40,9 +40,7 @@ import {
 import {
   type BlockHeader,
   blockHash,
-  decodeFinalityCertificate,
   decodeSignedTransaction,
-  type FinalityCertificate,
   fromHex,
   type SignatureVerifier,
   toHex,
@@ -63,6 +61,11 @@ export interface Verified {
   readonly header?: BlockHeader;
   /** Final: it can never change, so it may be cached for good. */
   readonly final: boolean;
+  /**
+   * The fields served on the upstream's word alone, which no proof backs
+   * (sent as `x-edgeledger-unverified`); absent when every field is checked.
+   */
+  readonly unverified?: readonly string[];
 }
 
 /** Verifies answers from one upstream, fetching support data (headers, sets) from it alone. */
@@ -96,10 +99,6 @@ export interface SdkVerifierOptions {
  */
 const quote = (tag: string) => `W/"${tag}"`;
 
-/** The certificate of a certified header the light client has just verified. */
-const certificateOf = (json: CertifiedHeaderJson): FinalityCertificate =>
-  decodeFinalityCertificate(fromHex(json.certificateBytes));
-
 /** Bytes as the API spells them (lowercase hex), whatever spelling decoded. */
 const hex = (text: string) => toHex(fromHex(text));
 
@@ -122,7 +121,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
         height: v.height,
         account: v.exists ? { balance: v.balance.toString(), nonce: v.nonce } : null,
         proof: hex(answer.proof),
-        block: certifiedHeaderJson(v.header, certificateOf(answer.block)),
+        block: certifiedHeaderJson(v.header, v.certificate),
       };
       return {
         json: rendered,
@@ -138,7 +137,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
       const v = await verifyBlockAnswer(client, answer, asked);
       const header = v.block.header;
       const rendered: BlockJson = {
-        block: certifiedHeaderJson(header, certificateOf(answer.block)),
+        block: certifiedHeaderJson(header, v.certificate),
         txs: v.block.txs.map(transactionJson),
         evidence: v.block.evidence.map(evidenceJson),
         blockBytes: hex(answer.blockBytes),
@@ -148,13 +147,13 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
 
     async header(json, height) {
       const answer = json as CertifiedHeaderJson;
-      const header = await client.lightClient.verifyCertified(answer);
+      const { header, certificate } = await client.lightClient.verifyCertifiedHeader(answer);
       if (header.height !== height)
         throw new VerificationError("VERIFY_MISMATCH", "The server answered with another height.", {
           details: { asked: height, answered: header.height },
         });
       return {
-        json: certifiedHeaderJson(header, certificateOf(answer)),
+        json: certifiedHeaderJson(header, certificate),
         etag: quote(toHex(blockHash(header))),
         height,
         header,
@@ -173,7 +172,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
           txBytes: hex(answer.txBytes),
           receipt: { height: v.height, index: v.index, status: "success" },
           proof: hex(answer.proof!),
-          block: certifiedHeaderJson(v.header, certificateOf(answer.block!)),
+          block: certifiedHeaderJson(v.header, v.certificate),
         };
         return {
           json: rendered,
@@ -197,7 +196,11 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
           error: { code: String(v.error.code), message: String(v.error.message) },
         }),
       };
-      return { json: rendered, final: false };
+      return {
+        json: rendered,
+        final: false,
+        unverified: v.status === "dropped" ? ["status", "error"] : ["status"],
+      };
     },
 
     async validators(json, height) {

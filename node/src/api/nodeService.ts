@@ -29,6 +29,7 @@ import {
   equalBytes,
   formatAddress,
   fromHex,
+  genesisCertificate,
   localSigner,
   merkleLeafHash,
   merkleProof,
@@ -161,10 +162,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
       // Genesis state has no certificate: it is proven against the genesis
       // header itself, which light clients hold as their trust anchor.
       const block = at === 0 ? { header: chain.genesisHeader } : db.getBlock(at);
-      const cert =
-        at === 0
-          ? { height: 0, round: 0, blockHash: chain.genesisHash, signatures: [] }
-          : db.getCertificate(at);
+      const cert = at === 0 ? genesisCertificate(chain.genesisHash) : db.getCertificate(at);
       if (!block || !cert)
         throw new ApiError("HEIGHT_NOT_AVAILABLE", `No block at height ${at} yet.`, {
           details: { head },

@@ -25,6 +25,7 @@ import {
   transactionsRoot,
 } from "../../protocol/block.ts";
 import { equalBytes, fromHex, toHex } from "../../protocol/bytes.ts";
+import type { FinalityCertificate } from "../../protocol/finalityCertificate.ts";
 import { decodeMerkleProof, verifyMerkleProof } from "../../protocol/merkle.ts";
 import { verifyAccountProof } from "../../protocol/state/account.ts";
 import { decodeStateProof } from "../../protocol/state/sparseMerkleTree.ts";
@@ -46,12 +47,17 @@ import type { Client } from "../createClient.ts";
  * two is normal; a server serving old state as current is not).
  */
 function checkFresh(client: Client, header: BlockHeader): void {
+  checkFreshHeight(client, header.height);
+}
+
+/** `checkFresh` for an answer about `height` (the state after that block). */
+function checkFreshHeight(client: Client, height: number): void {
   const latest = client.lightClient.latest;
-  if (latest && header.height + client.maxLagBlocks < latest.height)
+  if (latest && height + client.maxLagBlocks < latest.height)
     throw new VerificationError(
       "VERIFY_STALE",
-      `The server answered with state at height ${header.height}, but this client has verified height ${latest.height}.`,
-      { details: { served: header.height, verified: latest.height } },
+      `The server answered with state at height ${height}, but this client has verified height ${latest.height}.`,
+      { details: { served: height, verified: latest.height } },
     );
 }
 
@@ -74,6 +80,8 @@ export interface VerifiedAccount {
   /** The nonce its next transaction must carry. */
   readonly nonce: number;
   readonly header: BlockHeader;
+  /** The certificate `header` was verified with. */
+  readonly certificate: FinalityCertificate;
 }
 
 export async function getAccount(
@@ -105,7 +113,7 @@ export async function verifyAccountAnswer(
     throw new VerificationError("VERIFY_MISMATCH", "The answer is about another address.", {
       details: { asked: formatAddress(address), got: json.address },
     });
-  const header = await client.lightClient.verifyCertified(json.block);
+  const { header, certificate } = await client.lightClient.verifyCertifiedHeader(json.block);
   if (
     header.height !== json.height ||
     (params.height !== undefined && header.height !== params.height)
@@ -129,12 +137,15 @@ export async function verifyAccountAnswer(
     balance: account?.balance ?? 0n,
     nonce: account?.nonce ?? 0,
     header,
+    certificate,
   };
 }
 
 export interface VerifiedBlock {
   readonly block: Block;
   readonly hash: string;
+  /** The certificate the block's header was verified with. */
+  readonly certificate: FinalityCertificate;
 }
 
 export async function getBlock(
@@ -156,7 +167,7 @@ export async function verifyBlockAnswer(
   json: BlockJson,
   params: { height?: number; hash?: string },
 ): Promise<VerifiedBlock> {
-  const header = await client.lightClient.verifyCertified(json.block);
+  const { header, certificate } = await client.lightClient.verifyCertifiedHeader(json.block);
   let block: Block;
   try {
     block = decodeBlock(fromHex(json.blockBytes));
@@ -177,7 +188,7 @@ export async function verifyBlockAnswer(
   )
     throw new VerificationError("VERIFY_MISMATCH", "The server answered with another block.");
   if (params.height === undefined && params.hash === undefined) checkFresh(client, header);
-  return { block, hash: toHex(hash) };
+  return { block, hash: toHex(hash), certificate };
 }
 
 export type VerifiedTransaction =
@@ -188,6 +199,8 @@ export type VerifiedTransaction =
       readonly height: number;
       readonly index: number;
       readonly header: BlockHeader;
+      /** The certificate `header` was verified with. */
+      readonly certificate: FinalityCertificate;
     }
   /** Not on chain (yet): the server's word, which cannot be proven. */
   | { readonly status: "pending"; readonly hash: string; readonly verified: false }
@@ -248,7 +261,7 @@ export async function verifyTransactionAnswer(
   }
   if (toHex(transactionHash(stx.tx)) !== hash)
     throw new VerificationError("VERIFY_MISMATCH", "The answer is about another transaction.");
-  const header = await client.lightClient.verifyCertified(json.block);
+  const { header, certificate } = await client.lightClient.verifyCertifiedHeader(json.block);
   if (header.height !== json.receipt.height)
     throw new VerificationError("VERIFY_MISMATCH", "The receipt's height is not its header's.");
   const proof = decodeMerkleProof(fromHex(json.proof));
@@ -270,6 +283,7 @@ export async function verifyTransactionAnswer(
     height: header.height,
     index: proof.index,
     header,
+    certificate,
   };
 }
 
@@ -309,9 +323,20 @@ export async function verifyValidatorsAnswer(
       cause: err,
     });
   }
-  const height = json.height;
+  const height: unknown = json.height;
+  // A set signs heights from 1 on; a height spelled otherwise (a string, a
+  // fraction) is not one, whatever it would coerce to.
+  if (typeof height !== "number" || !Number.isSafeInteger(height) || height < 1)
+    throw new VerificationError("VERIFY_INCOMPLETE", "The answer's height is not a height.", {
+      details: { answered: String(height) },
+    });
   if (params.height !== undefined && height !== params.height)
-    throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.");
+    throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.", {
+      details: { asked: params.height, answered: height },
+    });
+  // The next block's set, asked without a height, signs the block after the
+  // server's head: held to the freshness of any "latest" read, by that head.
+  if (params.height === undefined) checkFreshHeight(client, height - 1);
   // The header that names this set: its own (if final) or its parent's `next`.
   let named: Uint8Array;
   try {
