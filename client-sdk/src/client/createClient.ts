@@ -43,6 +43,8 @@ export interface ClientOptions {
   readonly http?: HttpTransportOptions;
   /** See LightClientOptions.trustingPeriodMs. */
   readonly trustingPeriodMs?: number;
+  /** See LightClientOptions.maxClockDriftMs. */
+  readonly maxClockDriftMs?: number;
   /** How far behind the latest verified height a "latest" answer may be. Default 2. */
   readonly maxLagBlocks?: number;
 }
@@ -88,6 +90,7 @@ export function createClient(options: ClientOptions): Client {
     verifier: options.verifier ?? lazyDefaultVerifier(),
     ...(options.trustStore && { store: options.trustStore }),
     ...(options.trustingPeriodMs !== undefined && { trustingPeriodMs: options.trustingPeriodMs }),
+    ...(options.maxClockDriftMs !== undefined && { maxClockDriftMs: options.maxClockDriftMs }),
   });
   const client: Client = {
     chainId: options.chainId,

@@ -290,6 +290,22 @@ describe("light client", () => {
     );
   });
 
+  it("refuses a header stamped ahead of its clock, beyond the drift it allows", async () => {
+    const chain = makeChain(10, 1000);
+    const at = (now: number) =>
+      new LightClient({
+        chainId: CHAIN_ID,
+        trust: { genesisHash: genesisHash(chain) },
+        transport: serve(chain).transport,
+        verifier,
+        maxClockDriftMs: 1000,
+        now: () => now,
+      });
+    const time = chain.headers[8]!.time;
+    expect(await codeOf(at(time - 2000).header(8))).toBe("VERIFY_HEADER");
+    expect(await codeOf(at(time - 500).header(8))).toBe("ok");
+  });
+
   it("walks height by height from a trusted header older than the trusting period", async () => {
     const chain = makeChain(12, 1000);
     const { transport, fetched } = serve(chain);

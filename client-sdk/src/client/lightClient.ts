@@ -97,6 +97,13 @@ export interface LightClientOptions {
    * are followed one height at a time instead. Default 14 days.
    */
   readonly trustingPeriodMs?: number;
+  /**
+   * How far ahead of this client's clock a header's time may be (ms).
+   * Validators refuse untimely proposals, so a later time is a forgery or a
+   * broken clock; believing it would also keep trust "fresh" for longer than
+   * the trusting period. Default 10 s (CometBFT's light client's too).
+   */
+  readonly maxClockDriftMs?: number;
   readonly now?: () => number;
 }
 
@@ -133,6 +140,7 @@ const MAX_VERIFIED = 512;
 /** Most certificates remembered per header (nodes keep different valid ones; more are checked each time). */
 const MAX_CERTIFICATES = 4;
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
+const DEFAULT_MAX_CLOCK_DRIFT_MS = 10_000;
 
 /**
  * Verifies a GET /v1/genesis answer against a pinned genesis hash: the
@@ -178,6 +186,7 @@ export function verifyGenesisAnswer(
 export class LightClient {
   readonly #o: LightClientOptions;
   readonly #trustingPeriod: number;
+  readonly #maxClockDrift: number;
   readonly #now: () => number;
   /** Verified headers by height. */
   readonly #verified = new Map<number, Verified>();
@@ -188,6 +197,7 @@ export class LightClient {
   constructor(options: LightClientOptions) {
     this.#o = options;
     this.#trustingPeriod = options.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS;
+    this.#maxClockDrift = options.maxClockDriftMs ?? DEFAULT_MAX_CLOCK_DRIFT_MS;
     this.#now = options.now ?? Date.now;
   }
 
@@ -353,6 +363,13 @@ export class LightClient {
       throw new VerificationError(
         "VERIFY_HEADER",
         `Height ${height} is at or below the trust anchor (${this.#anchorHeight}); it cannot be verified from it.`,
+      );
+    const now = this.#now();
+    if (header.time > now + this.#maxClockDrift)
+      throw new VerificationError(
+        "VERIFY_HEADER",
+        `The header at height ${height} is stamped ${header.time - now} ms ahead of this client's clock.`,
+        { details: { height, time: header.time, now, maxClockDriftMs: this.#maxClockDrift } },
       );
     const validators = await this.#fetchValidators(height, header.validatorsHash);
     const full: CertifiedHeader = { ...target, validators };
