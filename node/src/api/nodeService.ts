@@ -41,7 +41,7 @@ import {
 import type { Chain } from "../chain/chain.ts";
 import type { Database } from "../db/database.ts";
 import type { Mempool } from "../mempool/mempool.ts";
-import { MAX_AMOUNT } from "../state/ledger.ts";
+import { MAX_AMOUNT } from "../state/rules.ts";
 import type { NodeService } from "./service.ts";
 
 export interface NodeServiceDeps {

@@ -39,7 +39,7 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from "@edgeledger/sdk/protocol";
-import type { Database, HeadRecord, TxRecord } from "../db/database.ts";
+import type { Database, HeadRecord } from "../db/database.ts";
 import type { PendingTx } from "../mempool/mempool.ts";
 import {
   applyTransaction,
@@ -414,11 +414,10 @@ export class Chain {
   commit(
     exec: Execution,
     certificate: FinalityCertificate,
-    dropped: readonly { hash: Uint8Array; record: TxRecord }[] = [],
     options: { durable?: boolean } = {},
   ): Promise<void> {
     const run = this.#commitQueue.then(() =>
-      this.#commitNow(exec, certificate, dropped, options.durable ?? true),
+      this.#commitNow(exec, certificate, options.durable ?? true),
     );
     this.#commitQueue = run.catch(() => undefined);
     return run;
@@ -427,7 +426,6 @@ export class Chain {
   async #commitNow(
     exec: Execution,
     certificate: FinalityCertificate,
-    dropped: readonly { hash: Uint8Array; record: TxRecord }[],
     durable: boolean,
   ): Promise<void> {
     const h = exec.block.header;
@@ -444,7 +442,6 @@ export class Chain {
         certificate,
         txHashes: exec.txHashes,
         stateWrites: exec.stateWrites,
-        dropped,
         head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
         ...(exec.validatorChange && {
           meta: [

@@ -21,7 +21,6 @@ import {
 import type { Logger } from "pino";
 import { defaultTimeliness, isTimely, type TimelinessOptions } from "../chain/blockTime.ts";
 import { type BuiltBlock, bodyMismatch, type Chain, type Execution } from "../chain/chain.ts";
-import type { TxRecord } from "../db/database.ts";
 import type { Mempool, PendingTx } from "../mempool/mempool.ts";
 import {
   ConsensusEngine,
@@ -116,10 +115,7 @@ export class ConsensusDriver {
   readonly #deps: DriverDeps;
   #engine: ConsensusEngine | null = null;
   #height = 0;
-  readonly #executions = new Map<
-    string,
-    { exec: Execution; dropped: { hash: Uint8Array; record: TxRecord }[] }
-  >();
+  readonly #executions = new Map<string, Execution>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #queue: Promise<void> = Promise.resolve();
   #stopped = true;
@@ -263,17 +259,12 @@ export class ConsensusDriver {
    * engine's locked and valid values, which it may still propose or commit.
    * A block decided after its execution was dropped is fetched by block sync.
    */
-  #keep(
-    key: string,
-    entry: { exec: Execution; dropped: { hash: Uint8Array; record: TxRecord }[] },
-  ): void {
-    this.#executions.set(key, entry);
+  #keep(key: string, exec: Execution): void {
+    this.#executions.set(key, exec);
     if (this.#executions.size <= MAX_KEPT_BLOCKS) return;
     const state = this.#engine?.state;
     const keep = new Set(
-      [state?.lockedValue, state?.validValue, entry.exec.blockHash].flatMap((v) =>
-        v ? [toHex(v)] : [],
-      ),
+      [state?.lockedValue, state?.validValue, exec.blockHash].flatMap((v) => (v ? [toHex(v)] : [])),
     );
     for (const old of this.#executions.keys()) {
       if (this.#executions.size <= MAX_KEPT_BLOCKS) break;
@@ -314,7 +305,7 @@ export class ConsensusDriver {
       if (!equalBytes(exec.blockHash, claimedHash)) throw new Error("block hash mismatch");
       if (verifyBlockSignatures && !(await verifyBlockSignatures([block])))
         throw new Error("a transaction or evidence signature does not verify");
-      this.#keep(key, { exec, dropped: [] });
+      this.#keep(key, exec);
       return true;
     } catch (err) {
       this.#invalid.add(key);
@@ -390,7 +381,7 @@ export class ConsensusDriver {
   async #restoreValid(block: Block): Promise<boolean> {
     try {
       const exec = await this.#deps.chain.executeBlock(block);
-      this.#keep(toHex(exec.blockHash), { exec, dropped: [] });
+      this.#keep(toHex(exec.blockHash), exec);
       this.#blocks.set(toHex(exec.blockHash), block);
       return true;
     } catch (err) {
@@ -409,7 +400,7 @@ export class ConsensusDriver {
     return {
       round: validRound,
       blockHash: validValue,
-      blockBytes: entry.exec.blockBytes,
+      blockBytes: entry.blockBytes,
       polVotes: polkaOf(engine.messages().votes, validRound, validValue),
     };
   }
@@ -539,7 +530,7 @@ export class ConsensusDriver {
         if (!guard) return null;
         const entry = this.#executions.get(toHex(action.proposal.blockHash));
         if (!entry) return null;
-        const signature = await guard.signProposal(action.proposal, entry.exec.blockBytes);
+        const signature = await guard.signProposal(action.proposal, entry.blockBytes);
         if (!signature) {
           log.warn(
             { height: action.proposal.height, round: action.proposal.round },
@@ -550,8 +541,8 @@ export class ConsensusDriver {
         const signed = { proposal: action.proposal, signature };
         const votes = this.#engine?.messages().votes ?? [];
         const polVotes = polkaOf(votes, action.proposal.polRound, action.proposal.blockHash);
-        this.#blocks.set(toHex(action.proposal.blockHash), entry.exec.block);
-        broadcast?.proposal(signed, entry.exec.block, polVotes);
+        this.#blocks.set(toHex(action.proposal.blockHash), entry.block);
+        broadcast?.proposal(signed, entry.block, polVotes);
         return { type: "proposal", proposal: signed, valid: true };
       }
       case "vote": {
@@ -600,7 +591,7 @@ export class ConsensusDriver {
     const previous = guard?.proposedBlock(this.#height);
     if (previous) {
       const exec = await chain.executeBlock(previous);
-      this.#keep(toHex(exec.blockHash), { exec, dropped: [] });
+      this.#keep(toHex(exec.blockHash), exec);
       return exec;
     }
     const byzantine = this.#deps.byzantine;
@@ -619,25 +610,15 @@ export class ConsensusDriver {
       offered,
     );
     if (built.refusedEvidence.length > 0) evidence?.unrecordable(built.refusedEvidence);
-    const dropped = built.failed.map((f) => {
-      mempool.drop(f.tx, f.error.code, f.error.shortMessage);
-      return {
-        hash: f.tx.hash,
-        record: {
-          status: "dropped",
-          code: f.error.code,
-          message: f.error.shortMessage,
-          tx: toHex(f.tx.bytes),
-        } as TxRecord,
-      };
-    });
-    this.#keep(toHex(built.blockHash), { exec: built, dropped });
+    // Recorded as dropped by the mempool's drop listener, like every drop.
+    for (const f of built.failed) mempool.drop(f.tx, f.error.code, f.error.shortMessage);
+    this.#keep(toHex(built.blockHash), built);
     return built;
   }
 
   async #commit(blockHash: Uint8Array, certificate: FinalityCertificate): Promise<void> {
     const entry = this.#executions.get(toHex(blockHash));
-    if (!entry || !equalBytes(entry.exec.blockHash, blockHash)) {
+    if (!entry || !equalBytes(entry.blockHash, blockHash)) {
       // Decided a block we never saw in full: block sync fetches it (issue 4).
       this.#deps.log.warn(
         { height: this.#height, blockHash: toHex(blockHash) },
@@ -652,10 +633,10 @@ export class ConsensusDriver {
     this.#timers.clear();
     this.#ownCommit = true;
     try {
-      await chain.commit(entry.exec, certificate, entry.dropped);
+      await chain.commit(entry, certificate);
     } catch (err) {
       // Block sync committed this height first; our block is the same final block.
-      if (chain.head.height < entry.exec.block.header.height) throw err;
+      if (chain.head.height < entry.block.header.height) throw err;
     } finally {
       this.#ownCommit = false;
     }

@@ -72,8 +72,6 @@ export interface BlockCommit {
   readonly certificate: FinalityCertificate;
   readonly txHashes: readonly Bytes[];
   readonly stateWrites: readonly NodeWrite[];
-  /** Transactions dropped while building this block, recorded in the same batch. */
-  readonly dropped: readonly { hash: Bytes; record: TxRecord }[];
   readonly head: HeadRecord;
   /** Meta records that change with this block (e.g. the validator-set schedule). */
   readonly meta?: readonly { key: string; value: unknown }[];
@@ -233,14 +231,6 @@ export class Database {
           index,
         } satisfies TxRecord),
       })),
-      ...c.dropped
-        .filter((d) => this.getTx(d.hash)?.status !== "committed")
-        .map((d) => ({
-          type: "put" as const,
-          sublevel: this.#txs,
-          key: d.hash,
-          value: json(d.record),
-        })),
       ...c.stateWrites.map((w) => ({
         type: "put" as const,
         sublevel: this.#state,

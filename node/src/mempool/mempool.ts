@@ -1,7 +1,9 @@
 /**
- * The mempool: admits signed transactions after every check that can be made
- * before execution, keeps them per sender in nonce order, and hands block
- * production the executable ones. Owns pending transactions only; reads the
+ * The mempool: admits signed transactions that pass the transaction rules
+ * (state/rules.ts, the ones execution applies) against the committed state
+ * and the sender's pending run, keeps them per sender in nonce order, and
+ * hands block production the executable ones. Its own concerns are the
+ * pool's: duplicates, limits, ordering and expiry. Owns pending transactions only; reads the
  * committed state through `AccountReader`; writes nothing to disk.
  *
  * Every transaction that is admitted leaves either in a committed block or
@@ -27,7 +29,8 @@ import {
 } from "@edgeledger/sdk/protocol";
 import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
 import type { VerifiedSignatures } from "../chain/verifiedSignatures.ts";
-import { type AccountReader, validatorVoteRefusal } from "../state/ledger.ts";
+import type { AccountReader } from "../state/ledger.ts";
+import { checkChainAndTime, checkTransaction } from "../state/rules.ts";
 
 export interface MempoolOptions {
   /** Most transactions held at once. */
@@ -62,7 +65,7 @@ export interface MempoolDeps {
   /** Where admitted transactions' signatures are remembered, so their block does not check them again. */
   readonly verified?: VerifiedSignatures;
   /** The set that signs the next block: validator-set votes are checked against it at admission. */
-  readonly nextValidators?: () => ValidatorSet;
+  readonly nextValidators: () => ValidatorSet;
 }
 
 interface Prechecked {
@@ -254,18 +257,9 @@ export class Mempool {
       );
     }
     const { tx } = stx;
-    if (tx.chainId !== this.#deps.chainId) {
-      refuse(
-        "TX_WRONG_CHAIN",
-        `Transaction is for chain "${tx.chainId}"; this node runs "${this.#deps.chainId}".`,
-      );
-    }
     const now = this.#deps.now();
-    if (tx.expiresAt < now)
-      refuse("TX_EXPIRED", "Transaction has expired; sign it again with a later expiresAt.", {
-        expiresAt: tx.expiresAt,
-        now,
-      });
+    checkChainAndTime(tx, { chainId: this.#deps.chainId, time: now });
+    // Pool policy, not a rule: how long the pool will hold a transaction.
     if (tx.expiresAt > now + o.maxExpiryMs) {
       refuse("TX_EXPIRY_TOO_FAR", `expiresAt may be at most ${o.maxExpiryMs} ms in the future.`, {
         expiresAt: tx.expiresAt,
@@ -304,53 +298,32 @@ export class Mempool {
       epoch = this.#headEpoch;
       account = await this.#deps.accounts.getAccount(senderAddress);
     } while (epoch !== this.#headEpoch);
-    const next = account?.nonce ?? 0;
-    if (tx.nonce < next) {
-      // Only a transaction whose nonce is used can already be on chain, so
-      // the index is read on this path alone, to say which it is.
-      if (this.#deps.isKnown(hash))
-        refuse("TX_DUPLICATE", "This transaction is already on chain.", { hash });
-      refuse("TX_NONCE_TOO_LOW", "Nonce already used: fetch the account's nonce and sign again.", {
-        nonce: tx.nonce,
-        expected: next,
-      });
-    }
-    if (tx.nonce >= next + o.nonceWindow) {
-      refuse(
-        "TX_NONCE_TOO_HIGH",
-        `Nonce is more than ${o.nonceWindow} ahead of the account's next nonce.`,
-        { nonce: tx.nonce, expected: next },
-      );
-    }
     const pending = this.#bySender.get(sender);
     if (pending?.has(tx.nonce))
       refuse("TX_DUPLICATE", "Another pending transaction already uses this nonce.", {
         nonce: tx.nonce,
       });
-    if (tx.body.kind === "transfer") {
-      if (!account)
-        refuse("TX_UNKNOWN_ACCOUNT", "The sender's account does not exist: fund it first.");
-      if (tx.body.amount <= 0n) refuse("TX_INVALID_AMOUNT", "Transfer amount must be positive.");
-      // The balance must cover this and every pending transfer that precedes it.
-      let committedOut = tx.body.amount;
-      for (const p of pending?.values() ?? []) {
-        if (p.stx.tx.nonce < tx.nonce && p.stx.tx.body.kind === "transfer")
-          committedOut += p.stx.tx.body.amount;
-      }
-      if (account.balance < committedOut) {
-        refuse(
-          "TX_INSUFFICIENT_BALANCE",
-          "Balance does not cover this transfer and the pending ones before it.",
-          {
-            balance: account.balance.toString(),
-            needed: committedOut.toString(),
-          },
-        );
-      }
-    }
-    if (tx.body.kind === "validator-vote" && this.#deps.nextValidators) {
-      const refused = validatorVoteRefusal(tx.from, tx.body, this.#deps.nextValidators());
-      if (refused) throw refused;
+    // A transfer must be covered together with the sender's pending transfers before it.
+    let spentBefore = 0n;
+    for (const p of pending?.values() ?? [])
+      if (p.stx.tx.nonce < tx.nonce && p.stx.tx.body.kind === "transfer")
+        spentBefore += p.stx.tx.body.amount;
+    try {
+      checkTransaction(
+        stx,
+        { chainId: this.#deps.chainId, time: now, validators: this.#deps.nextValidators() },
+        { account, nonceWindow: o.nonceWindow, spentBefore },
+      );
+    } catch (err) {
+      // Only a transaction whose nonce is used can already be on chain, so
+      // the index is read on this path alone, to say which it is.
+      if (
+        err instanceof TransactionError &&
+        err.code === "TX_NONCE_TOO_LOW" &&
+        this.#deps.isKnown(hash)
+      )
+        refuse("TX_DUPLICATE", "This transaction is already on chain.", { hash });
+      throw err;
     }
     if ((pending?.size ?? 0) >= o.maxPerAccount) {
       refuse(

@@ -225,6 +225,7 @@ function txGossipAt(h: Host, nonce: number) {
       accounts,
       isKnown: () => false,
       now: () => NOW,
+      nextValidators: () => [],
     },
   );
   let count = 0;

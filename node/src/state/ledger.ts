@@ -5,17 +5,14 @@
  * every node, in every run. Reads accounts through `AccountReader`; writes
  * nothing (the caller applies `changes` to the state tree).
  *
- * Rules for every transaction (each failure is a TransactionError code):
- *   chain id matches (TX_WRONG_CHAIN); block time ≤ expiresAt (TX_EXPIRED);
- *   nonce equals the sender's next nonce (TX_NONCE_TOO_LOW / _HIGH).
- * Transfers: the sender account exists (TX_UNKNOWN_ACCOUNT), amount > 0 and
- *   the recipient's balance stays below 2^128 (TX_INVALID_AMOUNT), balance
- *   covers the amount (TX_INSUFFICIENT_BALANCE).
- * Validator votes: the sender is a current validator (TX_NOT_VALIDATOR), a
- *   key given power passes the Ed25519 rule (TX_INVALID_VALIDATOR_KEY); the
- *   vote is stored in state under validatorVoteKey(voter, validator), one
- *   live vote per pair (a newer one replaces it). `tallyValidatorChanges`
- *   turns votes into a new validator set at the end of the block.
+ * The rules a transaction must meet are state/rules.ts's `checkTransaction`,
+ * shared with mempool admission; here are their effects. A transfer moves
+ * the amount (refused if the recipient's balance would pass u128,
+ * TX_INVALID_AMOUNT, which only execution can know). A validator vote is
+ * stored in state under validatorVoteKey(voter, validator), one live vote
+ * per pair (a newer one replaces it); `tallyValidatorChanges` turns votes
+ * into a new validator set at the end of the block. Both use the sender's
+ * nonce.
  * Signatures are checked before a transaction gets here (mempool admission,
  * block validation), because they are the expensive part and cacheable.
  */
@@ -30,15 +27,13 @@ import {
   fromBytesKey,
   hasQuorum,
   MAX_VALIDATORS,
-  publicKeyViolation,
   type SignedTransaction,
   TransactionError,
   taggedHash,
   totalPower,
   type ValidatorSet,
 } from "@edgeledger/sdk/protocol";
-
-export const MAX_AMOUNT = (1n << 128n) - 1n;
+import { checkTransaction, MAX_AMOUNT } from "./rules.ts";
 
 export interface AccountReader {
   getAccount(address: Uint8Array): Promise<Account | null>;
@@ -117,14 +112,6 @@ export class PendingState {
   }
 }
 
-function reject(
-  code: ConstructorParameters<typeof TransactionError>[0],
-  message: string,
-  details: Record<string, unknown> = {},
-): never {
-  throw new TransactionError(code, message, { details });
-}
-
 /** The state key of a validator's vote about `validator` (one live vote per pair). */
 export function validatorVoteKey(voter: Uint8Array, validator: Uint8Array): Uint8Array {
   return taggedHash("edgeledger/state/validator-vote/v1", voter, validator);
@@ -140,91 +127,30 @@ export async function applyTransaction(
   ctx: ExecutionContext,
 ): Promise<void> {
   const { tx } = stx;
-  if (tx.chainId !== ctx.chainId) {
-    reject("TX_WRONG_CHAIN", `Transaction is for chain "${tx.chainId}", this is "${ctx.chainId}".`);
-  }
-  if (ctx.blockTime > tx.expiresAt) {
-    reject(
-      "TX_EXPIRED",
-      "Transaction expired before it could be included; sign it again with a later expiresAt.",
-      {
-        expiresAt: tx.expiresAt,
-        blockTime: ctx.blockTime,
-      },
-    );
-  }
   const sender = addressFromPublicKey(tx.from);
   const account = await state.get(sender);
-  const expectedNonce = account?.nonce ?? 0;
-  if (tx.nonce < expectedNonce) {
-    reject("TX_NONCE_TOO_LOW", "Nonce already used: fetch the account's nonce and sign again.", {
-      nonce: tx.nonce,
-      expected: expectedNonce,
-    });
-  }
-  if (tx.nonce > expectedNonce) {
-    reject("TX_NONCE_TOO_HIGH", "Nonce is ahead of the account's next nonce.", {
-      nonce: tx.nonce,
-      expected: expectedNonce,
-    });
-  }
+  checkTransaction(
+    stx,
+    { chainId: ctx.chainId, time: ctx.blockTime, validators: ctx.validators },
+    { account, nonceWindow: 1, spentBefore: 0n },
+  );
   const body = tx.body;
+  const nonce = (account?.nonce ?? 0) + 1;
   if (body.kind === "transfer") {
-    if (!account)
-      reject("TX_UNKNOWN_ACCOUNT", "The sender's account does not exist: fund it first.");
-    if (body.amount <= 0n) reject("TX_INVALID_AMOUNT", "Transfer amount must be positive.");
-    if (account.balance < body.amount) {
-      reject("TX_INSUFFICIENT_BALANCE", "Balance is lower than the amount.", {
-        balance: account.balance.toString(),
-        amount: body.amount.toString(),
-      });
-    }
+    // checkTransaction: the account exists and covers the amount.
+    const from = account!;
     const self = equalBytes(sender, body.to);
-    const recipient = self ? account : await state.get(body.to);
+    const recipient = self ? from : await state.get(body.to);
     const recipientBalance = (recipient?.balance ?? 0n) + (self ? 0n : body.amount);
     if (recipientBalance > MAX_AMOUNT)
-      reject("TX_INVALID_AMOUNT", "Recipient balance would overflow.");
-    state.set(sender, {
-      balance: account.balance - (self ? 0n : body.amount),
-      nonce: account.nonce + 1,
-    });
+      throw new TransactionError("TX_INVALID_AMOUNT", "Recipient balance would overflow.");
+    state.set(sender, { balance: from.balance - (self ? 0n : body.amount), nonce });
     if (!self) state.set(body.to, { balance: recipientBalance, nonce: recipient?.nonce ?? 0 });
     return;
   }
-  const refused = validatorVoteRefusal(tx.from, body, ctx.validators);
-  if (refused) throw refused;
-  state.set(sender, { balance: account?.balance ?? 0n, nonce: expectedNonce + 1 });
+  state.set(sender, { balance: account?.balance ?? 0n, nonce });
   state.setValue(validatorVoteKey(tx.from, body.validator), encodeU64(body.power));
   state.votedAbout.add(bytesKey(body.validator));
-}
-
-/**
- * Why a validator-set vote by `from` cannot execute against `validators`
- * (the set signing its block), or null: the voter must be a member, and a
- * key given power must pass the Ed25519 rule. Execution applies it, and the
- * mempool at admission (against the next height's set), so a vote that can
- * never execute is refused at once instead of holding its sender's nonce.
- */
-export function validatorVoteRefusal(
-  from: Uint8Array,
-  body: { readonly validator: Uint8Array; readonly power: bigint },
-  validators: ValidatorSet,
-): TransactionError | null {
-  if (!validators.some((v) => equalBytes(v.publicKey, from)))
-    return new TransactionError(
-      "TX_NOT_VALIDATOR",
-      "Only a current validator can vote on the validator set.",
-    );
-  // A key no signature can verify under the rule (non-canonical, small order)
-  // would be a member whose votes nobody can count, or that backends disagree on.
-  const violation = body.power > 0n ? publicKeyViolation(body.validator) : null;
-  if (violation !== null)
-    return new TransactionError(
-      "TX_INVALID_VALIDATOR_KEY",
-      "The validator key does not pass the Ed25519 rule.",
-      { details: { violation } },
-    );
-  return null;
 }
 
 function encodeU64(value: bigint | number): Uint8Array {

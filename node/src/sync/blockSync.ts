@@ -560,7 +560,7 @@ export class BlockSync {
       });
     }
     try {
-      await chain.commit(exec, certificate, [], { durable });
+      await chain.commit(exec, certificate, { durable });
     } catch (err) {
       // Consensus committed this height while we executed it: the same final block.
       if (chain.head.height >= height) return false;

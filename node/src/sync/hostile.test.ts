@@ -188,7 +188,7 @@ beforeAll(async () => {
       validator.publicKey,
     );
     expect(built.failed).toEqual([]);
-    await server.chain.commit(built, certifyAlone(validator, h, built.blockHash), [], {
+    await server.chain.commit(built, certifyAlone(validator, h, built.blockHash), {
       durable: false,
     });
   }

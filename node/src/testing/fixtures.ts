@@ -105,6 +105,7 @@ export async function openTestChain(
       accounts: chain.accounts,
       isKnown: (h) => db.getTx(h) !== undefined,
       now: options.now ?? (() => NOW),
+      nextValidators: () => chain.validatorsAt(chain.head.height + 1),
     },
   );
   return { db, chain, mempool, dir };
