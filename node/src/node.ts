@@ -12,12 +12,8 @@ import {
   encodeEvidence,
   equalBytes,
   formatAddress,
-  type Proposal,
-  proposalDigest,
   type SecretKey,
   toHex,
-  type Vote,
-  voteDigest,
 } from "@edgeledger/sdk/protocol";
 import {
   createNativeVerifier,
@@ -43,6 +39,7 @@ import { SigningGuard } from "./consensus/signingGuard.ts";
 import { Database } from "./db/database.ts";
 import { validateEvidenceMessage } from "./evidence/gossip.ts";
 import { EvidencePool } from "./evidence/pool.ts";
+import type { NodeHooks, PublishConsensus } from "./hooks.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { bindTopic, topicName } from "./network/gossip.ts";
@@ -51,7 +48,6 @@ import { PENALTY } from "./network/peerScore.ts";
 import { startTxGossip } from "./network/txGossip.ts";
 import { BlockSync } from "./sync/blockSync.ts";
 import { MEMPOOL_PULL_LIMIT } from "./sync/mempoolPull.ts";
-import type { FaultInjector } from "./testing/faults.ts";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -64,8 +60,8 @@ export interface NodeOverrides {
    * serve POST /v1/dev/transfer, spending from this key.
    */
   devKey?: SecretKey;
-  /** Test-only (testing/faultyNode.ts): partitions and Byzantine behaviour on cue. */
-  faults?: FaultInjector;
+  /** Seams for other builds (hooks.ts); the test-only build's faults come through them. */
+  hooks?: NodeHooks;
 }
 
 export interface EdgeledgerNode {
@@ -113,7 +109,13 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   });
   // Every node has a key and a guard: it signs only at heights whose set holds its key
   // (genesis, or voted in later), so a full node can become a validator without a restart.
-  const guard = new SigningGuard(db, nativeSigner(key), genesis.chainId);
+  const hooks = overrides.hooks ?? {};
+  const signer = nativeSigner(key);
+  const guard = new SigningGuard(
+    db,
+    hooks.signer?.(signer, genesis.chainId) ?? signer,
+    genesis.chainId,
+  );
   const chainId = genesis.chainId;
   const evidencePool = new EvidencePool();
   // One memory of verified signatures, keyed by the exact signed bytes, shared
@@ -126,13 +128,6 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     verified,
     validatorsAt: (height) => chain.validatorsAt(height),
   });
-  const faults = overrides.faults ?? null;
-  // Signs without the guard: only the Byzantine test build uses it (testing/faults.ts).
-  const rawKey = faults ? nativeSigner(key) : null;
-  const rawSigners = rawKey && {
-    vote: (v: Vote) => rawKey.signSync(voteDigest(chainId, v)),
-    proposal: (p: Proposal) => rawKey.signSync(proposalDigest(chainId, p)),
-  };
   const txTopic = topicName(chainId, "txs");
   const consensusTopic = topicName(chainId, "consensus");
   const evidenceTopic = topicName(chainId, "evidence");
@@ -145,20 +140,16 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       .publish(topic, data)
       .catch((err: unknown) => log.debug({ err, topic }, "publish failed"));
   };
+  const publishConsensus: PublishConsensus = (m) =>
+    publish(consensusTopic, encodeConsensusMessage(m));
+  const broadcastConsensus = hooks.broadcast?.(publishConsensus) ?? publishConsensus;
   const driver = new ConsensusDriver(config.block, {
     broadcast: {
-      proposal: (proposal, block, polVotes) => {
-        const message: ConsensusMessage = { kind: "proposal", proposal, block, polVotes };
-        const out = faults && rawSigners ? faults.outgoingProposal(message, rawSigners) : [message];
-        for (const m of out) publish(consensusTopic, encodeConsensusMessage(m));
-      },
-      vote: (vote) => {
-        const out = faults && rawSigners ? faults.outgoingVotes(vote, rawSigners) : [vote];
-        for (const v of out)
-          publish(consensusTopic, encodeConsensusMessage({ kind: "vote", vote: v }));
-      },
+      proposal: (proposal, block, polVotes) =>
+        broadcastConsensus({ kind: "proposal", proposal, block, polVotes }),
+      vote: (vote) => broadcastConsensus({ kind: "vote", vote }),
     },
-    ...(faults && { byzantine: faults.driverHooks }),
+    ...(hooks.proposer && { proposer: hooks.proposer }),
     verifyBlockSignatures,
     evidence: {
       pending: () => evidencePool.pending(),
@@ -199,10 +190,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       await loadNodeKey(p.nodeKey),
       chainId,
       config.network,
-      faults?.gater,
+      hooks.gater,
     );
     host = net;
-    faults?.attach(net);
+    hooks.started?.(net);
     const blockSync = new BlockSync({
       host: net,
       chain,
@@ -210,8 +201,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       verifier,
       log,
       verifyBlockSignatures,
-      messagesFor: (height) =>
-        faults ? faults.catchUpReply(driver.messagesFor(height)) : driver.messagesFor(height),
+      messagesFor: (height) => {
+        const messages = driver.messagesFor(height);
+        return hooks.catchUpReply?.(messages) ?? messages;
+      },
       acceptConsensus: (data) => {
         const { verdict, value } = validateConsensusMessage(data, consensusGossip);
         if (verdict === "accept" && value) driver.receive(value, data.length);
@@ -256,8 +249,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         },
         onMessage: ({ message, size }) => {
           driver.receive(message, size);
-          for (const m of faults?.relayed(message) ?? [])
-            publish(consensusTopic, encodeConsensusMessage(m));
+          hooks.delivered?.(message, publishConsensus);
         },
       }),
       bindTopic<DuplicateVoteEvidence>(net, evidenceTopic, {
@@ -340,7 +332,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     if (syncTimer) clearInterval(syncTimer);
     if (expiryTimer) clearInterval(expiryTimer);
     await sync?.stop();
-    faults?.stop();
+    hooks.stopping?.();
     // Unsubscribe while pubsub still runs, then stop the host.
     for (const u of unsubscribers.splice(0)) u();
     const net = host;

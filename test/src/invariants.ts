@@ -124,8 +124,16 @@ export async function checkInvariants(net: TestNetwork, convergeMs = 30_000): Pr
 
   // I2: what one node acknowledged as committed, every node has, in the same place.
   for (const hash of net.submitted) {
+    // A node may never have seen a transaction nobody committed (404): only a
+    // commit anywhere obliges every node to hold it.
     const statuses = await Promise.all(
-      nodes.map((n) => getOk<TransactionStatusJson>(`${n.apiUrl}/v1/transactions/${hash}`)),
+      nodes.map(async (n) => {
+        const r = await api<TransactionStatusJson>(`${n.apiUrl}/v1/transactions/${hash}`);
+        if (r.status === 404) return { status: "unseen" as const, receipt: undefined };
+        if (r.status !== 200)
+          throw new Error(`GET transaction ${hash}: ${r.status} ${JSON.stringify(r.body)}`);
+        return r.body;
+      }),
     );
     const committed = statuses.filter((s) => s.status === "committed");
     if (committed.length === 0) continue;

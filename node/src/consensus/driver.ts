@@ -81,6 +81,15 @@ export interface Broadcaster {
   vote(v: SignedVote): void;
 }
 
+/**
+ * What a proposer puts in its block, given the honest choice. The seam
+ * through which the test build plays a Byzantine proposer (hooks.ts).
+ */
+export interface ProposerChoices {
+  blockTime?(honest: number): number;
+  candidates?(honest: readonly PendingTx[]): readonly PendingTx[];
+}
+
 export interface DriverDeps {
   readonly chain: Chain;
   readonly mempool: Mempool;
@@ -94,14 +103,8 @@ export interface DriverDeps {
   readonly timeouts?: Partial<TimeoutConfig>;
   /** Clock bounds for proposer-based timestamps (chain/blockTime.ts). */
   readonly timeliness?: TimelinessOptions;
-  /**
-   * Test-only (testing/faults.ts): a Byzantine proposer's choices of block
-   * time and contents. The shipped CLI never sets it.
-   */
-  readonly byzantine?: {
-    blockTime?(honest: number): number;
-    candidates?(honest: readonly PendingTx[]): readonly PendingTx[];
-  };
+  /** Choices of the block this node proposes (a seam: see hooks.ts); unset, the honest ones. */
+  readonly proposer?: ProposerChoices;
   /** Equivocation evidence: what to record in blocks we propose, and where to report what the engine finds. */
   readonly evidence?: {
     pending(): readonly DuplicateVoteEvidence[];
@@ -594,18 +597,18 @@ export class ConsensusDriver {
       this.#keep(toHex(exec.blockHash), exec);
       return exec;
     }
-    const byzantine = this.#deps.byzantine;
+    const choices = this.#deps.proposer;
     const honest = await mempool.reap({
       maxTxs: this.#options.maxTxs,
       maxBytes: this.#options.maxBytes,
     });
-    const candidates = byzantine?.candidates?.(honest) ?? honest;
+    const candidates = choices?.candidates?.(honest) ?? honest;
     const evidence = this.#deps.evidence;
     const offered = evidence?.pending() ?? [];
     const time = chain.nextTime(now());
     const built: BuiltBlock = await chain.buildBlock(
       candidates,
-      byzantine?.blockTime?.(time) ?? time,
+      choices?.blockTime?.(time) ?? time,
       guard?.publicKey ?? new Uint8Array(32),
       offered,
     );

@@ -1,7 +1,8 @@
 /**
  * Fault injection for the multi-process tests (test/): a node started by
- * faultyNode.ts re-reads a JSON file and misbehaves as it says. The shipped
- * CLI never loads this; only the test-only entry point does.
+ * faultyNode.ts re-reads a JSON file and misbehaves as it says, acting only
+ * through createNode's seams (hooks.ts). The shipped CLI never loads this;
+ * only the test-only entry point does.
  *
  *   { "isolate": ["<peer id>", …] }  refuse and drop connections to these
  *        peers in both directions (a partition, like a firewall rule);
@@ -22,11 +23,15 @@ import {
   MAX_BLOCK_TXS,
   merkleRoot,
   type Proposal,
+  proposalDigest,
   type SignedVote,
   type Vote,
+  voteDigest,
 } from "@edgeledger/sdk/protocol";
 import type { ConnectionGater, PeerId } from "@libp2p/interface";
 import type { Logger } from "pino";
+import type { ProposerChoices } from "../consensus/driver.ts";
+import type { NodeHooks } from "../hooks.ts";
 import type { PendingTx } from "../mempool/mempool.ts";
 import type { Host } from "../network/host.ts";
 
@@ -106,8 +111,41 @@ export class FaultInjector {
     this.#host = null;
   }
 
-  /** The Byzantine proposer's choices, for the consensus driver (DriverDeps.byzantine). */
-  readonly driverHooks = {
+  /** The seams of createNode (hooks.ts) through which these faults act. */
+  hooks(): NodeHooks {
+    let raw: RawSigners | null = null;
+    return {
+      gater: this.gater,
+      started: (host) => this.attach(host),
+      stopping: () => this.stop(),
+      // Keeps the guard's key to sign past the guard; the guard gets it unchanged.
+      signer: (key, chainId) => {
+        raw = {
+          vote: (v) => key.signSync(voteDigest(chainId, v)),
+          proposal: (p) => key.signSync(proposalDigest(chainId, p)),
+        };
+        return key;
+      },
+      broadcast: (publish) => (message) => {
+        const out = !raw
+          ? [message]
+          : message.kind === "proposal"
+            ? this.outgoingProposal(message, raw)
+            : this.outgoingVotes(message.vote, raw).map(
+                (vote): ConsensusMessage => ({ kind: "vote", vote }),
+              );
+        for (const m of out) publish(m);
+      },
+      delivered: (message, publish) => {
+        for (const m of this.relayed(message)) publish(m);
+      },
+      catchUpReply: (messages) => this.catchUpReply(messages),
+      proposer: this.proposerChoices,
+    };
+  }
+
+  /** The Byzantine proposer's choices (ProposerChoices of the consensus driver). */
+  readonly proposerChoices: ProposerChoices = {
     blockTime: (honest: number): number => {
       if (this.has("max-time")) return Number.MAX_SAFE_INTEGER;
       if (this.has("future-time")) return honest + 3_600_000;

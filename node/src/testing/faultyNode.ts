@@ -18,7 +18,7 @@ if (!home || !file) {
 }
 const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? "warn";
 const logger = pino({ level, base: { service: "edgeledger-node", faulty: true } });
-const node = createNode(resolve(home), { logger, faults: new FaultInjector(file, logger) });
+const node = createNode(resolve(home), { logger, hooks: new FaultInjector(file, logger).hooks() });
 const { apiUrl } = await node.start();
 console.log(`faulty test node; API ${apiUrl}`);
 const stop = async () => {
