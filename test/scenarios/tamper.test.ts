@@ -234,18 +234,20 @@ async function sdkCheck(route: Route, mutation: LeafMutation, t: Temperature): P
   return { verdict: judgeSdk(result, route.honestValue), refused: !result.ok, reached };
 }
 
-const edgeOf = (): EdgeApp =>
+/** An edge whose one upstream is the proxy; `internal` collects what it answered as INTERNAL. */
+const edgeOf = (internal: unknown[]): EdgeApp =>
   createEdgeApp({
     upstreams: [proxy.url],
     chainId: net.chainId,
     trust: { genesisHash },
     rateLimit: false,
     headMode: "poll",
-    onInternalError: () => undefined,
+    onInternalError: (err) => internal.push(err),
   });
 
 async function edgeCheck(route: Route, mutation: LeafMutation, t: Temperature): Promise<Check> {
-  const edge = edgeOf();
+  const internal: unknown[] = [];
+  const edge = edgeOf(internal);
   const get = async (path: string) => {
     const res = await edge.fetch(new Request(`http://edge.test${path}`));
     const text = await res.text();
@@ -275,6 +277,8 @@ async function edgeCheck(route: Route, mutation: LeafMutation, t: Temperature): 
     return fail(`served a forged answer ${show(served.json)}`);
   if (refused && typeof (served.json as { code?: unknown }).code !== "string")
     return fail(`answered ${served.status} without a typed error: ${show(served.json)}`);
+  // A forged answer is the upstream's fault, never the edge's own failure (a 5xx INTERNAL).
+  if (internal.length > 0) return fail(`an internal error: ${String(internal[0])}`);
   // Nothing forged was cached: the edge now serves the honest answer...
   const after = await get(route.path);
   if (after.status !== 200 || !isDeepStrictEqual(after.json, route.honestJson))
