@@ -46,7 +46,8 @@ import { http } from "./transport.ts";
 
 /**
  * Heights 0 (genesis) to 3: A (funded at genesis) pays B 25 at height 1;
- * 2 and 3 are empty. A second transfer from A is pending. C never exists.
+ * 2 and 3 are empty. A second transfer from A is pending, a third was
+ * dropped. C never exists.
  */
 async function makeServedChain() {
   const vals = makeValidators(4, 41);
@@ -74,6 +75,7 @@ async function makeServedChain() {
   };
   const paid = transfer(0, 25n);
   const pending = transfer(1, 7n);
+  const dropped = transfer(9, 8n);
   const next = await tree.update(built.root, [
     [accountKey(addrA), encodeAccount({ balance: 975n, nonce: 1 })],
     [accountKey(addrB), encodeAccount({ balance: 25n, nonce: 0 })],
@@ -104,7 +106,11 @@ async function makeServedChain() {
     headers,
     head,
     addresses: { a: formatAddress(addrA), b: formatAddress(addrB), c: formatAddress(addrC) },
-    txs: { paid: toHex(transactionHash(paid.tx)), pending: toHex(transactionHash(pending.tx)) },
+    txs: {
+      paid: toHex(transactionHash(paid.tx)),
+      pending: toHex(transactionHash(pending.tx)),
+      dropped: toHex(transactionHash(dropped.tx)),
+    },
     genesisHash: toHex(blockHash(genesis)),
     certified: (h: number) => certifiedHeaderJson(headers[h]!, certs[h]!),
     block(h: number): BlockJson {
@@ -127,6 +133,14 @@ async function makeServedChain() {
       };
     },
     transaction(hash: string): TransactionStatusJson | null {
+      if (hash === toHex(transactionHash(dropped.tx)))
+        return {
+          hash,
+          status: "dropped",
+          tx: transactionJson(dropped),
+          txBytes: toHex(encodeSignedTransaction(dropped)),
+          error: { code: "TX_NONCE_TOO_HIGH", message: "a nonce gap that never closed" },
+        };
       if (hash === toHex(transactionHash(pending.tx)))
         return {
           hash,
@@ -321,6 +335,12 @@ function routesOf(chain: ServedChain): Route[] {
       read: (cl) => cl.getTransaction({ hash: chain.txs.pending }),
     },
     {
+      name: "transaction dropped",
+      path: `/v1/transactions/${chain.txs.dropped}`,
+      height: chain.head,
+      read: (cl) => cl.getTransaction({ hash: chain.txs.dropped }),
+    },
+    {
       name: "validators (next block)",
       path: "/v1/validators",
       height: chain.head,
@@ -388,10 +408,27 @@ function judge(result: Outcome, honest: unknown): string | null {
     return `threw ${named.name}${named.code ? ` ${named.code}` : ""}: ${String(named.message).split("\n")[0]}`;
   }
   if (isDeepStrictEqual(result.value, honest)) return null;
-  if ((result.value as { verified?: unknown } | null)?.verified === false) return null;
-  return `returned a forged value ${JSON.stringify(result.value, (_k, v) =>
-    typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? toHex(v) : v,
-  ).slice(0, 200)}`;
+  if ((result.value as { verified?: unknown } | null)?.verified === false)
+    return unverifiedShape(result.value)
+      ? null
+      : `returned a malformed unverified value ${show(result.value)}`;
+  return `returned a forged value ${show(result.value)}`;
+}
+
+const show = (v: unknown) =>
+  JSON.stringify(v, (_k, x) =>
+    typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? toHex(x) : x,
+  ).slice(0, 200);
+
+/** What the SDK documents for an answer it cannot prove: pending, or dropped with a string code and message. */
+function unverifiedShape(value: unknown): boolean {
+  const v = value as { status?: unknown; error?: { code?: unknown; message?: unknown } };
+  if (v.status === "pending") return true;
+  return (
+    v.status === "dropped" &&
+    typeof v.error?.code === "string" &&
+    typeof v.error.message === "string"
+  );
 }
 
 /**

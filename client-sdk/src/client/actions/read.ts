@@ -226,13 +226,16 @@ async function checkTransactionAnswer(
 ): Promise<VerifiedTransaction> {
   const hash = askedHash.toLowerCase();
   if (json.status === "pending") return { status: "pending", hash, verified: false };
-  if (json.status === "dropped")
-    return {
-      status: "dropped",
-      hash,
-      verified: false,
-      error: json.error ?? { code: "UNKNOWN", message: "dropped" },
-    };
+  if (json.status === "dropped") {
+    // Unprovable, but its shape is still checked: callers act on the code.
+    const { code, message } = json.error ?? { code: "UNKNOWN", message: "dropped" };
+    if (typeof code !== "string" || typeof message !== "string")
+      throw new VerificationError(
+        "VERIFY_INCOMPLETE",
+        "A dropped answer's error must be a code and a message.",
+      );
+    return { status: "dropped", hash, verified: false, error: { code, message } };
+  }
   if (!json.block || !json.receipt || !json.proof)
     throw new VerificationError(
       "VERIFY_INCOMPLETE",
