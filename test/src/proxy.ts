@@ -1,7 +1,9 @@
 /**
  * Proxies the scenarios put in front of nodes: they count what is asked and
  * break answers on demand (tamper with a proof or a block, change a readable
- * field, drop the connection, hold the answer, or any edit a test gives).
+ * field, change any one leaf of the JSON (leafMutations.ts), answer with
+ * something that is not JSON, drop the connection, hold the answer, or any
+ * edit a test gives).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
@@ -15,7 +17,11 @@ export type FaultKind =
   /** Drop the connection without an answer. */
   | "down"
   /** Hold the answer for `delayMs`, then pass it on. */
-  | "delay";
+  | "delay"
+  /** Change the answer with the fault's `mutate` (one leaf mutation, see leafMutations.ts). */
+  | "mutate"
+  /** Answer 200 with a body that is not JSON. */
+  | "not-json";
 
 export interface Fault {
   /** Which requests (path and query) it applies to. */
@@ -24,6 +30,8 @@ export interface Fault {
   /** How many requests it applies to, across every proxy sharing it; then it is spent. */
   budget: number;
   readonly delayMs?: number;
+  /** For "mutate": the answer to send instead of the upstream's (JSON in, JSON out). */
+  readonly mutate?: (body: unknown) => unknown;
 }
 
 /**
@@ -56,8 +64,10 @@ export function flip(hex: string): string {
   return hex.slice(0, i) + (hex[i] === "0" ? "1" : "0") + hex.slice(i + 1);
 }
 
-function tamper(kind: FaultKind, body: Record<string, unknown>): Record<string, unknown> {
-  switch (kind) {
+function tamper(fault: Fault, body: Record<string, unknown>): unknown {
+  switch (fault.kind) {
+    case "mutate":
+      return fault.mutate ? fault.mutate(body) : body;
     case "tamper-proof":
       return { ...body, proof: flip(body["proof"] as string) };
     case "tamper-block":
@@ -124,7 +134,8 @@ export async function upstreamProxy(
       return;
     }
     let text = await upstream.text();
-    if (fault && upstream.ok) text = JSON.stringify(tamper(fault.kind, JSON.parse(text)));
+    if (fault?.kind === "not-json" && upstream.ok) text = "<html>not the answer</html>";
+    else if (fault && upstream.ok) text = JSON.stringify(tamper(fault, JSON.parse(text)));
     if (edit && upstream.ok) text = JSON.stringify(edit(path, JSON.parse(text)));
     const headers: Record<string, string> = { "content-type": "application/json" };
     const location = upstream.headers.get("location");

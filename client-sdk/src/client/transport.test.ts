@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TransportError } from "../errors/client.ts";
+import { TransportError, VerificationError } from "../errors/client.ts";
 import { ApiError, TransactionError } from "../errors/protocol.ts";
 import { http } from "./transport.ts";
 
@@ -97,10 +97,16 @@ describe("http transport", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("reports an answer that is not JSON", async () => {
-    const { fetch } = fakeFetch(() => new Response("<html>proxy error</html>", { status: 200 }));
-    const err = await failure(http("http://a", { fetch, retries: 0 }).request(get));
-    expect((err as TransportError).code).toBe("TRANSPORT_BAD_RESPONSE");
+  it("reports an answer that is not JSON: a 2xx as a malformed answer, a refusal as a broken server", async () => {
+    const answer = fakeFetch(() => new Response("<html>proxy page</html>", { status: 200 }));
+    const malformed = await failure(
+      http("http://a", { fetch: answer.fetch, retries: 0 }).request(get),
+    );
+    expect(malformed).toBeInstanceOf(VerificationError);
+    expect((malformed as VerificationError).code).toBe("VERIFY_INCOMPLETE");
+    const down = fakeFetch(() => new Response("<html>bad gateway</html>", { status: 502 }));
+    const broken = await failure(http("http://a", { fetch: down.fetch, retries: 0 }).request(get));
+    expect((broken as TransportError).code).toBe("TRANSPORT_BAD_RESPONSE");
   });
 
   it("parses a Server-Sent Events stream into events", async () => {

@@ -14,7 +14,7 @@
 import { apiErrorStatus } from "../api/status.ts";
 import type { ErrorJson } from "../api/types.ts";
 import type { BaseError } from "../errors/base.ts";
-import { TransportError } from "../errors/client.ts";
+import { TransportError, VerificationError } from "../errors/client.ts";
 import { ApiError, type ApiErrorCode, TransactionError } from "../errors/protocol.ts";
 
 export interface TransportRequest {
@@ -158,11 +158,21 @@ export function http(
           body = await res.json();
         } catch (err) {
           if (req.signal?.aborted) throw aborted(req.signal);
-          last = new TransportError(
-            "TRANSPORT_BAD_RESPONSE",
-            `The server answered ${res.status} with a body that is not JSON.`,
-            { details: { url: list[index], status: res.status }, cause: err },
-          );
+          const details = { url: list[index], status: res.status };
+          // A 2xx claims to be the answer: one that is not JSON is a malformed
+          // answer (VerificationError, as the README promises for every forged
+          // or broken answer), where a refusal that is not JSON is just a broken server.
+          last = res.ok
+            ? new VerificationError(
+                "VERIFY_INCOMPLETE",
+                `The server answered ${res.status} with a body that is not JSON.`,
+                { details, cause: err },
+              )
+            : new TransportError(
+                "TRANSPORT_BAD_RESPONSE",
+                `The server answered ${res.status} with a body that is not JSON.`,
+                { details, cause: err },
+              );
           continue;
         }
         if (res.ok) {

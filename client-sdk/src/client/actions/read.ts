@@ -14,7 +14,7 @@ import type {
   TransactionStatusJson,
   ValidatorsJson,
 } from "../../api/types.ts";
-import { VerificationError, verificationFailed } from "../../errors/client.ts";
+import { TransportError, VerificationError, verificationFailed } from "../../errors/client.ts";
 import { formatAddress, parseAddress } from "../../protocol/address.ts";
 import {
   type Block,
@@ -103,7 +103,7 @@ export async function getAccount(
  * height asked. For servers that pass answers on, like the edge, which keep
  * the JSON and need only the verdict.
  */
-export async function verifyAccountAnswer(
+async function checkAccountAnswer(
   client: Client,
   json: AccountJson,
   params: { address: string; height?: number },
@@ -162,7 +162,7 @@ export async function getBlock(
 }
 
 /** Verifies a GET /v1/blocks answer for the height or hash asked (neither: latest). */
-export async function verifyBlockAnswer(
+async function checkBlockAnswer(
   client: Client,
   json: BlockJson,
   params: { height?: number; hash?: string },
@@ -232,20 +232,23 @@ export async function getTransaction(
 }
 
 /** Verifies a GET /v1/transactions/:hash answer for `hash` (only a committed one can be). */
-export async function verifyTransactionAnswer(
+async function checkTransactionAnswer(
   client: Client,
   json: TransactionStatusJson,
   askedHash: string,
 ): Promise<VerifiedTransaction> {
   const hash = askedHash.toLowerCase();
   if (json.status === "pending") return { status: "pending", hash, verified: false };
-  if (json.status === "dropped")
-    return {
-      status: "dropped",
-      hash,
-      verified: false,
-      error: json.error ?? { code: "UNKNOWN", message: "dropped" },
-    };
+  if (json.status === "dropped") {
+    // Unprovable, but its shape is still checked: callers act on the code.
+    const { code, message } = json.error ?? { code: "UNKNOWN", message: "dropped" };
+    if (typeof code !== "string" || typeof message !== "string")
+      throw new VerificationError(
+        "VERIFY_INCOMPLETE",
+        "A dropped answer's error must be a code and a message.",
+      );
+    return { status: "dropped", hash, verified: false, error: { code, message } };
+  }
   if (!json.block || !json.receipt || !json.proof)
     throw new VerificationError(
       "VERIFY_INCOMPLETE",
@@ -310,7 +313,7 @@ export async function getValidators(
  * answer's own, the next block). Like the other verify*Answer functions,
  * for servers that pass answers on (the edge).
  */
-export async function verifyValidatorsAnswer(
+async function checkValidatorsAnswer(
   client: Client,
   json: ValidatorsJson,
   params: { height?: number },
@@ -351,4 +354,64 @@ export async function verifyValidatorsAnswer(
       "The validator set served is not the one the verified header names.",
     );
   return { height, validators: set };
+}
+
+/*
+ * The verify*Answer functions, as exported: each runs its check above and
+ * turns whatever else a malformed or forged answer makes it throw into a
+ * VerificationError. A field of the wrong type (a TypeError, a SyntaxError
+ * from BigInt), bytes that do not decode (DecodeError, KeyError), or a
+ * refusal (ApiError) of the support data the SDK asked for because the
+ * answer named it (the header at a forged height): none of these is a
+ * verdict on the answer, so none may reach the caller as one. A
+ * TransportError stays one: the server could not be reached, which says
+ * nothing about the answer, and trying again may help.
+ */
+async function verifying<T>(what: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    if (err instanceof VerificationError || err instanceof TransportError) throw err;
+    throw verificationFailed("VERIFY_INCOMPLETE", `The ${what} answer cannot be verified`, err);
+  }
+}
+
+/**
+ * Verifies a GET /v1/accounts answer (from any server) for the address and
+ * height asked. For servers that pass answers on, like the edge, which keep
+ * the JSON and need only the verdict. Throws VerificationError.
+ */
+export function verifyAccountAnswer(
+  client: Client,
+  json: AccountJson,
+  params: { address: string; height?: number },
+): Promise<VerifiedAccount> {
+  return verifying("account", () => checkAccountAnswer(client, json, params));
+}
+
+/** Verifies a GET /v1/blocks answer for the height or hash asked (neither: latest). */
+export function verifyBlockAnswer(
+  client: Client,
+  json: BlockJson,
+  params: { height?: number; hash?: string },
+): Promise<VerifiedBlock> {
+  return verifying("block", () => checkBlockAnswer(client, json, params));
+}
+
+/** Verifies a GET /v1/transactions/:hash answer for `hash` (only a committed one can be). */
+export function verifyTransactionAnswer(
+  client: Client,
+  json: TransactionStatusJson,
+  askedHash: string,
+): Promise<VerifiedTransaction> {
+  return verifying("transaction", () => checkTransactionAnswer(client, json, askedHash));
+}
+
+/** Verifies a GET /v1/validators answer for the height asked (none: the next block). */
+export function verifyValidatorsAnswer(
+  client: Client,
+  json: ValidatorsJson,
+  params: { height?: number },
+): Promise<{ height: number; validators: ValidatorSet }> {
+  return verifying("validator set", () => checkValidatorsAnswer(client, json, params));
 }
