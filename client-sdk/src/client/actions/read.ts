@@ -337,9 +337,6 @@ async function checkValidatorsAnswer(
     throw new VerificationError("VERIFY_MISMATCH", "The answer is for another height.", {
       details: { asked: params.height, answered: height },
     });
-  // The next block's set, asked without a height, signs the block after the
-  // server's head: held to the freshness of any "latest" read, by that head.
-  if (params.height === undefined) checkFreshHeight(client, height - 1);
   // The header that names this set: its own (if final) or its parent's `next`.
   let named: Uint8Array;
   try {
@@ -353,6 +350,10 @@ async function checkValidatorsAnswer(
       "VERIFY_MISMATCH",
       "The validator set served is not the one the verified header names.",
     );
+  // The next block's set, asked without a height, signs the block after the
+  // server's head: held to the freshness of any "latest" read, by that head
+  // (after the headers above, so a cold client judges it too).
+  if (params.height === undefined) checkFreshHeight(client, height - 1);
   return { height, validators: set };
 }
 
