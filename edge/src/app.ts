@@ -59,6 +59,8 @@ export interface EdgeController {
   readonly metrics: EdgeMetrics;
   readonly pool: UpstreamPool;
   readonly head: HeadTracker;
+  /** What the rate limiter keys clients by, in words (for banners), or null when there is no limit. */
+  readonly rateLimitKey: string | null;
   /** Starts following upstream heads (stream mode; a no-op in poll mode). */
   start(): void;
   /** Stops following heads. Requests are still served (heads then come by polling). */
@@ -652,6 +654,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     metrics,
     pool,
     head,
+    rateLimitKey: limiter?.describeKey() ?? null,
     start: () => head.start(),
     stop: () => head.stop(),
   };

@@ -77,7 +77,10 @@ function rawRequestError(req: IncomingMessage): ApiError | null {
 
 async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
   const body = await response.text();
-  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.writeHead(response.status, {
+    ...Object.fromEntries(response.headers),
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
