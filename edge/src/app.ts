@@ -645,6 +645,15 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   });
 
   app.onError((err) => {
+    // The client's connection broke while its body was read (Node: the
+    // parser refused a chunk and answered already): nobody hears this
+    // answer, and it is not the edge's failure to log.
+    if (isClientAbort(err))
+      return errorResponse(
+        new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
+          details: { in: "body" },
+        }),
+      );
     const { status, body } = toHttpError(err);
     if (body.code === "INTERNAL") onInternal(err);
     return jsonAnswer(status, body, { "cache-control": "no-store" });
@@ -694,6 +703,11 @@ function routeLabel(route: RouteName): { readonly route: RouteName } {
     ROUTE_LABELS.set(route, label);
   }
   return label;
+}
+
+/** An error of reading a request whose connection the client (or the parser) cut. */
+function isClientAbort(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === "ECONNRESET";
 }
 
 /** Upstream failures (no answer, or no support data for one) as opposed to answers that lie. */

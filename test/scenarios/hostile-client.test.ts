@@ -13,6 +13,15 @@
 import { type EdgeServer, startEdgeServer } from "@edgeledger/edge/node";
 import { genesisHashOf } from "@edgeledger/node/testing";
 import type { AccountJson, StatusJson } from "@edgeledger/sdk/api";
+import {
+  addressFromPublicKey,
+  encodeSignedTransaction,
+  localSigner,
+  SecretKey,
+  signTransaction,
+  type Transaction,
+  toHex,
+} from "@edgeledger/sdk/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   codeOf,
@@ -177,6 +186,93 @@ describe("a hostile client", () => {
     // The node and the edge share the rules (the SDK's requestForm.ts), so the answers too.
     expect(seen[1]).toEqual(seen[0]);
   }, 120_000);
+
+  it("transactions whose bytes decode but whose fields are out of range: a TX_* 4xx from both", async () => {
+    const account = await json<AccountJson>(`${net.urls[0]}/v1/accounts/${net.fundedAddress}`);
+    const nonce = account.account?.nonce ?? 0;
+    const base: Transaction = {
+      chainId: net.chainId,
+      from: net.funded.publicKey,
+      nonce,
+      expiresAt: Date.now() + 10 * 60_000,
+      body: {
+        kind: "transfer",
+        to: addressFromPublicKey(SecretKey.generate().publicKey),
+        amount: 1n,
+      },
+    };
+    const U128_MAX = (1n << 128n) - 1n;
+    const variants: [string, Partial<Transaction>][] = [
+      [
+        "amount u128 max",
+        { body: { ...(base.body as { to: Uint8Array }), kind: "transfer", amount: U128_MAX } },
+      ],
+      [
+        "amount 0",
+        { body: { ...(base.body as { to: Uint8Array }), kind: "transfer", amount: 0n } },
+      ],
+      ["nonce 2^53 - 1", { nonce: Number.MAX_SAFE_INTEGER }],
+      ["expired at 0", { expiresAt: 0 }],
+      ["expiry 2^53 - 1", { expiresAt: Number.MAX_SAFE_INTEGER }],
+      ["another chain", { chainId: `${net.chainId}-x` }],
+      [
+        "vote by a non-validator",
+        { body: { kind: "validator-vote", validator: SecretKey.generate().publicKey, power: 10n } },
+      ],
+      [
+        "vote power 2^53 - 1",
+        {
+          body: {
+            kind: "validator-vote",
+            validator: net.funded.publicKey,
+            power: BigInt(Number.MAX_SAFE_INTEGER),
+          },
+        },
+      ],
+    ];
+    const stranger = SecretKey.generate();
+    const bodies: { name: string; tx: string }[] = [];
+    for (const [name, change] of variants) {
+      const stx = await signTransaction({ ...base, ...change }, localSigner(net.funded));
+      bodies.push({ name, tx: toHex(encodeSignedTransaction(stx)) });
+    }
+    // Signed by a key nobody funded, and a signature with one bit flipped.
+    const unknown = await signTransaction(
+      { ...base, from: stranger.publicKey },
+      localSigner(stranger),
+    );
+    bodies.push({ name: "unknown sender", tx: toHex(encodeSignedTransaction(unknown)) });
+    const good = encodeSignedTransaction(await signTransaction(base, localSigner(net.funded)));
+    good[good.length - 1]! ^= 1;
+    bodies.push({ name: "bad signature", tx: toHex(good) });
+
+    const post = async (url: string, path: string, body: unknown) => {
+      const res = await fetch(url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const problems: string[] = [];
+    for (const { name, tx } of bodies) {
+      const n = await post(net.urls[0]!, "/v1/transactions", { tx });
+      const e = await post(edge.url, "/v1/transactions", { tx });
+      if (n.status < 400 || n.status >= 500) problems.push(`${name}: node ${n.status}`);
+      if (`${n.status} ${n.body["code"]}` !== `${e.status} ${e.body["code"]}`)
+        problems.push(
+          `${name}: node ${n.status} ${n.body["code"]}, edge ${e.status} ${e.body["code"]}`,
+        );
+    }
+    const batch = await post(net.urls[0]!, "/v1/transactions/batch", {
+      txs: bodies.map((b) => b.tx),
+    });
+    expect(batch.status).toBe(200);
+    const results = batch.body["results"] as { error?: { code: string } }[];
+    for (const [i, r] of results.entries())
+      if (!r.error?.code) problems.push(`batch[${bodies[i]!.name}] was admitted`);
+    expect(problems).toEqual([]);
+  });
 
   it("leaves the processes healthy and the state as it was", async () => {
     for (const url of [net.urls[0]!, edge.url])
