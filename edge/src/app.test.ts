@@ -421,8 +421,28 @@ describe("edge app: writes, limits and requests", () => {
     expect(batch.status).toBe(413);
   });
 
+  it("cannot be dodged with a header: untrusted, a new x-forwarded-for is the same client", async () => {
+    const t = setup(1, {
+      rateLimit: { ratePerSecond: 1, burst: 2 },
+      clientAddress: () => "192.0.2.7",
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (
+          await t.get("/v1/headers/1", {
+            "x-forwarded-for": `198.51.100.${i}`,
+            "cf-connecting-ip": `203.0.113.${i}`,
+          })
+        ).status,
+      );
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(t.app.edge.rateLimitKey).toBe("the connection's address (proxy headers not trusted)");
+    expect(setup(1).app.edge.rateLimitKey).toBeNull();
+  });
+
   it("limits each client with 429, Retry-After and the typed body", async () => {
-    const t = setup(1, { rateLimit: { ratePerSecond: 1, burst: 2 } });
+    const t = setup(1, { rateLimit: { ratePerSecond: 1, burst: 2, trustProxyHeaders: true } });
     const from = (ip: string) => t.get("/v1/headers/1", { "cf-connecting-ip": ip });
     expect((await from("1.1.1.1")).status).toBe(200);
     expect((await from("1.1.1.1")).status).toBe(200);
@@ -490,4 +510,82 @@ describe("edge app: writes, limits and requests", () => {
     expect(() => createEdgeApp({ ...base, upstreams: [] })).toThrow(/at least one upstream/);
     expect(() => createEdgeApp({ ...base, upstreams: ["ftp://x"] })).toThrow(/not an http/);
   });
+});
+
+describe("edge app: the request's form (the node's rules, from the SDK)", () => {
+  const errorOf = async (res: Response) => {
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await res.json()) as { code: string; message: string; details: object };
+    expect(Object.keys(body).sort()).toEqual(["code", "details", "message"]);
+    return body;
+  };
+
+  it.each([
+    ["/v1/blocks/%ff", "bad percent-encoding"],
+    ["/v1/accounts/%c3%28", "bad percent-encoding"],
+    [`/v1/transactions/${"a".repeat(300)}`, "segment too long"],
+  ])("GET %s → 400 REQUEST_INVALID (%s)", async (path, problem) => {
+    const res = await setup(1).get(path);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({
+      code: "REQUEST_INVALID",
+      details: { in: "path", problem },
+    });
+  });
+
+  it("an address longer than the route table allows → 400 REQUEST_INVALID, as the node's schema says", async () => {
+    const res = await setup(1).get(`/v1/accounts/el1${"q".repeat(120)}`);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({
+      code: "REQUEST_INVALID",
+      details: { in: "params", field: "address" },
+    });
+  });
+
+  it("a height given twice → 400 REQUEST_INVALID, not the first one served", async () => {
+    const t = setup(1);
+    const res = await t.get(`/v1/accounts/${someAddress()}?height=1&height=2`);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({
+      code: "REQUEST_INVALID",
+      details: { in: "querystring", field: "height" },
+    });
+    expect(t.asked(0, "/v1/accounts")).toEqual([]);
+  });
+
+  it.each([
+    ["DELETE", "/v1/status", "GET, HEAD"],
+    ["PATCH", "/v1/blocks/1", "GET, HEAD"],
+    ["PUT", "/v1/transactions", "POST"],
+    ["GET", "/v1/transactions", "POST"],
+  ])("%s %s → 405 METHOD_NOT_ALLOWED with Allow", async (method, path, allow) => {
+    const res = await setup(1).app.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(await errorOf(res)).toMatchObject({
+      code: "METHOD_NOT_ALLOWED",
+      details: { method, path, allowed: allow.split(", ") },
+    });
+  });
+
+  it("a node-only path is not found here, whatever the method", async () => {
+    const res = await setup(1).app.request("/v1/dev/transfer", { method: "GET" });
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).code).toBe("NOT_FOUND");
+  });
+
+  it.each(["application/jsonx", "application/json-patch+json", "text/json"])(
+    "content-type %s → 415, as the node answers it, and nothing is forwarded",
+    async (type) => {
+      const t = setup(1);
+      const res = await t.app.request("/v1/transactions", {
+        method: "POST",
+        headers: { "content-type": type },
+        body: '{"tx":"00"}',
+      });
+      expect(res.status).toBe(415);
+      expect((await errorOf(res)).code).toBe("REQUEST_INVALID");
+      expect(t.ups[0]!.seen.filter((s) => s.startsWith("POST"))).toEqual([]);
+    },
+  );
 });

@@ -19,12 +19,17 @@
  */
 import { TransportError } from "@edgeledger/sdk";
 import {
+  allowedMethods,
   type ErrorJson,
   type HealthJson,
+  isJsonContentType,
   MAX_BATCH_TXS,
+  methodNotAllowed,
   type RouteName,
+  requestTargetError,
   routes,
   type StatusJson,
+  unsupportedMediaType,
 } from "@edgeledger/sdk/api";
 import { ApiError, formatAddress, MAX_TX_BYTES, parseAddress } from "@edgeledger/sdk/protocol";
 import { type Context, Hono } from "hono";
@@ -54,6 +59,8 @@ export interface EdgeController {
   readonly metrics: EdgeMetrics;
   readonly pool: UpstreamPool;
   readonly head: HeadTracker;
+  /** What the rate limiter keys clients by, in words (for banners), or null when there is no limit. */
+  readonly rateLimitKey: string | null;
   /** Starts following upstream heads (stream mode; a no-op in poll mode). */
   start(): void;
   /** Stops following heads. Requests are still served (heads then come by polling). */
@@ -137,6 +144,28 @@ function jsonAnswer(status: number, body: unknown, headers: Record<string, strin
 const HEIGHT_PATTERN = new RegExp(routes.getHeader.params.properties.height.pattern);
 const BLOCK_ID_PATTERN = new RegExp(routes.getBlock.params.properties.id.pattern);
 const TX_HASH_PATTERN = new RegExp(routes.getTransaction.params.properties.hash.pattern);
+const MAX_ADDRESS_LENGTH = routes.getAccount.params.properties.address.maxLength;
+
+/** The route paths this edge binds: the node's reads and submissions, /health and /metrics. */
+const SERVED: ReadonlySet<string> = new Set([
+  routes.getHealth.path,
+  routes.getMetrics.path,
+  routes.getAccount.path,
+  routes.getBlock.path,
+  routes.getHeader.path,
+  routes.getTransaction.path,
+  routes.getValidators.path,
+  routes.getGenesis.path,
+  routes.getStatus.path,
+  routes.submitTransaction.path,
+  routes.submitTransactions.path,
+]);
+
+/** An error answer, in the API's shape and never cached: for the runtime adapters too. */
+export function errorResponse(error: unknown, headers: Record<string, string> = {}): Response {
+  const { status, body } = toHttpError(error);
+  return jsonAnswer(status, body, { "cache-control": "no-store", ...headers });
+}
 
 export function createEdgeApp(options: EdgeOptions): EdgeApp {
   if (options.upstreams.length === 0)
@@ -352,6 +381,17 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   // The app.
 
   const app = new Hono();
+
+  // The target's form, before anything else (the node's rule, from the SDK).
+  // A runtime hands over a parsed URL, with dot segments already resolved:
+  // the Node adapter checks the raw target for those before this app runs.
+  app.use("*", async (c, next) => {
+    const url = c.req.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const problem = requestTargetError(start < 0 ? "/" : url.slice(start));
+    if (problem) throw problem;
+    return next();
+  });
 
   // Preflights (JSON POSTs, conditional GETs), before any limit: see CORS_HEADERS.
   app.options("*", () => respond(204, null, PREFLIGHT_HEADERS));
@@ -569,13 +609,18 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   );
 
   async function forward(c: Context, path: string): Promise<Response> {
-    if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json"))
-      return jsonAnswer(415, {
-        code: "REQUEST_INVALID",
-        message: "Send the body as JSON, with content-type: application/json.",
-        details: { in: "headers", field: "content-type" },
-      } satisfies ErrorJson);
-    const body = await c.req.text();
+    if (!isJsonContentType(c.req.header("content-type"))) {
+      const { status, body } = unsupportedMediaType();
+      return jsonAnswer(status, body);
+    }
+    // A body cut off (the client left, or the parser refused its chunks and
+    // answered already) is the client's doing: no INTERNAL, nothing forwarded.
+    const body = await c.req.text().catch((err: unknown) => {
+      throw new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
+        details: { in: "body" },
+        cause: err,
+      });
+    });
     let lastServerAnswer: Response | null = null;
     for (const i of pool.order()) {
       const timeout = AbortSignal.timeout(o.upstreamTimeoutMs);
@@ -615,6 +660,11 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname.slice(0, 256);
+    const allowed = allowedMethods(path, (route) => SERVED.has(route));
+    if (allowed.length > 0)
+      return errorResponse(methodNotAllowed(c.req.method, path, allowed), {
+        allow: allowed.join(", "),
+      });
     return jsonAnswer(404, {
       code: "NOT_FOUND",
       message: `No route ${c.req.method} ${path} on this edge; it serves the node's read routes and transaction submissions.`,
@@ -623,6 +673,15 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   });
 
   app.onError((err) => {
+    // The client's connection broke while its body was read (Node: the
+    // parser refused a chunk and answered already): nobody hears this
+    // answer, and it is not the edge's failure to log.
+    if (isClientAbort(err))
+      return errorResponse(
+        new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
+          details: { in: "body" },
+        }),
+      );
     const { status, body } = toHttpError(err);
     if (body.code === "INTERNAL") onInternal(err);
     return jsonAnswer(status, body, { "cache-control": "no-store" });
@@ -632,6 +691,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     metrics,
     pool,
     head,
+    rateLimitKey: limiter?.describeKey() ?? null,
     start: () => head.start(),
     stop: () => head.stop(),
   };
@@ -649,6 +709,9 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
 const CANONICAL = new Map<string, string>();
 const MAX_CANONICAL = 10_000;
 function canonicalAddress(text: string): string {
+  // The route table's bound, checked as the node's schema checks it.
+  if (text.length > MAX_ADDRESS_LENGTH)
+    throw invalid("params", "address", `must NOT have more than ${MAX_ADDRESS_LENGTH} characters`);
   let canonical = CANONICAL.get(text);
   if (canonical === undefined) {
     canonical = formatAddress(parseAddress(text));
@@ -668,6 +731,11 @@ function routeLabel(route: RouteName): { readonly route: RouteName } {
     ROUTE_LABELS.set(route, label);
   }
   return label;
+}
+
+/** An error of reading a request whose connection the client (or the parser) cut. */
+function isClientAbort(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === "ECONNRESET";
 }
 
 /** Upstream failures (no answer, or no support data for one) as opposed to answers that lie. */
@@ -714,15 +782,22 @@ function safeHeight(text: string, part: "params" | "querystring", field: string)
   return height;
 }
 
-/** The optional `height` query of a route; any other query field is refused, as by the node. */
+/**
+ * The optional `height` query of a route; any other query field is refused,
+ * and so is a field given twice (the node's schema sees an array there, not
+ * a string: taking the first or last one would answer another question).
+ */
 function heightQuery(c: Context): number | undefined {
-  const query = c.req.query();
+  const query = c.req.queries();
   for (const name of Object.keys(query))
     if (name !== "height")
       throw new ApiError("REQUEST_INVALID", `querystring has an unknown field "${name}".`, {
         details: { in: "querystring", field: name },
       });
-  const text = query["height"];
+  const values = query["height"];
+  if (values !== undefined && values.length > 1)
+    throw invalid("querystring", "height", "must be string");
+  const text = values?.[0];
   if (text === undefined) return undefined;
   if (!HEIGHT_PATTERN.test(text))
     throw invalid("querystring", "height", "must be a decimal height");

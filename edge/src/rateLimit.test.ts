@@ -21,17 +21,35 @@ describe("rate limiter", () => {
     expect(limiter.take("a")).toEqual({ allowed: false, retryAfterSeconds: 10 });
   });
 
-  it("keys by cf-connecting-ip, then the first x-forwarded-for hop, then the socket address", () => {
-    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1 });
+  it("trusts no header by default: a client cannot pick a fresh key per request", () => {
+    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 2 }, () => 0);
+    const forged = (i: number) => (name: string) =>
+      ({ "x-forwarded-for": `10.0.0.${i}`, "cf-connecting-ip": `10.1.0.${i}` })[name];
+    const answers = [1, 2, 3, 4].map((i) => limiter.take(limiter.keyOf(forged(i), "3.3.3.3")));
+    expect(answers.map((a) => a.allowed)).toEqual([true, true, false, false]);
+    expect(limiter.describeKey()).toBe("the connection's address (proxy headers not trusted)");
+  });
+
+  it("when trusted, keys by cf-connecting-ip, then the last x-forwarded-for hop, then the address", () => {
+    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1, trustProxyHeaders: true });
     const headers = (h: Record<string, string>) => (name: string) => h[name];
     expect(
       limiter.keyOf(headers({ "cf-connecting-ip": "1.1.1.1", "x-forwarded-for": "2.2.2.2" }), "3"),
     ).toBe("1.1.1.1");
-    expect(limiter.keyOf(headers({ "x-forwarded-for": " 2.2.2.2 , 9.9.9.9" }), "3")).toBe(
+    // The first hops are whatever the client sent; the proxy in front appended the last.
+    expect(limiter.keyOf(headers({ "x-forwarded-for": " 6.6.6.6 , 2.2.2.2 " }), "3")).toBe(
       "2.2.2.2",
     );
     expect(limiter.keyOf(headers({}), "3.3.3.3")).toBe("3.3.3.3");
-    const socketOnly = new RateLimiter({ ratePerSecond: 1, burst: 1, keyHeaders: [] });
+    expect(limiter.describeKey()).toBe(
+      "cf-connecting-ip, then x-forwarded-for (last hop), else the connection's address",
+    );
+    const socketOnly = new RateLimiter({
+      ratePerSecond: 1,
+      burst: 1,
+      trustProxyHeaders: true,
+      keyHeaders: [],
+    });
     expect(socketOnly.keyOf(headers({ "cf-connecting-ip": "1.1.1.1" }), "3.3.3.3")).toBe("3.3.3.3");
   });
 

@@ -4,6 +4,12 @@
  * isolate, on Workers), so the limit holds per edge instance; a limit across
  * instances needs a shared counter (Cloudflare's rate limiting rules or a
  * Durable Object) in front.
+ *
+ * Which client a request is from: the connection's address, unless the
+ * edge is told to trust a proxy in front of it (`trustProxyHeaders`). A
+ * header such as x-forwarded-for is whatever the client wrote, unless a
+ * proxy overwrites it; believing it by default let any client take a fresh
+ * bucket per request by sending a new value.
  */
 
 export interface RateLimitOptions {
@@ -12,11 +18,16 @@ export interface RateLimitOptions {
   /** Requests a client may make at once after being idle. */
   readonly burst: number;
   /**
-   * Request headers naming the client, first present wins; the connection's
-   * address is used when none is. Default: `cf-connecting-ip` (set by
-   * Cloudflare), then the first hop of `x-forwarded-for`. A client can send
-   * these headers itself: behind no proxy that overwrites them, pass `[]`
-   * so that only the socket address counts.
+   * Believe `keyHeaders` (set by a proxy in front of this edge) over the
+   * connection's address. Only where a proxy that overwrites them stands in
+   * front: otherwise a client picks its own key. Default false.
+   */
+  readonly trustProxyHeaders?: boolean;
+  /**
+   * The headers naming the client when `trustProxyHeaders` is set, first
+   * present wins. Default: `cf-connecting-ip` (Cloudflare sets it), then
+   * the last hop of `x-forwarded-for` (the one the proxy in front added;
+   * the hops before it are the client's word). `[]`: the address only.
    */
   readonly keyHeaders?: readonly string[];
   /** Most clients tracked; the least recently seen are forgotten first. Default 10 000. */
@@ -26,6 +37,7 @@ export interface RateLimitOptions {
 export const defaultRateLimit = {
   ratePerSecond: 50,
   burst: 100,
+  trustProxyHeaders: false,
   keyHeaders: ["cf-connecting-ip", "x-forwarded-for"],
   maxClients: 10_000,
 } as const;
@@ -52,7 +64,10 @@ export class RateLimiter {
     this.#rate = options.ratePerSecond;
     this.#burst = options.burst;
     this.#maxClients = options.maxClients ?? defaultRateLimit.maxClients;
-    this.keyHeaders = options.keyHeaders ?? defaultRateLimit.keyHeaders;
+    this.keyHeaders =
+      (options.trustProxyHeaders ?? defaultRateLimit.trustProxyHeaders)
+        ? (options.keyHeaders ?? defaultRateLimit.keyHeaders)
+        : [];
     this.#now = now;
   }
 
@@ -79,14 +94,20 @@ export class RateLimiter {
     };
   }
 
-  /** The client key of a request: the first header present, else the connection's address. */
+  /** The client key of a request: the first trusted header present, else the connection's address. */
   keyOf(header: (name: string) => string | undefined, address: string | undefined): string {
     for (const name of this.keyHeaders) {
-      const value = header(name);
-      // x-forwarded-for is "client, proxy1, proxy2": the client is the first hop.
-      const first = value?.split(",")[0]?.trim();
-      if (first) return first;
+      // "a, b, c": each proxy appends the address it saw, so only the last
+      // hop was written by the proxy in front; the others came with the request.
+      const last = header(name)?.split(",").at(-1)?.trim();
+      if (last) return last;
     }
     return address ?? "unknown";
+  }
+
+  /** Which key the limiter uses, in words: for start-up banners. */
+  describeKey(): string {
+    if (this.keyHeaders.length === 0) return "the connection's address (proxy headers not trusted)";
+    return `${this.keyHeaders.join(", then ")} (last hop), else the connection's address`;
   }
 }

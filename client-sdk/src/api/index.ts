@@ -5,6 +5,7 @@
  */
 export * from "./json.ts";
 export * from "./paths.ts";
+export * from "./requestForm.ts";
 export * from "./routes.ts";
 export * from "./status.ts";
 export * from "./types.ts";

@@ -7,6 +7,7 @@ import type { ApiErrorCode } from "../errors/protocol.ts";
 
 export const apiErrorStatus: Readonly<Record<ApiErrorCode, number>> = {
   REQUEST_INVALID: 400,
+  METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   NOT_FOUND: 404,
   HEIGHT_NOT_AVAILABLE: 404,

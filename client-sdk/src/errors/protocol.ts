@@ -127,6 +127,8 @@ export class TransactionError extends BaseError<TransactionErrorCode> {
 /** A request an API (node or edge) cannot serve as asked. */
 export type ApiErrorCode =
   | "REQUEST_INVALID"
+  /** The path exists, but not with this method (or the method is unknown, or CONNECT). */
+  | "METHOD_NOT_ALLOWED"
   | "BODY_TOO_LARGE"
   | "NOT_FOUND"
   | "HEIGHT_NOT_AVAILABLE"

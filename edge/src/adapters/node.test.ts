@@ -1,4 +1,5 @@
 import { get, type IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { VerificationError } from "@edgeledger/sdk";
 import { describe, expect, it } from "vitest";
 import type { AnswerVerifier } from "../upstream/verify.ts";
@@ -59,5 +60,72 @@ describe("the Node entry", () => {
     const failures = edge.app.edge.metrics.total("verification_failures_total");
     await new Promise((r) => setTimeout(r, 1200));
     expect(edge.app.edge.metrics.total("verification_failures_total")).toBe(failures);
+  });
+});
+
+/** Writes `bytes` on a fresh connection and reads until the server closes it. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port: Number(port) }, () =>
+      socket.write(bytes, "latin1"),
+    );
+    const chunks: Buffer[] = [];
+    socket.setTimeout(5000, () => socket.destroy(new Error("no answer in 5 s")));
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
+
+describe("the Node entry, on a raw socket", () => {
+  it("answers parser errors, header floods, CONNECT, a missing Host and dot segments in the error shape", async () => {
+    const edge = await startEdgeServer({
+      upstreams: ["http://127.0.0.1:1"],
+      chainId: "testnet-1",
+      trust: { genesisHash: "ab".repeat(32) },
+      port: 0,
+      verifierFor: failingStream,
+      fetch: async () => {
+        throw new TypeError("fetch failed");
+      },
+    });
+    try {
+      const close = "host: x\r\nconnection: close\r\n";
+      const cases = [
+        ["GET /v1/status HTTP/1.1\r\nhost: x\r\noops\r\n\r\n", 400, "REQUEST_INVALID"],
+        [
+          `GET /v1/status HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`,
+          431,
+          "REQUEST_INVALID",
+        ],
+        [
+          "POST /v1/transactions HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+          400,
+          "REQUEST_INVALID",
+        ],
+        ["HELLO\r\n\r\n", 405, "METHOD_NOT_ALLOWED"],
+        ["CONNECT 127.0.0.1:22 HTTP/1.1\r\nhost: x\r\n\r\n", 405, "METHOD_NOT_ALLOWED"],
+        ["GET /v1/status HTTP/1.1\r\nconnection: close\r\n\r\n", 400, "REQUEST_INVALID"],
+        // A URL parser would resolve these to /v1/status and serve it; the node does not.
+        [`GET /v1/genesis/../status HTTP/1.1\r\n${close}\r\n`, 400, "REQUEST_INVALID"],
+        [`GET /v1/genesis/%2E%2e/status HTTP/1.1\r\n${close}\r\n`, 400, "REQUEST_INVALID"],
+        [`GET http://evil.example/v1/status HTTP/1.1\r\n${close}\r\n`, 400, "REQUEST_INVALID"],
+        [`GET * HTTP/1.1\r\n${close}\r\n`, 400, "REQUEST_INVALID"],
+      ] as const;
+      for (const [bytes, status, code] of cases) {
+        const text = await rawExchange(edge.url, bytes);
+        const split = text.indexOf("\r\n\r\n");
+        const head = text.slice(0, split);
+        expect(head.split("\r\n")[0]!.split(" ")[1], bytes.slice(0, 40)).toBe(String(status));
+        expect(head.toLowerCase(), bytes.slice(0, 40)).toContain("content-type: application/json");
+        const json = JSON.parse(text.slice(split + 4)) as Record<string, unknown>;
+        expect(json["code"], bytes.slice(0, 40)).toBe(code);
+        expect(typeof json["message"]).toBe("string");
+        expect(typeof json["details"]).toBe("object");
+      }
+    } finally {
+      await edge.close();
+    }
   });
 });

@@ -8,11 +8,18 @@
  *   console.log(edge.url);
  *   await edge.close();
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { ApiError } from "@edgeledger/sdk";
+import {
+  connectAnswer,
+  parserErrorAnswer,
+  rawHttpAnswer,
+  requestTargetError,
+} from "@edgeledger/sdk/api";
+import { getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { createEdgeApp, type EdgeApp } from "../app.ts";
+import { createEdgeApp, type EdgeApp, errorResponse } from "../app.ts";
 import type { EdgeOptions } from "../options.ts";
 
 export interface EdgeServerOptions extends EdgeOptions {
@@ -32,6 +39,51 @@ export interface EdgeServer {
   close(): Promise<void>;
 }
 
+/**
+ * A node:http server that answers in the API's error shape what would
+ * otherwise get a bare 400 or no answer: bytes the parser refuses
+ * (clientError), CONNECT, a request without Host, and a raw target the
+ * URL parser would silently rewrite (dot segments), all by the node's rules.
+ */
+function guardedServer(
+  listener: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>,
+): Server {
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const problem = rawRequestError(req);
+    if (!problem) return void listener(req, res);
+    void sendResponse(res, errorResponse(problem));
+  });
+  server.on("clientError", (error: Error & { code?: string }, socket: Socket) => {
+    if (error.code === "ECONNRESET" || socket.destroyed) return;
+    if (socket.writable) socket.end(rawHttpAnswer(parserErrorAnswer(error.code)));
+    else socket.destroy(error);
+  });
+  server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+    if (socket.writable) socket.end(rawHttpAnswer(connectAnswer()));
+    else socket.destroy();
+  });
+  return server;
+}
+
+function rawRequestError(req: IncomingMessage): ApiError | null {
+  const problem = requestTargetError(req.url ?? "");
+  if (problem) return problem;
+  if (req.httpVersion === "1.1" && req.headers.host === undefined)
+    return new ApiError("REQUEST_INVALID", "An HTTP/1.1 request needs a Host header.", {
+      details: { in: "headers", field: "host" },
+    });
+  return null;
+}
+
+async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+  const body = await response.text();
+  res.writeHead(response.status, {
+    ...Object.fromEntries(response.headers),
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
 export async function startEdgeServer(options: EdgeServerOptions): Promise<EdgeServer> {
   const app = createEdgeApp({
     headMode: "stream",
@@ -40,12 +92,9 @@ export async function startEdgeServer(options: EdgeServerOptions): Promise<EdgeS
   });
   const hostname = options.hostname ?? defaultEdgeServerOptions.hostname;
   const server = await new Promise<Server>((resolve, reject) => {
-    // @hono/node-server makes a node:http server unless told otherwise.
-    const s = serve(
-      { fetch: app.fetch, port: options.port ?? defaultEdgeServerOptions.port, hostname },
-      () => resolve(s as Server),
-    ) as Server;
+    const s = guardedServer(getRequestListener(app.fetch, { hostname }));
     s.once("error", reject);
+    s.listen(options.port ?? defaultEdgeServerOptions.port, hostname, () => resolve(s));
   });
   app.edge.start();
   const { port } = server.address() as AddressInfo;

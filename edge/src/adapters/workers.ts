@@ -12,6 +12,12 @@
  *   HEAD_POLL_MS, LATEST_MAX_AGE_S, UPSTREAM_TIMEOUT_MS, MEMORY_CACHE_MB,
  *   RATE_LIMIT_PER_SECOND ("0": no limit), RATE_LIMIT_BURST   (optional)
  *   EDGE_KV         a KV namespace binding (optional)
+ *
+ * Rate limits key clients by `cf-connecting-ip`, and only by it: on Workers
+ * Cloudflare's edge sets that header to the address of the connection it
+ * accepted, replacing any value the client sent, so a client cannot pick
+ * its key (and a Worker sees no socket address to use instead). It does not
+ * do the same for x-forwarded-for, which is left out.
  */
 import type { ExecutionContext } from "hono";
 import { createEdgeApp, type EdgeApp } from "../app.ts";
@@ -92,6 +98,8 @@ export function edgeFromEnv(env: WorkersEnv): EdgeApp {
         : {
             ratePerSecond: rate ?? defaultRateLimit.ratePerSecond,
             burst: burst ?? defaultRateLimit.burst,
+            trustProxyHeaders: true,
+            keyHeaders: ["cf-connecting-ip"],
           },
     ...(headPollMs !== undefined && { headPollMs }),
     ...(latestMaxAge !== undefined && { latestMaxAgeSeconds: latestMaxAge }),

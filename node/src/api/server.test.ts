@@ -9,6 +9,7 @@
  * values of the real formats.
  */
 import { get, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import {
   type AccountJson,
@@ -485,6 +486,99 @@ describe("genesis and cross-origin calls", () => {
   });
 });
 
+describe("the request's form, before any route (the edge's rules too)", () => {
+  it.each([
+    ["/v1/blocks/%ff", "bad percent-encoding"],
+    ["/v1/accounts/%c3%28", "bad percent-encoding"],
+    [`/v1/transactions/${"a".repeat(300)}`, "segment too long"],
+    [`/v1/accounts/${"x".repeat(5000)}`, "segment too long"],
+  ])("GET %s → 400 REQUEST_INVALID (%s), not a router's own answer", async (url, problem) => {
+    const res = await app.inject({ method: "GET", url });
+    expect(res.statusCode).toBe(400);
+    const body = errorOf(res);
+    expect(body.code).toBe("REQUEST_INVALID");
+    expect(body.details).toMatchObject({ in: "path", problem });
+  });
+
+  it.each(["/v1/status?x=1", "/v1/blocks/1?height=1", "/v1/genesis?%ff=1"])(
+    "GET %s: a query on a route that takes none → 400 REQUEST_INVALID",
+    async (url) => {
+      const res = await app.inject({ method: "GET", url });
+      expect(res.statusCode).toBe(400);
+      expect(errorOf(res)).toMatchObject({
+        code: "REQUEST_INVALID",
+        details: { in: "querystring" },
+      });
+    },
+  );
+
+  it("a height given twice → 400 REQUEST_INVALID (not the first or the last one)", async () => {
+    const res = await app.inject({ method: "GET", url: "/v1/validators?height=1&height=2" });
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).code).toBe("REQUEST_INVALID");
+  });
+
+  it.each([{}, { origin: "https://example.org" }, { "access-control-request-method": "POST" }])(
+    "a preflight without Origin or requested method (%o) → 204, as the edge answers it",
+    async (headers) => {
+      const res = await app.inject({ method: "OPTIONS", url: "/v1/transactions", headers });
+      expect(res.statusCode).toBe(204);
+      expect(res.headers["access-control-allow-origin"]).toBe("*");
+    },
+  );
+
+  it("on a real socket: parser errors, header floods, CONNECT and a missing Host get the error shape", async () => {
+    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = new URL(base);
+    const cases = [
+      ["GET /v1/status HTTP/1.1\r\nhost: x\r\noops\r\n\r\n", 400, "REQUEST_INVALID"],
+      [
+        `GET /v1/status HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`,
+        431,
+        "REQUEST_INVALID",
+      ],
+      [
+        "POST /v1/transactions HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+        "REQUEST_INVALID",
+      ],
+      ["HELLO\r\n\r\n", 405, "METHOD_NOT_ALLOWED"],
+      ["CONNECT 127.0.0.1:22 HTTP/1.1\r\nhost: x\r\n\r\n", 405, "METHOD_NOT_ALLOWED"],
+      ["GET /v1/status HTTP/1.1\r\nconnection: close\r\n\r\n", 400, "REQUEST_INVALID"],
+      [
+        "GET http://evil.example/v1/status HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        400,
+        "REQUEST_INVALID",
+      ],
+    ] as const;
+    for (const [bytes, status, code] of cases) {
+      const text = await rawExchange(Number(port), bytes);
+      const head = text.slice(0, text.indexOf("\r\n\r\n"));
+      const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+      expect(head.split("\r\n")[0], bytes.slice(0, 40)).toBe(
+        `HTTP/1.1 ${status} ${head.split("\r\n")[0]!.split(" ").slice(2).join(" ")}`,
+      );
+      expect(head.toLowerCase(), bytes.slice(0, 40)).toContain("content-type: application/json");
+      const json = JSON.parse(body) as ErrorBody;
+      expect(json.code, bytes.slice(0, 40)).toBe(code);
+      expect(typeof json.message).toBe("string");
+      expect(typeof json.details).toBe("object");
+    }
+  });
+});
+
+/** Writes `bytes` on a fresh connection and reads until the server closes it. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => socket.write(bytes, "latin1"));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(5000, () => socket.destroy(new Error("no answer in 5 s")));
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
+
 describe("happy paths", () => {
   it("POST /v1/transactions admits the bytes and answers 202 with the hash", async () => {
     const txHex = toHex(encodeSignedTransaction(transfer));
@@ -763,14 +857,43 @@ describe("not found", () => {
   it.each([
     ["GET", "/v1/nope"],
     ["GET", "/v2/status"],
-    ["DELETE", "/v1/status"],
-    ["POST", "/v1/status"],
+    ["DELETE", "/v2/status"],
   ] as const)("%s %s → 404 NOT_FOUND", async (method, url) => {
     const res = await app.inject({ method, url });
     expect(res.statusCode).toBe(404);
     const body = errorOf(res);
     expect(body.code).toBe("NOT_FOUND");
     expect(body.details).toEqual({ method, path: url });
+  });
+
+  it.each([
+    ["DELETE", "/v1/status", "GET, HEAD"],
+    ["POST", "/v1/status", "GET, HEAD"],
+    ["PATCH", "/v1/blocks/1", "GET, HEAD"],
+    ["TRACE", "/v1/transactions", "POST"],
+    ["GET", "/v1/transactions", "POST"],
+  ] as const)(
+    "%s %s, a path served with other methods → 405 METHOD_NOT_ALLOWED",
+    async (method, url, allow) => {
+      const res = await app.inject({ method, url });
+      expect(res.statusCode).toBe(405);
+      expect(res.headers["allow"]).toBe(allow);
+      const body = errorOf(res);
+      expect(body.code).toBe("METHOD_NOT_ALLOWED");
+      expect(body.details).toEqual({ method, path: url, allowed: allow.split(", ") });
+    },
+  );
+
+  it("the dev faucet's path is not found where the service has no faucet", async () => {
+    const plain = new FakeNodeService();
+    Object.defineProperty(plain, "devTransfer", { value: undefined });
+    const res = await server({}).inject({ method: "GET", url: "/v1/dev/transfer" });
+    expect(res.statusCode).toBe(405);
+    const real = createApiServer(plain);
+    extraApps.push(real);
+    const missing = await real.inject({ method: "GET", url: "/v1/dev/transfer" });
+    expect(missing.statusCode).toBe(404);
+    expect(errorOf(missing).code).toBe("NOT_FOUND");
   });
 
   it.each([

@@ -9,16 +9,24 @@
  * NodeService. Binds routes only: listening and closing belong to the caller
  * (the composition root), and `close()` ends any open event streams.
  */
+
+import type { Socket } from "node:net";
 import {
   API_INFO,
+  allowedMethods,
   apiErrorStatus,
   type CertifiedHeaderJson,
   certifiedHeaderSchema,
+  connectAnswer,
   type ErrorJson,
   HEAD_EVENT,
   type HealthJson,
   MAX_BATCH_TXS,
+  methodNotAllowed,
+  parserErrorAnswer,
   type RouteDefinition,
+  rawHttpAnswer,
+  requestTargetError,
   routes,
   type SubmitTransactionResponse,
   type SubmitTransactionsResponse,
@@ -112,6 +120,24 @@ export function createApiServer(
     // Answered by our onRequest hook instead, so that a request during
     // shutdown also gets the `{ code, message, details }` shape.
     return503OnClosing: false,
+    // Requests without a Host header reach the onRequest hook, which answers
+    // them in the error shape; Node's own check answers a bare, empty 400.
+    http: { requireHostHeader: false },
+    // Long segments are refused by requestTargetError (the edge's rule
+    // too), not by the router, whose answer names no field.
+    routerOptions: { maxParamLength: 64 * 1024 },
+    // Bytes the HTTP parser refuses: a JSON answer instead of fastify's
+    // `{error, message, statusCode}`, then close (the stream is lost).
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a path that does not percent-decode).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(
+        reply,
+        toHttpError(requestTargetError(request.raw.url ?? "") ?? error, {
+          route: undefined,
+          requestId: String(request.id),
+        }),
+      ),
     // One log line per request is noise at any rate worth serving; errors
     // are still logged by the error handler, and latency is in /metrics.
     logController: new LogController({ disableRequestLogging: true }),
@@ -126,6 +152,7 @@ export function createApiServer(
       },
     },
   } as const;
+  const devRoutes = service.devTransfer !== undefined;
   const app: FastifyInstance =
     opts.logger === false
       ? Fastify({ ...common, logger: false })
@@ -142,10 +169,17 @@ export function createApiServer(
     // Open event streams never end by themselves and would hold close() forever.
     streams.closeAll();
   });
-  app.addHook("onRequest", async () => {
+  app.addHook("onRequest", async (request) => {
     if (closing) {
       throw new ApiError("UNAVAILABLE", "This node is shutting down; retry on another node.");
     }
+    const form = requestFormError(request.raw.url ?? "", request.raw);
+    if (form) throw form;
+  });
+  // CONNECT never reaches fastify; without a listener Node drops the socket unanswered.
+  app.server.on("connect", (_request, socket: Socket) => {
+    if (socket.writable) socket.end(rawHttpAnswer(connectAnswer()));
+    else socket.destroy();
   });
 
   observeRequestDurations(app, opts.registry);
@@ -164,6 +198,18 @@ export function createApiServer(
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0]!.slice(0, 256);
+    // A path some bound route serves, asked with another method: 405 with Allow.
+    const allowed = allowedMethods(path, (route) => route !== routes.devTransfer.path || devRoutes);
+    if (allowed.length > 0 && request.method !== "OPTIONS") {
+      reply.header("allow", allowed.join(", "));
+      return sendError(
+        reply,
+        toHttpError(methodNotAllowed(request.method, path, allowed), {
+          route: undefined,
+          requestId: String(request.id),
+        }),
+      );
+    }
     const error = new ApiError(
       "NOT_FOUND",
       `No route ${request.method} ${path}; GET /openapi.json lists the routes.`,
@@ -178,7 +224,15 @@ export function createApiServer(
   // Browsers on other origins (apps using the SDK, edge workers' pages) may
   // call the API: every answer is public and verifiable, nothing rides on
   // cookies, so any origin is allowed; preflights are answered for JSON POSTs.
-  app.register(cors, { origin: "*", methods: ["GET", "POST"], maxAge: 600 });
+  // Not strict: a preflight without Origin or Access-Control-Request-Method
+  // gets the same 204 as the edge gives it (a browser never sends one; what
+  // else asks learns only what every answer's headers say anyway).
+  app.register(cors, {
+    origin: "*",
+    methods: ["GET", "POST"],
+    maxAge: 600,
+    strictPreflight: false,
+  });
   // Swagger collects routes as they are added, so it must load before them:
   // plugins load in registration order, and the routes are a plugin.
   app.register(swagger, { openapi: { openapi: "3.1.0", info: { ...API_INFO } } });
@@ -365,16 +419,46 @@ function bindRoutes(
   });
 }
 
+const NO_QUERY = { type: "object", additionalProperties: false, properties: {} } as const;
+
 /** A route definition as fastify's schema (which @fastify/swagger also reads). */
 function schemaOf(route: RouteDefinition): FastifySchema {
   return {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.params && { params: route.params }),
-    ...(route.querystring && { querystring: route.querystring }),
+    // A route without a query refuses one, as the edge does: `?x=1` on a
+    // block read is a mistake to report, and would split caches by junk.
+    querystring: route.querystring ?? NO_QUERY,
     ...(route.body && { body: route.body }),
     response: route.response,
   };
+}
+
+/**
+ * The request's form, before any route: the target (requestTargetError, the
+ * edge's rule too) and, for HTTP/1.1, a Host header (which Node's own check
+ * would answer with an empty 400).
+ */
+function requestFormError(
+  target: string,
+  raw: { httpVersion: string; headers: Record<string, unknown> },
+): ApiError | null {
+  const targetError = requestTargetError(target);
+  if (targetError) return targetError;
+  if (raw.httpVersion === "1.1" && raw.headers["host"] === undefined)
+    return new ApiError("REQUEST_INVALID", "An HTTP/1.1 request needs a Host header.", {
+      details: { in: "headers", field: "host" },
+    });
+  return null;
+}
+
+/** fastify's clientErrorHandler: the parser refused the bytes; answer in the error shape and close. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  if (socket.writable) socket.end(rawHttpAnswer(parserErrorAnswer(error.code)));
+  else socket.destroy(error);
 }
 
 type InputPart = "body" | "params" | "querystring";

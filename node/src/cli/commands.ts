@@ -279,8 +279,8 @@ export interface EdgeCommandOptions {
   rateLimit: number;
   rateLimitBurst: number;
   cacheMb: number;
-  /** False: rate limits by socket address only (no proxy in front to set client headers). */
-  proxyHeaders: boolean;
+  /** True: rate limits key by cf-connecting-ip / x-forwarded-for, set by a proxy in front. */
+  trustProxyHeaders: boolean;
 }
 
 /**
@@ -305,11 +305,17 @@ export async function edge(opts: EdgeCommandOptions): Promise<void> {
         : {
             ratePerSecond: opts.rateLimit,
             burst: Math.max(1, opts.rateLimitBurst),
-            ...(!opts.proxyHeaders && { keyHeaders: [] }),
+            trustProxyHeaders: opts.trustProxyHeaders,
           },
   });
   console.log(
     `edgeledger edge (pid ${process.pid}) for chain "${opts.chainId}" on ${server.url}, in front of ${opts.upstreams.join(", ")}`,
+  );
+  // Said at start-up, so that an operator behind a proxy sees whether clients are told apart.
+  console.log(
+    server.app.edge.rateLimitKey === null
+      ? "rate limit: none"
+      : `rate limit: ${opts.rateLimit}/s, burst ${Math.max(1, opts.rateLimitBurst)}, per client by ${server.app.edge.rateLimitKey}`,
   );
   await untilSignal();
   await server.close();

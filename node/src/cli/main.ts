@@ -161,8 +161,9 @@ program
   .option("--rate-limit-burst <n>", "requests a client may make at once", whole, 100)
   .option("--cache-mb <n>", "memory for cached answers, in MiB", whole, 64)
   .option(
-    "--no-proxy-headers",
-    "key rate limits by the connection's address only: for an edge no proxy stands in front of, where clients could send cf-connecting-ip or x-forwarded-for themselves",
+    "--trust-proxy-headers",
+    "key rate limits by cf-connecting-ip, then the last x-forwarded-for hop: only behind a proxy that sets them (clients could send them themselves); default: the connection's address",
+    false,
   )
   .action(
     (o: {
@@ -174,7 +175,7 @@ program
       rateLimit: number;
       rateLimitBurst: number;
       cacheMb: number;
-      proxyHeaders: boolean;
+      trustProxyHeaders: boolean;
     }) =>
       edge({
         upstreams: o.upstream,
@@ -185,7 +186,7 @@ program
         rateLimit: o.rateLimit,
         rateLimitBurst: o.rateLimitBurst,
         cacheMb: o.cacheMb,
-        proxyHeaders: o.proxyHeaders,
+        trustProxyHeaders: o.trustProxyHeaders,
       }),
   );
 
