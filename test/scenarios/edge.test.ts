@@ -93,7 +93,8 @@ afterEach(() => faults.clear());
 /** The edge options every runtime gets, so the cases hold for each. */
 const EDGE_TEST_CONFIG = {
   headPollMs: 200,
-  rateLimit: { ratePerSecond: 50, burst: 100 },
+  // As behind a proxy that sets the client's address (the cases send cf-connecting-ip).
+  rateLimit: { ratePerSecond: 50, burst: 100, trustProxyHeaders: true },
 } as const;
 
 function edgeCases(runtime: EdgeUnderTest["runtime"], start: () => Promise<EdgeUnderTest>) {
