@@ -25,6 +25,7 @@ import {
   isJsonContentType,
   MAX_BATCH_TXS,
   methodNotAllowed,
+  pathOf,
   type RouteName,
   requestTargetError,
   routes,
@@ -443,7 +444,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     return serve(c, {
       route: "getAccount",
       key: `account/${address}/${height}`,
-      path: `${routes.getAccount.path.replace(":address", address)}?height=${height}`,
+      path: `${pathOf("getAccount", { address })}?height=${height}`,
       verify: (v, json) => v.account(json, address, height),
       latest: asked === undefined,
       // Fetched for "latest", the entry is mostly of use while this is the
@@ -466,7 +467,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
       return serve(c, {
         route: "getBlock",
         key: `block/${id}`,
-        path: routes.getBlock.path.replace(":id", id),
+        path: pathOf("getBlock", { id }),
         verify: (v, json) => v.block(json, { hash: id }),
         latest: false,
         notFoundMeansLagging: false,
@@ -478,7 +479,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     return serve(c, {
       route: "getBlock",
       key: `block/${height}`,
-      path: routes.getBlock.path.replace(":id", String(height)),
+      path: pathOf("getBlock", { id: height }),
       verify: (v, json) => v.block(json, { height }),
       latest,
       notFoundMeansLagging: height <= (head.head?.height ?? -1),
@@ -493,7 +494,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     return serve(c, {
       route: "getHeader",
       key: `header/${height}`,
-      path: routes.getHeader.path.replace(":height", String(height)),
+      path: pathOf("getHeader", { height }),
       verify: (v, json) => v.header(json, height),
       latest: false,
       notFoundMeansLagging: height <= (head.head?.height ?? -1),
@@ -508,7 +509,7 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     return serve(c, {
       route: "getTransaction",
       key: `tx/${hash}`,
-      path: routes.getTransaction.path.replace(":hash", hash),
+      path: pathOf("getTransaction", { hash }),
       verify: (v, json) => v.transaction(json, hash),
       latest: false,
       notFoundMeansLagging: false,

@@ -19,3 +19,26 @@ export const paths = {
   subscribeHeads: "/v1/heads",
   getMetrics: "/metrics",
 } as const;
+
+export type PathName = keyof typeof paths;
+
+/** The `:name` parameters of a path pattern, as a record type. */
+type ParamsOf<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? { readonly [K in Name]: string | number } & ParamsOf<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? { readonly [K in Name]: string | number }
+    : Record<never, never>;
+
+/**
+ * A route's path with its parameters filled in, each percent-encoded (the
+ * one place paths are filled: `pathOf("getHeader", { height: 7 })` is
+ * "/v1/headers/7"). The parameters a route needs are checked by the type.
+ */
+export function pathOf<N extends PathName>(name: N, params: ParamsOf<(typeof paths)[N]>): string {
+  const values = params as Readonly<Record<string, string | number>>;
+  return paths[name].replace(/:([A-Za-z]+)/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new TypeError(`pathOf("${name}"): no value for :${key}.`);
+    return encodeURIComponent(String(value));
+  });
+}

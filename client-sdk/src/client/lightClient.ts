@@ -20,7 +20,7 @@
  * not verify from the anchor again. Every failure is a VerificationError
  * naming what failed; nothing unverified is ever added.
  */
-import { paths } from "../api/paths.ts";
+import { pathOf, paths } from "../api/paths.ts";
 import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
 import { VerificationError, verificationFailed } from "../errors/client.ts";
 import { HeaderChainError } from "../errors/protocol.ts";
@@ -470,7 +470,7 @@ export class LightClient {
   async #fetchHeader(height: number): Promise<CertifiedHeaderJson> {
     return this.#o.transport.request<CertifiedHeaderJson>({
       method: "GET",
-      path: paths.getHeader.replace(":height", String(height)),
+      path: pathOf("getHeader", { height }),
     });
   }
 

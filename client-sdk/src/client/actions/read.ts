@@ -6,7 +6,7 @@
  * throws a VerificationError; nothing unverified is returned, except what
  * cannot be proven and is marked so (a pending transaction, the status).
  */
-import { paths } from "../../api/paths.ts";
+import { pathOf, paths } from "../../api/paths.ts";
 import type {
   AccountJson,
   BlockJson,
@@ -91,7 +91,7 @@ export async function getAccount(
   const address = parseAddress(params.address);
   const json = await client.transport.request<AccountJson>({
     method: "GET",
-    path: paths.getAccount.replace(":address", formatAddress(address)),
+    path: pathOf("getAccount", { address: formatAddress(address) }),
     query: { height: params.height },
     ...(params.signal && { signal: params.signal }),
   });
@@ -155,7 +155,7 @@ export async function getBlock(
   const id = params.hash ?? (params.height === undefined ? "latest" : String(params.height));
   const json = await client.transport.request<BlockJson>({
     method: "GET",
-    path: paths.getBlock.replace(":id", id),
+    path: pathOf("getBlock", { id }),
     ...(params.signal && { signal: params.signal }),
   });
   return verifyBlockAnswer(client, json, params);
@@ -221,7 +221,7 @@ export async function getTransaction(
   try {
     json = await client.transport.request<TransactionStatusJson>({
       method: "GET",
-      path: paths.getTransaction.replace(":hash", hash),
+      path: pathOf("getTransaction", { hash }),
       ...(params.signal && { signal: params.signal }),
     });
   } catch (err) {
