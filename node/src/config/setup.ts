@@ -1,0 +1,48 @@
+/**
+ * What a node reads before it builds anything: its home's config (with the
+ * command line's overrides), logger, genesis and validator key. Refuses a
+ * dev account on a chain that is not a dev chain.
+ */
+import { readFileSync } from "node:fs";
+import type { SecretKey } from "@edgeledger/sdk/protocol";
+import { type Logger, pino } from "pino";
+import { DEV_CHAIN_ID, type Genesis, isDevChainId, parseGenesis } from "../chain/genesis.ts";
+import { loadConfig, type NodeConfig, paths } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { readKeyFile } from "./keyFile.ts";
+
+export interface SetupOverrides {
+  /** Replaces config.json's API port (0 = any free port). */
+  readonly apiPort?: number;
+  readonly logger?: Logger;
+  /** Dev chains only: the key of the account POST /v1/dev/transfer spends from. */
+  readonly devKey?: SecretKey;
+}
+
+export interface NodeSetup {
+  readonly paths: ReturnType<typeof paths>;
+  readonly config: NodeConfig;
+  readonly log: Logger;
+  readonly genesis: Genesis;
+  /** The validator key (every node has one; it signs only while in the set). */
+  readonly key: SecretKey;
+}
+
+export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetup {
+  const p = paths(home);
+  const config = loadConfig(p.config);
+  if (overrides.apiPort !== undefined) config.api.port = overrides.apiPort;
+  // EDGELEDGER_LOG_LEVEL overrides config.json for one run (e.g. debug while investigating).
+  const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? config.log.level;
+  const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });
+  const genesis = parseGenesis(JSON.parse(readFileSync(p.genesis, "utf8")), p.genesis);
+  if (overrides.devKey && !isDevChainId(genesis.chainId)) {
+    throw ConfigError.invalid(
+      p.genesis,
+      "chainId",
+      `is "${genesis.chainId}", not a dev chain, so a dev account (--dev-key) is refused`,
+      `start without --dev-key; a node signs for a dev account only on chains named "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"`,
+    );
+  }
+  return { paths: p, config, log, genesis, key: readKeyFile(p.validatorKey) };
+}

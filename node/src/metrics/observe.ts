@@ -1,0 +1,30 @@
+/**
+ * The node's metrics fed from chain and mempool events (subsystems do not
+ * import prom-client; this is where they meet it).
+ */
+import type { Chain } from "../chain/chain.ts";
+import type { Mempool } from "../mempool/mempool.ts";
+import type { NodeMetrics } from "./metrics.ts";
+
+/** Starts observing; returns the function that stops it. */
+export function observeMetrics(metrics: NodeMetrics, chain: Chain, mempool: Mempool): () => void {
+  metrics.height.set(chain.head.height);
+  let lastBlockTime = chain.head.header.time;
+  const unsubscribers = [
+    chain.onHead((head) => {
+      metrics.height.set(head.height);
+      metrics.txsCommitted.inc(head.header.txCount);
+      metrics.blockInterval.observe(Math.max(0, head.header.time - lastBlockTime) / 1000);
+      lastBlockTime = head.header.time;
+      metrics.mempoolSize.set(mempool.size);
+    }),
+    mempool.onDrop((e) => {
+      metrics.mempoolDropped.inc({ code: e.code });
+      metrics.mempoolSize.set(mempool.size);
+    }),
+    mempool.onAdd(() => metrics.mempoolSize.set(mempool.size)),
+  ];
+  return () => {
+    for (const u of unsubscribers) u();
+  };
+}

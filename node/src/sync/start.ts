@@ -1,0 +1,63 @@
+/**
+ * Block sync as a running node uses it: the three stream protocols
+ * (blockSync.ts), their faults charged to peer scoring, and the moments a
+ * node looks around for what it missed — each new connection, and every
+ * SYNC_INTERVAL_MS, so a node that fell behind or missed a round catches up
+ * without waiting for new traffic.
+ */
+import type { ConsensusMessage } from "@edgeledger/sdk/protocol";
+import type { Mempool } from "../mempool/mempool.ts";
+import { dialBootstrap } from "../network/host.ts";
+import { PENALTY } from "../network/peerScore.ts";
+import { BlockSync, type BlockSyncDeps } from "./blockSync.ts";
+import { MEMPOOL_PULL_LIMIT } from "./mempoolPull.ts";
+
+export interface SyncStartDeps
+  extends Omit<BlockSyncDeps, "pendingTxs" | "acceptTxs" | "misbehaved" | "messagesFor"> {
+  readonly mempool: Mempool;
+  /** The consensus messages served to a peer catching up on `height`. */
+  readonly messagesFor: (height: number) => readonly ConsensusMessage[];
+  /** Peers dialled again when looking around. */
+  readonly bootstrap: readonly string[];
+}
+
+/** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
+export const SYNC_INTERVAL_MS = 2000;
+
+export async function startSync(
+  deps: SyncStartDeps,
+): Promise<{ readonly sync: BlockSync; stop(): Promise<void> }> {
+  const { host, mempool } = deps;
+  const sync = new BlockSync({
+    ...deps,
+    // Stream faults cost the peer like invalid gossip (network/peerScore.ts): a stall a little.
+    misbehaved: (peer, code) =>
+      host.services.peerScore.penalize(
+        peer,
+        code,
+        code === "SYNC_TIMEOUT" ? PENALTY.minor : PENALTY.invalid,
+      ),
+    pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
+    // Refusals are expected here (most are duplicates, refused before any signature
+    // check); nothing to punish or report. The rest are checked together on the workers.
+    acceptTxs: async (txs) => void (await mempool.addMany(txs)),
+  });
+  await sync.start();
+  const lookAround = () => {
+    dialBootstrap(host, deps.bootstrap);
+    sync.trigger();
+    void sync.catchUp();
+    void sync.pullMempool();
+  };
+  host.addEventListener("peer:connect", lookAround);
+  const timer = setInterval(lookAround, SYNC_INTERVAL_MS);
+  timer.unref();
+  return {
+    sync,
+    stop: async () => {
+      clearInterval(timer);
+      host.removeEventListener("peer:connect", lookAround);
+      await sync.stop();
+    },
+  };
+}
