@@ -30,7 +30,7 @@ import {
 import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
 import type { VerifiedSignatures } from "../chain/verifiedSignatures.ts";
 import type { AccountReader } from "../state/ledger.ts";
-import { checkChainAndTime, checkTransaction } from "../state/rules.ts";
+import { checkChainAndTime, checkTransaction, refuse } from "../state/rules.ts";
 
 export interface MempoolOptions {
   /** Most transactions held at once. */
@@ -99,14 +99,6 @@ export interface DropEvent {
   readonly tx: PendingTx;
   readonly code: TransactionErrorCode;
   readonly message: string;
-}
-
-function refuse(
-  code: TransactionErrorCode,
-  message: string,
-  details: Record<string, unknown> = {},
-): never {
-  throw new TransactionError(code, message, { details });
 }
 
 export class Mempool {

@@ -52,7 +52,8 @@ export interface SenderStanding {
   readonly spentBefore: bigint;
 }
 
-function refuse(
+/** Throws the TransactionError `code` (the rules' and the pool's refusals). */
+export function refuse(
   code: TransactionErrorCode,
   message: string,
   details: Record<string, unknown> = {},
