@@ -29,6 +29,9 @@
  * AES-GCM through WebCrypto: no Node built-in, so this runs in browsers,
  * workers and Node alike. Errors are `KeystoreError`s that name fields and
  * limits, never the password or the seed.
+ *
+ * Long on purpose: the encrypted keystore format (scrypt, AES-GCM,
+ * versioning) and its checks in one file, as a format should be read.
  */
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { RuntimeSupportError } from "../errors/protocol.ts";

@@ -4,6 +4,10 @@
  * dropped with their reason), executes a block proposed by someone else the
  * same way, and commits a finalized block with its certificate in one
  * database batch. Owns the head; does not vote or sign (consensus does).
+ *
+ * Long on purpose: build, execute and commit share the head, the
+ * validator-set schedule and the state tree, whose consistency is this
+ * class's job; the rules are state/rules.ts and state/ledger.ts.
  */
 import {
   type Account,

@@ -5,6 +5,10 @@
  * results back as events, one at a time. The network (issue 4) plugs in as
  * `Broadcaster`; alone, a validator's own messages are its only input, and a
  * one-validator set decides on them (n = 1 is just the n = 3f + 1 case).
+ *
+ * Long on purpose: one class owns one height's I/O (timers, the inbox bounds,
+ * executions kept, the guard, commit), and splitting it would spread the
+ * order of those steps, which is what makes it correct, over several files.
  */
 import {
   type Block,

@@ -133,6 +133,10 @@
  *   (EngineInit.resume), with the polka to re-propose it: when all honest
  *   validators restart after locking on different blocks, the locks alone
  *   would leave nobody able to propose a block the others may vote for.
+ *
+ * Long on purpose: the whole Tendermint state machine in one pure file, its
+ * rules numbered as the paper's lines (L11…L65), so it reads against the
+ * paper and its tests (engine.test.ts, twins.test.ts) drive one unit.
  */
 import {
   BaseError,

@@ -11,6 +11,10 @@
  * When full, the pool first sheds expired transactions, then refuses new
  * ones with MEMPOOL_FULL (without fees there is no fair way to evict a valid
  * transaction for another).
+ *
+ * A little over 400 lines: admission for one and for many (the batch path
+ * verifies on the worker pool), and the pool's bookkeeping, which share its
+ * maps.
  */
 import {
   addressFromPublicKey,

@@ -23,6 +23,9 @@
  *   only graylists (ignores RPCs) and keeps the connection, and it forgets a
  *   peer's score when the peer reconnects (its `addPeer` replaces retained
  *   stats), so the ban is what makes a disconnect stick.
+ *
+ * Long on purpose: gossipsub's score parameters per topic, each with the
+ * reasoning for its value, are most of it; the rule itself is short.
  */
 import { BaseError } from "@edgeledger/sdk/protocol";
 import type { GossipSub } from "@libp2p/gossipsub";

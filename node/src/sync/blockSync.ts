@@ -31,6 +31,11 @@
  * peer that fails is replaced at once, without waiting for the others. A
  * peer at fault is reported (`misbehaved`), scored, and banned or
  * disconnected (peerPenalties.ts); banned peers are neither asked nor served.
+ *
+ * Long on purpose: the facade owns the range pipeline (request, verify
+ * certificate, signatures, execute, commit) whose steps share one window of
+ * in-flight ranges; the protocols themselves are catchUp.ts, mempoolPull.ts
+ * and frames.ts.
  */
 import {
   type Block,

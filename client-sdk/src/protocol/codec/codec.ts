@@ -10,6 +10,10 @@
  * values, unknown tags, unsorted sets). Decoding is bounded by
  * the caller's `maxBytes` and by each list's declared maximum, so hostile
  * input cannot make us allocate more than it sent.
+ *
+ * Long on purpose: every combinator of the one canonical encoding, in one
+ * file, so its exactly-one-encoding property is checked and read in one
+ * place.
  */
 import { DecodeError, EncodeError } from "../../errors/protocol.ts";
 import { compareBytes } from "../bytes.ts";
