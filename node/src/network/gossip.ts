@@ -14,13 +14,6 @@ import type { Host } from "./host.ts";
 
 export type GossipVerdict = "accept" | "ignore" | "reject";
 
-/** `txs`: batches of transactions (txGossip.ts); `consensus`: proposals and votes; `evidence`: equivocations. */
-export type GossipKind = "txs" | "consensus" | "evidence";
-
-export function topicName(chainId: string, kind: GossipKind): string {
-  return `/edgeledger/${chainId}/${kind}/1`;
-}
-
 export interface TopicHandler<T> {
   /**
    * Decodes and checks a payload; never throws for bad input (answer

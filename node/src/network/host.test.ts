@@ -1,7 +1,8 @@
 import type { PeerId } from "@libp2p/interface";
 import { afterEach, describe, expect, it } from "vitest";
-import { bindTopic, type GossipVerdict, topicName } from "./gossip.ts";
+import { bindTopic, type GossipVerdict } from "./gossip.ts";
 import { createHost, decodePeerKey, type Host, newPeerKey } from "./host.ts";
+import { topicName } from "./topics.ts";
 
 const hosts: Host[] = [];
 afterEach(async () => {

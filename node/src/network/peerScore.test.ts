@@ -20,7 +20,7 @@ import {
   signed,
   transfer,
 } from "../testing/fixtures.ts";
-import { bindTopic, type GossipVerdict, topicName } from "./gossip.ts";
+import { bindTopic, type GossipVerdict } from "./gossip.ts";
 import { createHost, type Host, newPeerKey } from "./host.ts";
 import {
   banGater,
@@ -30,6 +30,7 @@ import {
   type PeerScoreOptions,
   scoreThresholds,
 } from "./peerScore.ts";
+import { topicName } from "./topics.ts";
 import { startTxGossip } from "./txGossip.ts";
 
 const GRAYLIST = scoreThresholds.graylistThreshold;

@@ -35,7 +35,7 @@ import type {
   TopicScoreParams,
 } from "@libp2p/gossipsub/score";
 import type { Connection, ConnectionGater, PeerId, Startable } from "@libp2p/interface";
-import { type GossipKind, topicName } from "./gossip.ts";
+import { type GossipKind, topicName } from "./topics.ts";
 
 /**
  * Gossipsub thresholds, in the usual order (0 ≥ gossip ≥ publish ≥
