@@ -5,13 +5,7 @@
  * entries are `@edgeledger/edge/node` (a Node server) and
  * `src/adapters/workers.ts` (Cloudflare Workers).
  */
-export {
-  createEdgeApp,
-  EDGE_VERSION,
-  type EdgeApp,
-  type EdgeController,
-  etagMatches,
-} from "./app.ts";
+export { createEdgeApp, type EdgeApp, type EdgeController } from "./app.ts";
 export { type CacheLike, type WorkersCacheOptions, workersCache } from "./cache/cacheApi.ts";
 export { KV_MIN_TTL_SECONDS, type KvLike, kvCache } from "./cache/kv.ts";
 export {
@@ -26,5 +20,7 @@ export { EdgeError, type EdgeErrorCode, toHttpError } from "./errors.ts";
 export { EdgeMetrics, type MetricName } from "./metrics.ts";
 export { defaultEdgeOptions, type EdgeOptions } from "./options.ts";
 export { defaultRateLimit, type RateLimitOptions } from "./rateLimit.ts";
+export { etagMatches } from "./read/render.ts";
 export type { Head, HeadMode } from "./upstream/head.ts";
 export type { AnswerVerifier, Verified } from "./upstream/verify.ts";
+export { EDGE_VERSION } from "./version.ts";

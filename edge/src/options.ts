@@ -1,10 +1,14 @@
 /**
- * The edge's options and their defaults, in one place.
+ * The edge's options and their defaults, in one place, and their
+ * resolution: upstream URLs checked and normalized, defaults filled in, and
+ * what follows from the trust anchor (the pinned genesis, the cache
+ * namespace).
  */
 import type { TrustAnchor } from "@edgeledger/sdk";
 import type { SignatureVerifier } from "@edgeledger/sdk/protocol";
 import type { Context } from "hono";
 import type { CacheStore } from "./cache/store.ts";
+import { EdgeError } from "./errors.ts";
 import type { RateLimitOptions } from "./rateLimit.ts";
 import type { HeadMode } from "./upstream/head.ts";
 import type { AnswerVerifier } from "./upstream/verify.ts";
@@ -54,3 +58,52 @@ export const defaultEdgeOptions = {
   latestTtlSeconds: 60,
   upstreamTimeoutMs: 5000,
 } as const;
+
+/** The options as the app uses them: checked, defaults filled in, and what follows from them. */
+export type ResolvedEdgeOptions = EdgeOptions &
+  Required<Pick<EdgeOptions, keyof typeof defaultEdgeOptions>> & {
+    /** The upstream base URLs, without trailing slashes. */
+    readonly upstreams: readonly string[];
+    readonly now: () => number;
+    /** The pinned genesis (lowercase hex), or undefined when trust is a checkpoint. */
+    readonly genesisHash: string | undefined;
+    /**
+     * Prefixed to every cache key: the chain and the anchor, so stores shared
+     * with other edges (a zone's Cache API, a KV namespace) never mix two
+     * chains' answers.
+     */
+    readonly cacheNamespace: string;
+    readonly onInternalError: (error: unknown) => void;
+  };
+
+/** Checks the options (EDGE_CONFIG_INVALID names the one at fault) and fills in the defaults. */
+export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
+  if (options.upstreams.length === 0)
+    throw new EdgeError("EDGE_CONFIG_INVALID", "Give at least one upstream URL.");
+  const upstreams = options.upstreams.map((u) => u.replace(/\/+$/, ""));
+  for (const u of upstreams)
+    if (!/^https?:\/\/[^/]/.test(u))
+      throw new EdgeError("EDGE_CONFIG_INVALID", `Upstream "${u}" is not an http(s) URL.`, {
+        details: { upstream: u },
+      });
+  const genesisHash =
+    "genesisHash" in options.trust ? options.trust.genesisHash.toLowerCase() : undefined;
+  const anchor =
+    genesisHash ?? `${"checkpoint" in options.trust ? options.trust.checkpoint.hash : ""}`;
+  return {
+    ...defaultEdgeOptions,
+    ...definedOnly(options),
+    chainId: options.chainId,
+    trust: options.trust,
+    upstreams,
+    now: options.now ?? Date.now,
+    genesisHash,
+    cacheNamespace: `${options.chainId}/${anchor.slice(0, 16)}/`,
+    onInternalError: options.onInternalError ?? ((err: unknown) => console.error("edge:", err)),
+  };
+}
+
+/** Options without the keys set to undefined, so they do not override defaults when spread. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -19,7 +19,8 @@ import {
 } from "@edgeledger/sdk/api";
 import { getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { createEdgeApp, type EdgeApp, errorResponse } from "../app.ts";
+import { createEdgeApp, type EdgeApp } from "../app.ts";
+import { errorResponse } from "../http/respond.ts";
 import type { EdgeOptions } from "../options.ts";
 
 export interface EdgeServerOptions extends EdgeOptions {

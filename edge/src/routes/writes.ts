@@ -1,0 +1,123 @@
+/**
+ * The transaction submissions: forwarded to a healthy upstream and its
+ * answer passed through, marked unverified (a submission's answer is the
+ * node's word). A 429 or 5xx, or no answer, moves on to the next upstream
+ * (sending a transaction again is safe: it is identified by its hash); when
+ * none takes it, the last server answer is passed on, or a 502.
+ */
+import {
+  type ErrorJson,
+  isJsonContentType,
+  MAX_BATCH_TXS,
+  routes,
+  unsupportedMediaType,
+} from "@edgeledger/sdk/api";
+import { ApiError, MAX_TX_BYTES } from "@edgeledger/sdk/protocol";
+import type { Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { EdgeError } from "../errors.ts";
+import { JSON_TYPE, jsonAnswer, respond, UNVERIFIED } from "../http/respond.ts";
+import type { EdgeMetrics } from "../metrics.ts";
+import type { Upstreams } from "../upstream/upstreams.ts";
+
+export interface WritesDeps {
+  readonly upstreams: Pick<Upstreams, "urls" | "pool" | "fetchOf">;
+  readonly metrics: EdgeMetrics;
+  /** Each upstream request's deadline (ms). */
+  readonly timeoutMs: number;
+}
+
+/** The largest body of a single submission (one signed transaction, as hex in JSON). */
+export const SUBMIT_BODY_LIMIT = 64 * 1024;
+/** A full batch of the largest transactions, as hex in JSON (the node's limit). */
+export const SUBMIT_BATCH_BODY_LIMIT = MAX_BATCH_TXS * (MAX_TX_BYTES * 2 + 3) + 64;
+
+export const WRITE_PATHS: readonly string[] = [
+  routes.submitTransaction.path,
+  routes.submitTransactions.path,
+];
+
+export function registerWrites(app: Hono, deps: WritesDeps): void {
+  app.post(
+    routes.submitTransaction.path,
+    bodyLimit({ maxSize: SUBMIT_BODY_LIMIT, onError: tooLarge }),
+    (c) => forward(deps, c, routes.submitTransaction.path),
+  );
+  app.post(
+    routes.submitTransactions.path,
+    bodyLimit({ maxSize: SUBMIT_BATCH_BODY_LIMIT, onError: tooLarge }),
+    (c) => forward(deps, c, routes.submitTransactions.path),
+  );
+}
+
+/** Sends the request's body to the upstreams in health order until one takes it. */
+export async function forward(deps: WritesDeps, c: Context, path: string): Promise<Response> {
+  const { upstreams, metrics } = deps;
+  const { pool } = upstreams;
+  if (!isJsonContentType(c.req.header("content-type"))) {
+    const { status, body } = unsupportedMediaType();
+    return jsonAnswer(status, body);
+  }
+  // A body cut off (the client left, or the parser refused its chunks and
+  // answered already) is the client's doing: no INTERNAL, nothing forwarded.
+  const body = await c.req.text().catch((err: unknown) => {
+    throw new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
+      details: { in: "body" },
+      cause: err,
+    });
+  });
+  let lastServerAnswer: Response | null = null;
+  for (const i of pool.order()) {
+    const timeout = AbortSignal.timeout(deps.timeoutMs);
+    let res: Response;
+    try {
+      res = await upstreams.fetchOf(i)(upstreams.urls[i]! + path, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body,
+        signal: timeout,
+      });
+    } catch {
+      // Perhaps delivered before the connection broke: sending it again
+      // elsewhere is safe, a transaction is identified by its hash.
+      pool.failed(i);
+      metrics.inc("upstream_errors_total", { upstream: i });
+      continue;
+    }
+    if (res.status === 429 || res.status >= 500) {
+      // Full or failing here; another node may take it. Kept in case none does.
+      pool.failed(i);
+      metrics.inc("upstream_errors_total", { upstream: i });
+      lastServerAnswer = await passThrough(res);
+      continue;
+    }
+    pool.succeeded(i);
+    metrics.inc("writes_forwarded_total");
+    return passThrough(res);
+  }
+  if (lastServerAnswer) return lastServerAnswer;
+  throw new EdgeError(
+    "EDGE_UPSTREAM_UNAVAILABLE",
+    "No upstream took the submission. Retry later or ask another edge.",
+    { details: { upstreams: upstreams.urls.length } },
+  );
+}
+
+function tooLarge(): Response {
+  return jsonAnswer(413, {
+    code: "BODY_TOO_LARGE",
+    message: `The request body is too large; a signed transaction is at most ${MAX_TX_BYTES * 2} hex characters.`,
+    details: {},
+  } satisfies ErrorJson);
+}
+
+/** An upstream's answer to a submission, as the client should see it. */
+async function passThrough(res: Response): Promise<Response> {
+  const location = res.headers.get("location");
+  return respond(res.status, await res.text(), {
+    "content-type": res.headers.get("content-type") ?? JSON_TYPE,
+    "cache-control": "no-store",
+    [UNVERIFIED]: "*",
+    ...(location && { location }),
+  });
+}
