@@ -16,6 +16,7 @@ import type { ErrorJson } from "../api/types.ts";
 import type { BaseError } from "../errors/base.ts";
 import { TransportError, VerificationError } from "../errors/client.ts";
 import { ApiError, type ApiErrorCode, TransactionError } from "../errors/protocol.ts";
+import { sleep } from "./utils/sleep.ts";
 
 export interface TransportRequest {
   readonly method: "GET" | "POST";
@@ -75,21 +76,6 @@ function retryable(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(aborted(signal!));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 function aborted(signal: AbortSignal): TransportError {
   return new TransportError("TRANSPORT_ABORTED", "The request was aborted by the caller.", {
     cause: signal.reason,
@@ -126,6 +112,7 @@ export function http(
         if (attempt > 0) {
           const backoff = baseDelay * 2 ** Math.floor((attempt - 1) / list.length);
           await sleep(backoff * (0.5 + Math.random()), req.signal);
+          if (req.signal?.aborted) throw aborted(req.signal);
         }
         const index = (preferred + attempt) % list.length;
         const timeout = AbortSignal.timeout(timeoutMs);

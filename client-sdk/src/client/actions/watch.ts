@@ -10,6 +10,7 @@ import { TransportError } from "../../errors/client.ts";
 import { TransactionError } from "../../errors/protocol.ts";
 import type { BlockHeader } from "../../protocol/block.ts";
 import type { Client } from "../createClient.ts";
+import { sleep } from "../utils/sleep.ts";
 import { getTransaction, type VerifiedTransaction } from "./read.ts";
 
 export interface WatchHeadsOptions {
@@ -69,25 +70,11 @@ export function watchHeads(
           if (signal.aborted) return;
           options.onError?.(err);
         }
-        await pause(pollMs, signal);
+        await sleep(pollMs, signal);
       }
     }
   })();
   return () => stop.abort();
-}
-
-/** Waits `ms`, or less if `signal` aborts: a stopped watch leaves no timer behind. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 export interface FinalityOptions {
@@ -135,14 +122,9 @@ export async function waitForFinality(
           `Transaction was dropped: ${found.error.message}`,
           { details: { hash: params.hash } },
         );
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, params.pollMs ?? 500);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-        signal.addEventListener("abort", () => wake?.(), { once: true });
-      });
+      const nap = new AbortController();
+      wake = () => nap.abort();
+      await sleep(params.pollMs ?? 500, AbortSignal.any([signal, nap.signal]));
       wake = null;
     }
   } finally {
