@@ -40,9 +40,9 @@ import {
   type SignedTransaction,
   transactionHash,
 } from "../protocol/transaction.ts";
-import { type Client, createClient } from "./createClient.ts";
+import { type Client, createClient } from "./clients/createClient.ts";
 import { flipHex, type Json, type LeafMutation, leafMutations } from "./testing/leafMutations.ts";
-import { http } from "./transport.ts";
+import { http } from "./transports/http.ts";
 
 /**
  * Heights 0 (genesis) to 3: A (funded at genesis) pays B 25 at height 1;

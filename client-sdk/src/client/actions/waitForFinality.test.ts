@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, TransactionError } from "../../errors/protocol.ts";
-import { createClient } from "../createClient.ts";
-import type { Transport, TransportRequest } from "../transport.ts";
+import { createClient } from "../clients/createClient.ts";
+import type { Transport, TransportRequest } from "../transports/transport.ts";
 
 /** A server that says "pending" `polls` times, then "dropped"; it has no head to watch. */
 function droppingAfter(polls: number): Transport {

@@ -8,9 +8,9 @@ import { encodeFinalityCertificate } from "../../protocol/finalityCertificate.ts
 import { createNativeVerifier } from "../../protocol/node.ts";
 import { CHAIN_ID, certify, makeHeader, makeValidators } from "../../protocol/testing/chain.ts";
 import { encodeValidatorSet, validatorSetHash } from "../../protocol/validatorSet.ts";
-import { createClient } from "../createClient.ts";
-import type { Transport, TransportRequest } from "../transport.ts";
-import { verifyValidatorsAnswer } from "./read.ts";
+import { createClient } from "../clients/createClient.ts";
+import type { Transport, TransportRequest } from "../transports/transport.ts";
+import { verifyValidatorsAnswer } from "./getValidators.ts";
 
 /** Ten heights signed by one set; the server answers validator sets with `answer`. */
 function setup() {

@@ -8,37 +8,16 @@
  * ends everything, including the waits between tries.
  *
  * Nothing it returns is trusted: the actions verify every answer (see
- * lightClient.ts), so failing over to a bad server costs a retry, not
+ * ../verify/lightClient.ts), so failing over to a bad server costs a retry, not
  * correctness.
  */
-import { apiErrorStatus } from "../api/status.ts";
-import type { ErrorJson } from "../api/types.ts";
-import type { BaseError } from "../errors/base.ts";
-import { TransportError, VerificationError } from "../errors/client.ts";
-import { ApiError, type ApiErrorCode, TransactionError } from "../errors/protocol.ts";
-import { sleep } from "./utils/sleep.ts";
-
-export interface TransportRequest {
-  readonly method: "GET" | "POST";
-  /** The path with its parameters filled in, e.g. `/v1/accounts/el1…`. */
-  readonly path: string;
-  readonly query?: Readonly<Record<string, string | number | undefined>>;
-  readonly body?: unknown;
-  readonly signal?: AbortSignal;
-}
-
-export interface ServerEvent {
-  readonly event: string;
-  readonly data: string;
-}
-
-export interface Transport {
-  readonly urls: readonly string[];
-  /** One JSON request; resolves with the 2xx body, throws a typed error otherwise. */
-  request<T>(request: TransportRequest): Promise<T>;
-  /** A Server-Sent Events stream (GET), until `signal` aborts or the server ends it. */
-  events(path: string, signal: AbortSignal): AsyncIterable<ServerEvent>;
-}
+import { apiErrorStatus } from "../../api/status.ts";
+import type { ErrorJson } from "../../api/types.ts";
+import type { BaseError } from "../../errors/base.ts";
+import { TransportError, VerificationError } from "../../errors/client.ts";
+import { ApiError, type ApiErrorCode, TransactionError } from "../../errors/protocol.ts";
+import { sleep } from "../utils/sleep.ts";
+import type { ServerEvent, Transport, TransportRequest } from "./transport.ts";
 
 export interface HttpTransportOptions {
   /** Per try (ms). Default 10 000. */
