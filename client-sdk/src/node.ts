@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { TrustStore } from "./client/lightClient.ts";
+import type { TrustStore } from "./client/verify/trust.ts";
 
 export * from "./protocol/node.ts";
 

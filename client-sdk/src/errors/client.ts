@@ -2,7 +2,7 @@
  * Errors of the client SDK: talking to a node or edge (TransportError) and
  * checking what it answered (VerificationError). The node's own refusals
  * arrive as the error class their code belongs to (TransactionError for
- * TX_*, ApiError for the rest), see `errorFromResponse` in client/transport.ts.
+ * TX_*, ApiError for the rest), see `errorFromResponse` in client/transports/http.ts.
  */
 import { BaseError } from "./base.ts";
 

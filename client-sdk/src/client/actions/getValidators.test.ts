@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../../api/types.ts";
-import { VerificationError } from "../../errors/client.ts";
 import { ApiError } from "../../errors/protocol.ts";
 import { type BlockHeader, blockHash, encodeBlockHeader } from "../../protocol/block.ts";
 import { toHex } from "../../protocol/bytes.ts";
@@ -8,9 +7,10 @@ import { encodeFinalityCertificate } from "../../protocol/finalityCertificate.ts
 import { createNativeVerifier } from "../../protocol/node.ts";
 import { CHAIN_ID, certify, makeHeader, makeValidators } from "../../protocol/testing/chain.ts";
 import { encodeValidatorSet, validatorSetHash } from "../../protocol/validatorSet.ts";
-import { createClient } from "../createClient.ts";
-import type { Transport, TransportRequest } from "../transport.ts";
-import { verifyValidatorsAnswer } from "./read.ts";
+import { createClient } from "../clients/createClient.ts";
+import { verdictOf } from "../testing/servedChain.ts";
+import type { Transport, TransportRequest } from "../transports/transport.ts";
+import { verifyValidatorsAnswer } from "./getValidators.ts";
 
 /** Ten heights signed by one set; the server answers validator sets with `answer`. */
 function setup() {
@@ -58,35 +58,26 @@ function setup() {
   return { client, honestSet };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return err instanceof VerificationError ? err.code : `not a VerificationError: ${err}`;
-  }
-}
-
 describe("verifying a validator-set answer", () => {
   it("holds the next set to the freshness of any latest read, and the height to its shape", async () => {
     const { client, honestSet } = setup();
     await client.lightClient.header(9); // this client has verified height 9
     // The next block's set: the server's head is 9, so height 10 (or a block or two behind).
-    expect(await codeOf(verifyValidatorsAnswer(client, honestSet(10), {}))).toBe("ok");
-    expect(await codeOf(verifyValidatorsAnswer(client, honestSet(8), {}))).toBe("ok");
+    expect(await verdictOf(verifyValidatorsAnswer(client, honestSet(10), {}))).toBe("ok");
+    expect(await verdictOf(verifyValidatorsAnswer(client, honestSet(8), {}))).toBe("ok");
     // An old set offered as the next one: signed by the right header, but stale.
-    expect(await codeOf(verifyValidatorsAnswer(client, honestSet(3), {}))).toBe("VERIFY_STALE");
+    expect(await verdictOf(verifyValidatorsAnswer(client, honestSet(3), {}))).toBe("VERIFY_STALE");
     // Not heights, whatever they coerce to.
     for (const bad of ["9", 9.5, -1, 0, null, 2 ** 53])
-      expect(await codeOf(verifyValidatorsAnswer(client, honestSet(bad), {}))).toBe(
+      expect(await verdictOf(verifyValidatorsAnswer(client, honestSet(bad), {}))).toBe(
         "VERIFY_INCOMPLETE",
       );
-    expect(await codeOf(verifyValidatorsAnswer(client, honestSet("5"), { height: 5 }))).toBe(
+    expect(await verdictOf(verifyValidatorsAnswer(client, honestSet("5"), { height: 5 }))).toBe(
       "VERIFY_INCOMPLETE",
     );
     // Asked for a height: that one, not an older or newer one.
-    expect(await codeOf(verifyValidatorsAnswer(client, honestSet(5), { height: 5 }))).toBe("ok");
-    expect(await codeOf(verifyValidatorsAnswer(client, honestSet(4), { height: 5 }))).toBe(
+    expect(await verdictOf(verifyValidatorsAnswer(client, honestSet(5), { height: 5 }))).toBe("ok");
+    expect(await verdictOf(verifyValidatorsAnswer(client, honestSet(4), { height: 5 }))).toBe(
       "VERIFY_MISMATCH",
     );
   });

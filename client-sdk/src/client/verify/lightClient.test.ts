@@ -1,25 +1,27 @@
 import { describe, expect, it } from "vitest";
-import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
-import { VerificationError } from "../errors/client.ts";
-import { ApiError } from "../errors/protocol.ts";
-import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
-import { toHex } from "../protocol/bytes.ts";
+import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../../api/types.ts";
+import { VerificationError } from "../../errors/client.ts";
+import { ApiError } from "../../errors/protocol.ts";
+import { type BlockHeader, blockHash, encodeBlockHeader } from "../../protocol/block.ts";
+import { toHex } from "../../protocol/bytes.ts";
 import {
   encodeFinalityCertificate,
   type FinalityCertificate,
   genesisCertificate,
-} from "../protocol/finalityCertificate.ts";
-import { createNativeVerifier } from "../protocol/node.ts";
+} from "../../protocol/finalityCertificate.ts";
+import { createNativeVerifier } from "../../protocol/node.ts";
 import {
   CHAIN_ID,
   certify,
   makeHeader,
   makeValidators,
   type TestValidators,
-} from "../protocol/testing/chain.ts";
-import { encodeValidatorSet, validatorSetHash } from "../protocol/validatorSet.ts";
-import { LightClient, memoryTrustStore, verifyGenesisAnswer } from "./lightClient.ts";
-import type { Transport, TransportRequest } from "./transport.ts";
+} from "../../protocol/testing/chain.ts";
+import { encodeValidatorSet, validatorSetHash } from "../../protocol/validatorSet.ts";
+import type { Transport, TransportRequest } from "../transports/transport.ts";
+import { verifyGenesisAnswer } from "./genesis.ts";
+import { LightClient } from "./lightClient.ts";
+import { memoryTrustStore } from "./trust.ts";
 
 /**
  * A chain in memory: heights 0..length-1, signed by set `a` up to `switchAt`

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { TransportError, VerificationError } from "../errors/client.ts";
-import { ApiError, TransactionError } from "../errors/protocol.ts";
-import { http } from "./transport.ts";
+import { TransportError, VerificationError } from "../../errors/client.ts";
+import { ApiError, TransactionError } from "../../errors/protocol.ts";
+import { http } from "./http.ts";
 
 type Handler = (url: string, init: RequestInit) => Promise<Response> | Response;
 

@@ -20,70 +20,30 @@
  * not verify from the anchor again. Every failure is a VerificationError
  * naming what failed; nothing unverified is ever added.
  */
-import { pathOf, paths } from "../api/paths.ts";
-import type { CertifiedHeaderJson, GenesisJson, ValidatorsJson } from "../api/types.ts";
-import { VerificationError, verificationFailed } from "../errors/client.ts";
-import { HeaderChainError } from "../errors/protocol.ts";
-import {
-  type BlockHeader,
-  blockHash,
-  decodeBlockHeader,
-  encodeBlockHeader,
-} from "../protocol/block.ts";
-import { equalBytes, fromHex, toHex } from "../protocol/bytes.ts";
+import { pathOf, paths } from "../../api/paths.ts";
+import type { CertifiedHeaderJson, GenesisJson } from "../../api/types.ts";
+import { VerificationError, verificationFailed } from "../../errors/client.ts";
+import { HeaderChainError } from "../../errors/protocol.ts";
+import { type BlockHeader, blockHash, decodeBlockHeader } from "../../protocol/block.ts";
+import { equalBytes, fromHex, toHex } from "../../protocol/bytes.ts";
 import {
   decodeFinalityCertificate,
   encodeFinalityCertificate,
   type FinalityCertificate,
   genesisCertificate,
-} from "../protocol/finalityCertificate.ts";
+} from "../../protocol/finalityCertificate.ts";
 import {
   type CertifiedHeader,
   type TrustedHeader,
   verifyCommittedHeader,
   verifyNextHeader,
   verifySkippingHeader,
-} from "../protocol/headerChain.ts";
-import type { SignatureVerifier } from "../protocol/signatures/backend.ts";
-import {
-  decodeValidatorSet,
-  encodeValidatorSet,
-  type ValidatorSet,
-  validatorSetHash,
-} from "../protocol/validatorSet.ts";
-import type { Transport } from "./transport.ts";
-
-/** Where trust starts. A hash you got from a source you trust, never from the server. */
-export type TrustAnchor =
-  | { readonly genesisHash: string }
-  | { readonly checkpoint: { readonly height: number; readonly hash: string } };
-
-/** Keeps the latest verified header across restarts (memory, browser storage, a file). */
-export interface TrustStore {
-  load(): Promise<string | null>;
-  save(value: string): Promise<void>;
-}
-
-export function memoryTrustStore(): TrustStore {
-  let value: string | null = null;
-  return {
-    load: async () => value,
-    save: async (v) => {
-      value = v;
-    },
-  };
-}
-
-/** A TrustStore over the Web Storage API (`localStorage` in browsers). */
-export function webStorageTrustStore(
-  storage: Pick<Storage, "getItem" | "setItem">,
-  key = "edgeledger.trust",
-): TrustStore {
-  return {
-    load: async () => storage.getItem(key),
-    save: async (v) => storage.setItem(key, v),
-  };
-}
+} from "../../protocol/headerChain.ts";
+import type { SignatureVerifier } from "../../protocol/signatures/backend.ts";
+import type { Transport } from "../transports/transport.ts";
+import { verifyGenesisAnswer } from "./genesis.ts";
+import { readTrusted, type TrustAnchor, type TrustStore, writeTrusted } from "./trust.ts";
+import { ValidatorSets } from "./validatorSets.ts";
 
 export interface LightClientOptions {
   readonly chainId: string;
@@ -124,64 +84,12 @@ export interface VerifiedCertifiedHeader {
   readonly certificate: FinalityCertificate;
 }
 
-interface Stored {
-  readonly v: 1;
-  readonly chainId: string;
-  readonly anchor: string;
-  readonly headerBytes: string;
-  readonly validatorSetBytes: string;
-}
-
-/** Most validator sets remembered by hash. */
-const MAX_SETS = 64;
-
 /** Most verified headers kept in memory (the anchor and the latest always stay). */
 const MAX_VERIFIED = 512;
 /** Most certificates remembered per header (nodes keep different valid ones; more are checked each time). */
 const MAX_CERTIFICATES = 4;
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
 const DEFAULT_MAX_CLOCK_DRIFT_MS = 10_000;
-
-/**
- * Verifies a GET /v1/genesis answer against a pinned genesis hash: the
- * header hashes to it and belongs to `chainId`, and the set served with it
- * is the one it names to sign height 1. Throws VerificationError
- * VERIFY_ANCHOR. The light client anchors on it; servers that pass the
- * answer on (the edge) use it alone.
- */
-export function verifyGenesisAnswer(
-  json: GenesisJson,
-  trusted: { readonly chainId: string; readonly genesisHash: string },
-): TrustedHeader & { readonly hash: Uint8Array } {
-  let header: BlockHeader;
-  let validators: ValidatorSet;
-  try {
-    header = decodeBlockHeader(fromHex(json.headerBytes));
-    validators = decodeValidatorSet(fromHex(json.validatorSetBytes));
-  } catch (err) {
-    throw new VerificationError("VERIFY_ANCHOR", "The genesis served does not decode.", {
-      cause: err,
-    });
-  }
-  const hash = blockHash(header);
-  if (toHex(hash) !== trusted.genesisHash.toLowerCase())
-    throw new VerificationError(
-      "VERIFY_ANCHOR",
-      "The server's genesis is not the one this client trusts: wrong chain, or a lying server.",
-      { details: { trusted: trusted.genesisHash, served: toHex(hash) } },
-    );
-  if (header.chainId !== trusted.chainId)
-    throw new VerificationError("VERIFY_ANCHOR", "The genesis belongs to another chain.", {
-      details: { expected: trusted.chainId, got: header.chainId },
-    });
-  // Height 0 has no certificate: its next set signs height 1.
-  if (!equalBytes(validatorSetHash(validators), header.nextValidatorsHash))
-    throw new VerificationError(
-      "VERIFY_ANCHOR",
-      "The validator set served with the genesis is not the one it names.",
-    );
-  return { header, validators, hash };
-}
 
 export class LightClient {
   readonly #o: LightClientOptions;
@@ -193,12 +101,14 @@ export class LightClient {
   #anchorHeight = 0;
   #latest: Verified | null = null;
   #ready: Promise<void> | null = null;
+  readonly #sets: ValidatorSets;
 
   constructor(options: LightClientOptions) {
     this.#o = options;
     this.#trustingPeriod = options.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS;
     this.#maxClockDrift = options.maxClockDriftMs ?? DEFAULT_MAX_CLOCK_DRIFT_MS;
     this.#now = options.now ?? Date.now;
+    this.#sets = new ValidatorSets(options.transport);
   }
 
   /** The highest verified header (after `ready()`). */
@@ -228,20 +138,10 @@ export class LightClient {
     );
     this.#remember({ ...anchor, certificates });
     const raw = await this.#o.store?.load();
-    if (!raw) return;
-    try {
-      const stored = JSON.parse(raw) as Stored;
-      if (stored.v !== 1 || stored.chainId !== this.#o.chainId || stored.anchor !== anchorKey)
-        return;
-      const header = decodeBlockHeader(fromHex(stored.headerBytes));
-      const validators = decodeValidatorSet(fromHex(stored.validatorSetBytes));
-      if (!equalBytes(validatorSetHash(validators), header.validatorsHash)) return;
-      // Our own earlier verification, read back from storage we control.
-      if (header.height > anchor.header.height)
-        this.#remember({ header, validators, hash: blockHash(header), certificates: new Set() });
-    } catch {
-      // A corrupt store: start from the anchor again.
-    }
+    const stored = raw ? readTrusted(raw, { chainId: this.#o.chainId, anchor: anchorKey }) : null;
+    // Our own earlier verification, read back from storage we control.
+    if (stored && stored.header.height > anchor.header.height)
+      this.#remember({ ...stored, hash: blockHash(stored.header), certificates: new Set() });
   }
 
   async #fetchAnchor(): Promise<TrustedHeader & { readonly hash: Uint8Array }> {
@@ -264,7 +164,7 @@ export class LightClient {
           "The server's header at the checkpoint height is not the trusted checkpoint.",
           { details: { height, trusted: pinned, served: toHex(hash) } },
         );
-      const validators = await this.#fetchValidators(height, header.validatorsHash);
+      const validators = await this.#sets.fetch(height, header.validatorsHash);
       return { header, validators, hash };
     } catch (err) {
       if (err instanceof VerificationError) throw err;
@@ -371,7 +271,7 @@ export class LightClient {
         `The header at height ${height} is stamped ${header.time - now} ms ahead of this client's clock.`,
         { details: { height, time: header.time, now, maxClockDriftMs: this.#maxClockDrift } },
       );
-    const validators = await this.#fetchValidators(height, header.validatorsHash);
+    const validators = await this.#sets.fetch(height, header.validatorsHash);
     const full: CertifiedHeader = { ...target, validators };
     let base = this.#below(height);
     for (;;) {
@@ -413,7 +313,7 @@ export class LightClient {
       return verifyNextHeader(base, target, verifier);
     const fresh = base.header.time + this.#trustingPeriod > this.#now();
     if (fresh) {
-      const trustedNext = await this.#fetchValidators(
+      const trustedNext = await this.#sets.fetch(
         base.header.height + 1,
         base.header.nextValidatorsHash,
       );
@@ -439,7 +339,7 @@ export class LightClient {
   #remember(v: Verified): void {
     this.#verified.set(v.header.height, v);
     // Its set is checked too (it hashes to the header's, or the anchor's next, set hash).
-    this.#setsByHash.set(toHex(validatorSetHash(v.validators)), v.validators);
+    this.#sets.remember(v.validators);
     const isLatest = !this.#latest || v.header.height > this.#latest.header.height;
     if (isLatest) {
       this.#latest = v;
@@ -457,14 +357,11 @@ export class LightClient {
 
   async #persist(v: Verified): Promise<void> {
     if (!this.#o.store || v.header.height === this.#anchorHeight) return;
-    const stored: Stored = {
-      v: 1,
+    const value = writeTrusted(v, {
       chainId: this.#o.chainId,
       anchor: JSON.stringify(this.#o.trust),
-      headerBytes: toHex(encodeBlockHeader(v.header)),
-      validatorSetBytes: toHex(encodeValidatorSet(v.validators)),
-    };
-    await this.#o.store.save(JSON.stringify(stored)).catch(() => undefined);
+    });
+    await this.#o.store.save(value).catch(() => undefined);
   }
 
   async #fetchHeader(height: number): Promise<CertifiedHeaderJson> {
@@ -489,34 +386,4 @@ export class LightClient {
   }
 
   /** The set that signs `height`, checked against the hash a verified (or verifying) header names. */
-  async #fetchValidators(height: number, expectedHash: Uint8Array): Promise<ValidatorSet> {
-    // A set is named by its hash: one already checked against that hash needs no fetch
-    // (sets change rarely, so most new headers name one we hold).
-    const known = this.#setsByHash.get(toHex(expectedHash));
-    if (known) return known;
-    const json = await this.#o.transport.request<ValidatorsJson>({
-      method: "GET",
-      path: paths.getValidators,
-      query: { height },
-    });
-    let set: ValidatorSet;
-    try {
-      set = decodeValidatorSet(fromHex(json.validatorSetBytes));
-    } catch (err) {
-      throw new VerificationError("VERIFY_HEADER", "A validator set served does not decode.", {
-        cause: err,
-      });
-    }
-    if (!equalBytes(validatorSetHash(set), expectedHash))
-      throw new VerificationError(
-        "VERIFY_HEADER",
-        `The validator set served for height ${height} is not the one the header names.`,
-      );
-    if (this.#setsByHash.size >= MAX_SETS) this.#setsByHash.clear();
-    this.#setsByHash.set(toHex(expectedHash), set);
-    return set;
-  }
-
-  /** Validator sets already checked against their hash. */
-  readonly #setsByHash = new Map<string, ValidatorSet>();
 }

@@ -8,36 +8,16 @@
  * ends everything, including the waits between tries.
  *
  * Nothing it returns is trusted: the actions verify every answer (see
- * lightClient.ts), so failing over to a bad server costs a retry, not
+ * ../verify/lightClient.ts), so failing over to a bad server costs a retry, not
  * correctness.
  */
-import { apiErrorStatus } from "../api/status.ts";
-import type { ErrorJson } from "../api/types.ts";
-import type { BaseError } from "../errors/base.ts";
-import { TransportError, VerificationError } from "../errors/client.ts";
-import { ApiError, type ApiErrorCode, TransactionError } from "../errors/protocol.ts";
-
-export interface TransportRequest {
-  readonly method: "GET" | "POST";
-  /** The path with its parameters filled in, e.g. `/v1/accounts/el1…`. */
-  readonly path: string;
-  readonly query?: Readonly<Record<string, string | number | undefined>>;
-  readonly body?: unknown;
-  readonly signal?: AbortSignal;
-}
-
-export interface ServerEvent {
-  readonly event: string;
-  readonly data: string;
-}
-
-export interface Transport {
-  readonly urls: readonly string[];
-  /** One JSON request; resolves with the 2xx body, throws a typed error otherwise. */
-  request<T>(request: TransportRequest): Promise<T>;
-  /** A Server-Sent Events stream (GET), until `signal` aborts or the server ends it. */
-  events(path: string, signal: AbortSignal): AsyncIterable<ServerEvent>;
-}
+import { apiErrorStatus } from "../../api/status.ts";
+import type { ErrorJson } from "../../api/types.ts";
+import type { BaseError } from "../../errors/base.ts";
+import { TransportError, VerificationError } from "../../errors/client.ts";
+import { ApiError, type ApiErrorCode, TransactionError } from "../../errors/protocol.ts";
+import { sleep } from "../utils/sleep.ts";
+import type { ServerEvent, Transport, TransportRequest } from "./transport.ts";
 
 export interface HttpTransportOptions {
   /** Per try (ms). Default 10 000. */
@@ -73,21 +53,6 @@ export function errorFromResponse(status: number, body: unknown): BaseError {
 /** Worth another try (maybe elsewhere): overload, unavailability, server failure. */
 function retryable(status: number): boolean {
   return status === 429 || status >= 500;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(aborted(signal!));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function aborted(signal: AbortSignal): TransportError {
@@ -126,6 +91,7 @@ export function http(
         if (attempt > 0) {
           const backoff = baseDelay * 2 ** Math.floor((attempt - 1) / list.length);
           await sleep(backoff * (0.5 + Math.random()), req.signal);
+          if (req.signal?.aborted) throw aborted(req.signal);
         }
         const index = (preferred + attempt) % list.length;
         const timeout = AbortSignal.timeout(timeoutMs);
