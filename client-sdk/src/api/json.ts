@@ -4,6 +4,8 @@
  * it verified from the decoded bytes, so the readable fields it serves are
  * the verified ones, not whatever an upstream wrote next to the bytes.
  */
+
+import type { BaseError } from "../errors/base.ts";
 import { addressFromPublicKey, formatAddress } from "../protocol/address.ts";
 import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
 import { toHex } from "../protocol/bytes.ts";
@@ -18,12 +20,16 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from "../protocol/validatorSet.ts";
+import { errorJson } from "./errors.ts";
+import { pathOf } from "./paths.ts";
 import type {
   CertificateJson,
   CertifiedHeaderJson,
   EvidenceJson,
   GenesisJson,
   HeaderJson,
+  SubmitResultJson,
+  SubmitTransactionResponse,
   TransactionJson,
   ValidatorsJson,
 } from "./types.ts";
@@ -122,4 +128,21 @@ export function genesisJson(header: BlockHeader, validators: ValidatorSet): Gene
     headerBytes: toHex(encodeBlockHeader(header)),
     validatorSetBytes: toHex(encodeValidatorSet(validators)),
   };
+}
+
+/** A transaction admitted to the mempool (POST /v1/transactions, /v1/dev/transfer). */
+export function submittedJson(hash: Uint8Array): SubmitTransactionResponse {
+  return { hash: toHex(hash), status: "pending" };
+}
+
+/** Where an admitted transaction is followed: the answer's `location`. */
+export function submittedLocation(hash: Uint8Array): string {
+  return pathOf("getTransaction", { hash: toHex(hash) });
+}
+
+/** One result of a batch submission: admitted, or refused in the error shape. */
+export function submitResultJson(
+  result: { readonly hash: Uint8Array } | { readonly error: BaseError },
+): SubmitResultJson {
+  return "hash" in result ? submittedJson(result.hash) : { error: errorJson(result.error) };
 }
