@@ -106,7 +106,7 @@ describe("the serializer tells a client nothing it should not hear", () => {
     expect(submitResultJson({ error: refused })).toEqual({
       error: { code: "TX_NONCE_TOO_LOW", message: "nonce too low", details: { nonce: "3" } },
     });
-    expect(errorJson(refused)).toEqual(submitResultJson({ error: refused }).error);
+    expect(submitResultJson({ error: refused })).toEqual({ error: errorJson(refused) });
     const hash = new Uint8Array(32).fill(0xcd);
     expect(submitResultJson({ hash })).toEqual({ hash: "cd".repeat(32), status: "pending" });
     expect(submittedLocation(hash)).toBe(`/v1/transactions/${"cd".repeat(32)}`);

@@ -7,7 +7,7 @@
 
 import type { BaseError } from "../errors/base.ts";
 import { addressFromPublicKey, formatAddress } from "../protocol/address.ts";
-import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
+import { type Block, type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { type DuplicateVoteEvidence, encodeEvidence } from "../protocol/evidence.ts";
 import {
@@ -23,6 +23,8 @@ import {
 import { errorJson } from "./errors.ts";
 import { pathOf } from "./paths.ts";
 import type {
+  AccountJson,
+  BlockJson,
   CertificateJson,
   CertifiedHeaderJson,
   EvidenceJson,
@@ -103,6 +105,41 @@ export function transactionJson(stx: SignedTransaction): TransactionJson {
             power: tx.body.power.toString(),
           },
     signature: toHex(stx.signature),
+  };
+}
+
+/** GET /v1/blocks: a final block, its certificate and its canonical bytes. */
+export function blockJson(
+  block: Block,
+  certificate: FinalityCertificate,
+  blockBytes: Uint8Array,
+): BlockJson {
+  return {
+    block: certifiedHeaderJson(block.header, certificate),
+    txs: block.txs.map(transactionJson),
+    evidence: block.evidence.map(evidenceJson),
+    blockBytes: toHex(blockBytes),
+  };
+}
+
+/** GET /v1/accounts: an account (or its proven absence) at a height, with its state proof. */
+export function accountJson(answer: {
+  /** bech32m, as formatAddress spells it. */
+  readonly address: string;
+  readonly height: number;
+  readonly account: { readonly balance: bigint; readonly nonce: number } | null;
+  /** The StateProof, canonically encoded. */
+  readonly proof: Uint8Array;
+  readonly header: BlockHeader;
+  readonly certificate: FinalityCertificate;
+}): AccountJson {
+  const { account } = answer;
+  return {
+    address: answer.address,
+    height: answer.height,
+    account: account && { balance: account.balance.toString(), nonce: account.nonce },
+    proof: toHex(answer.proof),
+    block: certifiedHeaderJson(answer.header, answer.certificate),
   };
 }
 
