@@ -1,14 +1,14 @@
 /**
- * The edge's own errors, and the one mapping from anything thrown to an
- * HTTP answer `{ code, message, details }` (the node's shape, so the SDK
- * reads edge and node errors alike).
+ * The edge's own errors and their statuses, bound to the SDK's one error
+ * serializer, so the edge answers `{ code, message, details }` exactly as
+ * the node does (the SDK reads edge and node errors alike).
  *
  * Codes are stable. The SDK, which does not know EDGE_* codes, turns them
  * into an ApiError with the code in `details.serverCode`; it retries 429 and
  * 5xx answers like any others.
  */
-import { apiErrorStatus, type ErrorJson } from "@edgeledger/sdk/api";
-import { AddressError, ApiError, BaseError } from "@edgeledger/sdk/protocol";
+import { errorAnswer, type HttpError, toHttpError as serialize } from "@edgeledger/sdk/api";
+import { BaseError } from "@edgeledger/sdk/protocol";
 
 export type EdgeErrorCode =
   /** This client sent too many requests; retry after `details.retryAfterSeconds`. */
@@ -36,34 +36,27 @@ const EDGE_ERROR_STATUS: Record<EdgeErrorCode, number> = {
   EDGE_CONFIG_INVALID: 500,
 };
 
-export interface HttpError {
-  readonly status: number;
-  readonly body: ErrorJson;
+/** The SDK's type: node and edge answer errors in one shape. */
+export type { HttpError } from "@edgeledger/sdk/api";
+
+const INTERNAL = {
+  message: "The edge failed to serve this request; its log says why.",
+  details: {},
+} as const;
+
+/** The edge's own codes; a config error is a failure of this edge, answered as INTERNAL. */
+function edgeAnswer(error: unknown): HttpError | undefined {
+  if (error instanceof EdgeError && error.code !== "EDGE_CONFIG_INVALID")
+    return errorAnswer(EDGE_ERROR_STATUS[error.code], error);
+  return undefined;
 }
 
 /**
- * The answer for anything thrown while serving. Unknown errors become
- * INTERNAL without their message: it may hold upstream addresses or state.
+ * The answer for anything thrown while serving: the SDK's one serializer
+ * (toHttpError of @edgeledger/sdk/api) with the edge's codes. Unknown
+ * errors become INTERNAL without their message: it may hold upstream
+ * addresses or state.
  */
 export function toHttpError(error: unknown): HttpError {
-  if (error instanceof EdgeError && error.code !== "EDGE_CONFIG_INVALID")
-    return answer(EDGE_ERROR_STATUS[error.code], error);
-  if (error instanceof ApiError && error.code !== "INTERNAL")
-    return answer(apiErrorStatus[error.code], error);
-  if (error instanceof AddressError) return answer(400, error);
-  return {
-    status: 500,
-    body: {
-      code: "INTERNAL",
-      message: "The edge failed to serve this request; its log says why.",
-      details: {},
-    },
-  };
-}
-
-function answer(status: number, error: BaseError): HttpError {
-  return {
-    status,
-    body: { code: error.code, message: error.shortMessage, details: { ...error.details } },
-  };
+  return serialize(error, { internal: INTERNAL, own: edgeAnswer });
 }

@@ -1,8 +1,11 @@
 /**
- * @edgeledger/sdk/api: the HTTP API's routes and JSON shapes, and the one
- * rendering of protocol objects into those shapes, defined once and used by
- * the node (server), the edge and the SDK (client).
+ * @edgeledger/sdk/api: the whole HTTP contract, defined once and used by the
+ * node (server), the edge and the SDK (client): the routes (paths, schemas,
+ * body limits), every error code's status and the one error serializer, the
+ * request-form and input rules, and one renderer per answer.
  */
+export * from "./errors.ts";
+export * from "./input.ts";
 export * from "./json.ts";
 export * from "./paths.ts";
 export * from "./requestForm.ts";

@@ -4,8 +4,10 @@
  * it verified from the decoded bytes, so the readable fields it serves are
  * the verified ones, not whatever an upstream wrote next to the bytes.
  */
+
+import type { BaseError } from "../errors/base.ts";
 import { addressFromPublicKey, formatAddress } from "../protocol/address.ts";
-import { type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
+import { type Block, type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { type DuplicateVoteEvidence, encodeEvidence } from "../protocol/evidence.ts";
 import {
@@ -18,12 +20,18 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from "../protocol/validatorSet.ts";
+import { errorJson } from "./errors.ts";
+import { pathOf } from "./paths.ts";
 import type {
+  AccountJson,
+  BlockJson,
   CertificateJson,
   CertifiedHeaderJson,
   EvidenceJson,
   GenesisJson,
   HeaderJson,
+  SubmitResultJson,
+  SubmitTransactionResponse,
   TransactionJson,
   ValidatorsJson,
 } from "./types.ts";
@@ -100,6 +108,41 @@ export function transactionJson(stx: SignedTransaction): TransactionJson {
   };
 }
 
+/** GET /v1/blocks: a final block, its certificate and its canonical bytes. */
+export function blockJson(
+  block: Block,
+  certificate: FinalityCertificate,
+  blockBytes: Uint8Array,
+): BlockJson {
+  return {
+    block: certifiedHeaderJson(block.header, certificate),
+    txs: block.txs.map(transactionJson),
+    evidence: block.evidence.map(evidenceJson),
+    blockBytes: toHex(blockBytes),
+  };
+}
+
+/** GET /v1/accounts: an account (or its proven absence) at a height, with its state proof. */
+export function accountJson(answer: {
+  /** bech32m, as formatAddress spells it. */
+  readonly address: string;
+  readonly height: number;
+  readonly account: { readonly balance: bigint; readonly nonce: number } | null;
+  /** The StateProof, canonically encoded. */
+  readonly proof: Uint8Array;
+  readonly header: BlockHeader;
+  readonly certificate: FinalityCertificate;
+}): AccountJson {
+  const { account } = answer;
+  return {
+    address: answer.address,
+    height: answer.height,
+    account: account && { balance: account.balance.toString(), nonce: account.nonce },
+    proof: toHex(answer.proof),
+    block: certifiedHeaderJson(answer.header, answer.certificate),
+  };
+}
+
 /** The set that signs block `height`. */
 export function validatorsJson(height: number, set: ValidatorSet): ValidatorsJson {
   return {
@@ -122,4 +165,21 @@ export function genesisJson(header: BlockHeader, validators: ValidatorSet): Gene
     headerBytes: toHex(encodeBlockHeader(header)),
     validatorSetBytes: toHex(encodeValidatorSet(validators)),
   };
+}
+
+/** A transaction admitted to the mempool (POST /v1/transactions, /v1/dev/transfer). */
+export function submittedJson(hash: Uint8Array): SubmitTransactionResponse {
+  return { hash: toHex(hash), status: "pending" };
+}
+
+/** Where an admitted transaction is followed: the answer's `location`. */
+export function submittedLocation(hash: Uint8Array): string {
+  return pathOf("getTransaction", { hash: toHex(hash) });
+}
+
+/** One result of a batch submission: admitted, or refused in the error shape. */
+export function submitResultJson(
+  result: { readonly hash: Uint8Array } | { readonly error: BaseError },
+): SubmitResultJson {
+  return "hash" in result ? submittedJson(result.hash) : { error: errorJson(result.error) };
 }

@@ -9,9 +9,10 @@
  * Pure: strings in, errors and strings out. The servers bind them.
  */
 import { ApiError } from "../errors/protocol.ts";
+import { MAX_TX_BYTES } from "../protocol/limits.ts";
+import type { HttpError } from "./errors.ts";
 import { routes } from "./routes.ts";
 import { apiErrorStatus } from "./status.ts";
-import type { ErrorJson } from "./types.ts";
 
 /**
  * The longest path segment served. Every real one is far shorter (an
@@ -79,13 +80,25 @@ export function isJsonContentType(header: string | null | undefined): boolean {
 }
 
 /** The 415 for a body that is not declared JSON. */
-export function unsupportedMediaType(): { status: number; body: ErrorJson } {
+export function unsupportedMediaType(): HttpError {
   return {
     status: 415,
     body: {
       code: "REQUEST_INVALID",
       message: "Send the body as JSON, with content-type: application/json.",
       details: { in: "headers", field: "content-type" },
+    },
+  };
+}
+
+/** The 413 for a body over its route's limit (bodyLimitOf in routes.ts). */
+export function bodyTooLarge(): HttpError {
+  return {
+    status: apiErrorStatus.BODY_TOO_LARGE,
+    body: {
+      code: "BODY_TOO_LARGE",
+      message: `The request body is too large; a signed transaction is at most ${MAX_TX_BYTES * 2} hex characters.`,
+      details: {},
     },
   };
 }
@@ -141,7 +154,7 @@ export function methodNotAllowed(
  * llhttp code in `err.code`), before any request existed. Header floods get
  * 431; a method the parser does not know, 405; the rest, 400.
  */
-export function parserErrorAnswer(code: string | undefined): { status: number; body: ErrorJson } {
+export function parserErrorAnswer(code: string | undefined): HttpError {
   const reason = typeof code === "string" ? code.slice(0, 64) : "unknown";
   if (reason === "HPE_HEADER_OVERFLOW")
     return {
@@ -181,7 +194,7 @@ export function parserErrorAnswer(code: string | undefined): { status: number; b
 }
 
 /** The 405 for CONNECT: this server is no proxy. */
-export function connectAnswer(): { status: number; body: ErrorJson } {
+export function connectAnswer(): HttpError {
   return {
     status: apiErrorStatus.METHOD_NOT_ALLOWED,
     body: {
@@ -204,7 +217,7 @@ const REASONS: Readonly<Record<number, string>> = {
  * (after a parser error or a CONNECT); the connection is closed after it,
  * since the parser's position in the stream is lost.
  */
-export function rawHttpAnswer({ status, body }: { status: number; body: ErrorJson }): string {
+export function rawHttpAnswer({ status, body }: HttpError): string {
   const json = JSON.stringify(body);
   return (
     `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\n` +

@@ -1,6 +1,6 @@
 /**
  * The HTTP API's route table, defined once: method, path, input schemas,
- * response schemas, operationId and summary of every route. The node's
+ * body limit, response schemas, operationId and summary of every route. The node's
  * fastify server binds these (and generates /openapi.json from them), the
  * edge serves the same paths, and the SDK builds its requests from the
  * paths (paths.ts, which this table is built on), so a path or a schema
@@ -228,6 +228,15 @@ export const submitTransactionResponseSchema = {
 
 /** Most transactions in one batch submission. */
 export const MAX_BATCH_TXS = 1000;
+
+/**
+ * The body limit of a route that sets none, in bytes: 64 KiB. A signed
+ * transaction is at most 4 KiB (8 KiB as hex); the rest is slack.
+ */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** A full batch of the largest transactions, as hex in JSON (quotes and commas included). */
+const BATCH_BODY_LIMIT = MAX_BATCH_TXS * (MAX_TX_BYTES * 2 + 3) + 64;
 
 export const submitTransactionsRequestSchema = {
   type: "object",
@@ -472,6 +481,11 @@ export interface RouteDefinition {
   readonly params?: JsonSchema;
   readonly querystring?: JsonSchema;
   readonly body?: JsonSchema;
+  /**
+   * Largest request body in bytes, where a route needs another than
+   * DEFAULT_BODY_LIMIT (read it with bodyLimitOf); a larger one answers 413.
+   */
+  readonly bodyLimit?: number;
   /** By status code ("200", "4xx"...). A schema with a `description` documents that answer. */
   readonly response: { readonly [status: string]: JsonSchema | MediaResponse };
 }
@@ -500,6 +514,7 @@ export const routes = {
     summary:
       "Submit up to 1000 signed transactions in one request; each is admitted or refused on its own (200 with per-transaction results).",
     body: submitTransactionsRequestSchema,
+    bodyLimit: BATCH_BODY_LIMIT,
     response: { 200: submitTransactionsResponseSchema, ...errors },
   },
   getTransaction: {
@@ -667,3 +682,8 @@ export const routes = {
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof routes;
+
+/** The largest body a route takes, in bytes (node and edge refuse more with 413). */
+export function bodyLimitOf(route: RouteDefinition): number {
+  return route.bodyLimit ?? DEFAULT_BODY_LIMIT;
+}

@@ -5,12 +5,13 @@
  */
 import {
   type AccountJson,
+  accountJson,
   type BlockJson,
   type CertifiedHeaderJson,
   certifiedHeaderJson,
-  evidenceJson,
   type GenesisJson,
   genesisJson,
+  blockJson as renderBlock,
   type StatusJson,
   type TransactionStatusJson,
   transactionJson,
@@ -68,12 +69,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
     const block = db.getBlock(height);
     const cert = db.getCertificate(height);
     if (!bytes || !block || !cert) return null;
-    return {
-      block: certifiedHeaderJson(block.header, cert),
-      txs: block.txs.map(transactionJson),
-      evidence: block.evidence.map(evidenceJson),
-      blockBytes: toHex(bytes),
-    };
+    return renderBlock(block, cert, bytes);
   };
 
   const devKey = deps.devKey;
@@ -168,14 +164,14 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
           details: { head },
         });
       const { value, proof } = await chain.tree.prove(block.header.stateRoot, accountKey(address));
-      const account = value ? decodeAccount(value) : null;
-      return {
+      return accountJson({
         address: formatAddress(address),
         height: at,
-        account: account && { balance: account.balance.toString(), nonce: account.nonce },
-        proof: toHex(encodeStateProof(proof)),
-        block: certifiedHeaderJson(block.header, cert),
-      };
+        account: value ? decodeAccount(value) : null,
+        proof: encodeStateProof(proof),
+        header: block.header,
+        certificate: cert,
+      });
     },
 
     async getBlockByHeight(height) {
