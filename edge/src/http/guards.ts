@@ -11,12 +11,11 @@ import {
   methodNotAllowed,
   requestTargetError,
 } from "@edgeledger/sdk/api";
-import { ApiError } from "@edgeledger/sdk/protocol";
 import type { Context, Hono } from "hono";
 import { EdgeError, toHttpError } from "../errors.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import type { RateLimiter } from "../rateLimit.ts";
-import { errorResponse, jsonAnswer, PREFLIGHT_HEADERS, respond } from "./respond.ts";
+import { bodyCutOff, errorResponse, jsonAnswer, PREFLIGHT_HEADERS, respond } from "./respond.ts";
 
 export interface GuardsDeps {
   /** Null: no limit. */
@@ -91,12 +90,7 @@ export function registerFallbacks(app: Hono, { served, onInternal }: FallbacksDe
     // The client's connection broke while its body was read (Node: the
     // parser refused a chunk and answered already): nobody hears this
     // answer, and it is not the edge's failure to log.
-    if (isClientAbort(err))
-      return errorResponse(
-        new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
-          details: { in: "body" },
-        }),
-      );
+    if (isClientAbort(err)) return errorResponse(bodyCutOff());
     const { status, body } = toHttpError(err);
     if (body.code === "INTERNAL") onInternal(err);
     return jsonAnswer(status, body, { "cache-control": "no-store" });

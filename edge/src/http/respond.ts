@@ -3,6 +3,7 @@
  * CORS on every answer, JSON bodies, and errors in the API's shape, never
  * cached. Every module that answers a request builds its Response here.
  */
+import { ApiError } from "@edgeledger/sdk/protocol";
 import type { Context } from "hono";
 import { toHttpError } from "../errors.ts";
 
@@ -69,4 +70,15 @@ export function keepAlive(c: Context, p: Promise<unknown>): void {
     return;
   }
   ctx.waitUntil(p);
+}
+
+/**
+ * A request body cut off (the client left, or the parser refused its chunks
+ * and answered already): the client's doing, not the edge's failure.
+ */
+export function bodyCutOff(cause?: unknown): ApiError {
+  return new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
+    details: { in: "body" },
+    ...(cause !== undefined && { cause }),
+  });
 }

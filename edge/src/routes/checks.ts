@@ -5,7 +5,7 @@
  * bad request whether it asks a node or an edge. Pure: a request is its
  * path parameters and its query, as `ReadRequest`.
  */
-import { routes } from "@edgeledger/sdk/api";
+import { fieldInvalid, parseHeight, routes } from "@edgeledger/sdk/api";
 import { ApiError, formatAddress, parseAddress } from "@edgeledger/sdk/protocol";
 
 /** What a read route looks at in a request (Hono's, or a test's). */
@@ -22,20 +22,6 @@ export const BLOCK_ID_PATTERN = new RegExp(routes.getBlock.params.properties.id.
 export const TX_HASH_PATTERN = new RegExp(routes.getTransaction.params.properties.hash.pattern);
 const MAX_ADDRESS_LENGTH = routes.getAccount.params.properties.address.maxLength;
 
-export function invalid(part: "params" | "querystring", field: string, problem: string): ApiError {
-  return new ApiError("REQUEST_INVALID", `${part} field "${field}" ${problem}.`, {
-    details: { in: part, field, problem },
-  });
-}
-
-/** A decimal height that matched its pattern, refused past 2^53 - 1 (the node's bound). */
-export function safeHeight(text: string, part: "params" | "querystring", field: string): number {
-  const height = Number(text);
-  if (!Number.isSafeInteger(height) || height < 0)
-    throw invalid(part, field, "must be at most 2^53 - 1");
-  return height;
-}
-
 /**
  * The optional `height` query of a route; any other query field is refused,
  * and so is a field given twice (the node's schema sees an array there, not
@@ -50,12 +36,12 @@ export function heightQuery(req: ReadRequest): number | undefined {
       });
   const values = query["height"];
   if (values !== undefined && values.length > 1)
-    throw invalid("querystring", "height", "must be string");
+    throw fieldInvalid("querystring", "height", "must be string");
   const text = values?.[0];
   if (text === undefined) return undefined;
   if (!HEIGHT_PATTERN.test(text))
-    throw invalid("querystring", "height", "must be a decimal height");
-  return safeHeight(text, "querystring", "height");
+    throw fieldInvalid("querystring", "height", "must be a decimal height");
+  return parseHeight(text, "querystring", "height");
 }
 
 /** Routes without a query refuse any field. */
@@ -76,7 +62,11 @@ const MAX_CANONICAL = 10_000;
 export function canonicalAddress(text: string): string {
   // The route table's bound, checked as the node's schema checks it.
   if (text.length > MAX_ADDRESS_LENGTH)
-    throw invalid("params", "address", `must NOT have more than ${MAX_ADDRESS_LENGTH} characters`);
+    throw fieldInvalid(
+      "params",
+      "address",
+      `must NOT have more than ${MAX_ADDRESS_LENGTH} characters`,
+    );
   let canonical = CANONICAL.get(text);
   if (canonical === undefined) {
     canonical = formatAddress(parseAddress(text));

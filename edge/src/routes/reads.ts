@@ -6,7 +6,14 @@
  * row. Building a plan is pure but for asking the head tracker for the
  * verified head, which a test passes as a fake.
  */
-import { pathOf, type RouteName, routes, type StatusJson } from "@edgeledger/sdk/api";
+import {
+  fieldInvalid,
+  parseHeight,
+  pathOf,
+  type RouteName,
+  routes,
+  type StatusJson,
+} from "@edgeledger/sdk/api";
 import { ApiError } from "@edgeledger/sdk/protocol";
 import type { Hono } from "hono";
 import { EdgeError } from "../errors.ts";
@@ -19,10 +26,8 @@ import {
   canonicalAddress,
   HEIGHT_PATTERN,
   heightQuery,
-  invalid,
   noQuery,
   type ReadRequest,
-  safeHeight,
   TX_HASH_PATTERN,
 } from "./checks.ts";
 
@@ -77,7 +82,7 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
     const id = req.param("id");
     noQuery(req);
     if (!BLOCK_ID_PATTERN.test(id))
-      throw invalid(
+      throw fieldInvalid(
         "params",
         "id",
         "must be `latest`, a decimal height or a block hash (64 lowercase hex)",
@@ -92,7 +97,7 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
         notFoundMeansLagging: false,
       };
     const latest = id === "latest";
-    const height = latest ? (await currentHead(ctx)).height : safeHeight(id, "params", "id");
+    const height = latest ? (await currentHead(ctx)).height : parseHeight(id, "params", "id");
     return {
       route: "getBlock",
       key: `block/${height}`,
@@ -106,8 +111,9 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
   getHeader(req, ctx) {
     noQuery(req);
     const text = req.param("height");
-    if (!HEIGHT_PATTERN.test(text)) throw invalid("params", "height", "must be a decimal height");
-    const height = safeHeight(text, "params", "height");
+    if (!HEIGHT_PATTERN.test(text))
+      throw fieldInvalid("params", "height", "must be a decimal height");
+    const height = parseHeight(text, "params", "height");
     return {
       route: "getHeader",
       key: `header/${height}`,
@@ -122,7 +128,7 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
     noQuery(req);
     const hash = req.param("hash");
     if (!TX_HASH_PATTERN.test(hash))
-      throw invalid("params", "hash", "must be 32 bytes of lowercase hex");
+      throw fieldInvalid("params", "hash", "must be 32 bytes of lowercase hex");
     return {
       route: "getTransaction",
       key: `tx/${hash}`,

@@ -6,17 +6,16 @@
  * none takes it, the last server answer is passed on, or a 502.
  */
 import {
-  type ErrorJson,
+  bodyLimitOf,
+  bodyTooLarge,
   isJsonContentType,
-  MAX_BATCH_TXS,
   routes,
   unsupportedMediaType,
 } from "@edgeledger/sdk/api";
-import { ApiError, MAX_TX_BYTES } from "@edgeledger/sdk/protocol";
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { EdgeError } from "../errors.ts";
-import { JSON_TYPE, jsonAnswer, respond, UNVERIFIED } from "../http/respond.ts";
+import { bodyCutOff, JSON_TYPE, jsonAnswer, respond, UNVERIFIED } from "../http/respond.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import type { Upstreams } from "../upstream/upstreams.ts";
 
@@ -27,10 +26,9 @@ export interface WritesDeps {
   readonly timeoutMs: number;
 }
 
-/** The largest body of a single submission (one signed transaction, as hex in JSON). */
-export const SUBMIT_BODY_LIMIT = 64 * 1024;
-/** A full batch of the largest transactions, as hex in JSON (the node's limit). */
-export const SUBMIT_BATCH_BODY_LIMIT = MAX_BATCH_TXS * (MAX_TX_BYTES * 2 + 3) + 64;
+/** The body limits of the route table (the node's too). */
+export const SUBMIT_BODY_LIMIT = bodyLimitOf(routes.submitTransaction);
+export const SUBMIT_BATCH_BODY_LIMIT = bodyLimitOf(routes.submitTransactions);
 
 export const WRITE_PATHS: readonly string[] = [
   routes.submitTransaction.path,
@@ -61,10 +59,7 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
   // A body cut off (the client left, or the parser refused its chunks and
   // answered already) is the client's doing: no INTERNAL, nothing forwarded.
   const body = await c.req.text().catch((err: unknown) => {
-    throw new ApiError("REQUEST_INVALID", "The request body did not arrive whole.", {
-      details: { in: "body" },
-      cause: err,
-    });
+    throw bodyCutOff(err);
   });
   let lastServerAnswer: Response | null = null;
   for (const i of pool.order()) {
@@ -104,11 +99,8 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
 }
 
 function tooLarge(): Response {
-  return jsonAnswer(413, {
-    code: "BODY_TOO_LARGE",
-    message: `The request body is too large; a signed transaction is at most ${MAX_TX_BYTES * 2} hex characters.`,
-    details: {},
-  } satisfies ErrorJson);
+  const { status, body } = bodyTooLarge();
+  return jsonAnswer(status, body);
 }
 
 /** An upstream's answer to a submission, as the client should see it. */

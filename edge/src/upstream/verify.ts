@@ -26,10 +26,11 @@ import {
 } from "@edgeledger/sdk";
 import {
   type AccountJson,
+  accountJson,
   type BlockJson,
+  blockJson,
   type CertifiedHeaderJson,
   certifiedHeaderJson,
-  evidenceJson,
   type GenesisJson,
   genesisJson,
   type TransactionStatusJson,
@@ -116,13 +117,14 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
     async account(json, address, height) {
       const answer = json as AccountJson;
       const v = await verifyAccountAnswer(client, answer, { address, height });
-      const rendered: AccountJson = {
+      const rendered = accountJson({
         address: v.address,
         height: v.height,
-        account: v.exists ? { balance: v.balance.toString(), nonce: v.nonce } : null,
-        proof: hex(answer.proof),
-        block: certifiedHeaderJson(v.header, v.certificate),
-      };
+        account: v.exists ? { balance: v.balance, nonce: v.nonce } : null,
+        proof: fromHex(answer.proof),
+        header: v.header,
+        certificate: v.certificate,
+      });
       return {
         json: rendered,
         etag: quote(toHex(blockHash(v.header))),
@@ -136,12 +138,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
       const answer = json as BlockJson;
       const v = await verifyBlockAnswer(client, answer, asked);
       const header = v.block.header;
-      const rendered: BlockJson = {
-        block: certifiedHeaderJson(header, v.certificate),
-        txs: v.block.txs.map(transactionJson),
-        evidence: v.block.evidence.map(evidenceJson),
-        blockBytes: hex(answer.blockBytes),
-      };
+      const rendered = blockJson(v.block, v.certificate, fromHex(answer.blockBytes));
       return { json: rendered, etag: quote(v.hash), height: header.height, header, final: true };
     },
 
