@@ -15,6 +15,9 @@
  * Path and query values arrive as strings, and the server does not coerce
  * types (coercion would turn a JSON number into a valid-looking hex string in
  * a body), so heights in a path or query are decimal strings with a pattern.
+ *
+ * Long on purpose: it is the whole API's schema, one route after another,
+ * read (and diffed) as a specification is.
  */
 import { ADDRESS_LENGTH, ADDRESS_PREFIX } from "../protocol/address.ts";
 import { CHAIN_ID_PATTERN, MAX_CHAIN_ID_LENGTH, MAX_TX_BYTES } from "../protocol/limits.ts";
