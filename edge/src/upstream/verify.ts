@@ -100,6 +100,15 @@ export interface SdkVerifierOptions {
  */
 const quote = (tag: string) => `W/"${tag}"`;
 
+/** A final answer proven against `header`: tagged and valid at its height. */
+const provenBy = (json: unknown, header: BlockHeader): Verified => ({
+  json,
+  etag: quote(toHex(blockHash(header))),
+  height: header.height,
+  header,
+  final: true,
+});
+
 /** Bytes as the API spells them (lowercase hex), whatever spelling decoded. */
 const hex = (text: string) => toHex(fromHex(text));
 
@@ -125,13 +134,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
         header: v.header,
         certificate: v.certificate,
       });
-      return {
-        json: rendered,
-        etag: quote(toHex(blockHash(v.header))),
-        height: v.height,
-        header: v.header,
-        final: true,
-      };
+      return provenBy(rendered, v.header);
     },
 
     async block(json, asked) {
@@ -149,13 +152,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
         throw new VerificationError("VERIFY_MISMATCH", "The server answered with another height.", {
           details: { asked: height, answered: header.height },
         });
-      return {
-        json: certifiedHeaderJson(header, certificate),
-        etag: quote(toHex(blockHash(header))),
-        height,
-        header,
-        final: true,
-      };
+      return provenBy(certifiedHeaderJson(header, certificate), header);
     },
 
     async transaction(json, hash) {
@@ -171,13 +168,7 @@ export function sdkVerifier(o: SdkVerifierOptions): AnswerVerifier {
           proof: hex(answer.proof!),
           block: certifiedHeaderJson(v.header, v.certificate),
         };
-        return {
-          json: rendered,
-          etag: quote(toHex(blockHash(v.header))),
-          height: v.height,
-          header: v.header,
-          final: true,
-        };
+        return provenBy(rendered, v.header);
       }
       // Pending or dropped: the server's word, which no proof backs. At least
       // the transaction shown must be the one asked about.
