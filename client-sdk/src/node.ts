@@ -31,3 +31,38 @@ export function fileTrustStore(path: string): TrustStore {
     },
   };
 }
+
+/** How long, and how many bytes, a connection is read after an early answer before it is dropped. */
+export const LINGER_MS = 2000;
+export const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Lingering close for a Node HTTP server (as nginx does it): a server that
+ * answers before it has read the request body (a 413, a refusal of the
+ * target) ends the connection, and Node then destroys the socket while the
+ * client is still sending; the data that keeps arriving makes the kernel
+ * reset the connection, and a reset drops the answer the client had not
+ * read yet. So a socket the server ends keeps being read (and the rest
+ * discarded) for at most LINGER_MS or LINGER_BYTES, then goes. Cost is
+ * bounded per connection; the server's own connection limits still apply.
+ */
+export function lingerOnClose(server: {
+  on(event: "connection", listener: (socket: import("node:net").Socket) => void): unknown;
+}): void {
+  server.on("connection", (socket) => {
+    socket.destroySoon = function lingeringDestroySoon(this: typeof socket) {
+      if (this.writable) this.end();
+      let read = 0;
+      const drop = () => this.destroy();
+      const timer = setTimeout(drop, LINGER_MS);
+      timer.unref();
+      this.on("data", (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > LINGER_BYTES) drop();
+      });
+      this.once("close", () => clearTimeout(timer));
+      // Whatever the parser no longer wants is read and dropped.
+      this.resume();
+    };
+  });
+}

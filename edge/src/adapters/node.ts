@@ -8,6 +8,7 @@
  *   console.log(edge.url);
  *   await edge.close();
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { ApiError } from "@edgeledger/sdk";
@@ -17,6 +18,7 @@ import {
   rawHttpAnswer,
   requestTargetError,
 } from "@edgeledger/sdk/api";
+import { lingerOnClose } from "@edgeledger/sdk/node";
 import { getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createEdgeApp, type EdgeApp } from "../app.ts";
@@ -59,6 +61,8 @@ function guardedServer(
     if (socket.writable) socket.end(rawHttpAnswer(parserErrorAnswer(error.code)));
     else socket.destroy(error);
   });
+  // An answer given before the body is read (a 413) must reach the client (see lingerOnClose).
+  lingerOnClose(server);
   server.on("connect", (_req: IncomingMessage, socket: Socket) => {
     if (socket.writable) socket.end(rawHttpAnswer(connectAnswer()));
     else socket.destroy();

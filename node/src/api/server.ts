@@ -21,6 +21,7 @@ import {
   rawHttpAnswer,
   requestTargetError,
 } from "@edgeledger/sdk/api";
+import { lingerOnClose } from "@edgeledger/sdk/node";
 import { ApiError } from "@edgeledger/sdk/protocol";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
@@ -160,6 +161,8 @@ export function createApiServer(
     const form = requestFormError(request.raw.url ?? "", request.raw);
     if (form) throw form;
   });
+  // An answer given before the body is read (a 413) must reach the client (see lingerOnClose).
+  lingerOnClose(app.server);
   // CONNECT never reaches fastify; without a listener Node drops the socket unanswered.
   app.server.on("connect", (_request, socket: Socket) => {
     if (socket.writable) socket.end(rawHttpAnswer(connectAnswer()));
