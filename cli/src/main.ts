@@ -18,7 +18,7 @@ import {
 import { Command, InvalidArgumentError } from "commander";
 import { clientFor, status, transfer } from "./commands/client.ts";
 import { dev } from "./commands/dev.ts";
-import { edge } from "./commands/edge.ts";
+import { type EdgeCommandOptions, edge } from "./commands/edge.ts";
 import { start } from "./commands/start.ts";
 import { watchLifeline } from "./dev/lifeline.ts";
 import { DEV_DEFAULTS } from "./dev/network.ts";
@@ -164,29 +164,9 @@ program
     "key rate limits by cf-connecting-ip, then the last x-forwarded-for hop: only behind a proxy that sets them (clients could send them themselves); default: the connection's address",
     false,
   )
-  .action(
-    (o: {
-      upstream: string[];
-      chainId: string;
-      genesisHash: string;
-      host: string;
-      port: number;
-      rateLimit: number;
-      rateLimitBurst: number;
-      cacheMb: number;
-      trustProxyHeaders: boolean;
-    }) =>
-      edge({
-        upstreams: o.upstream,
-        chainId: o.chainId,
-        genesisHash: o.genesisHash,
-        host: o.host,
-        port: o.port,
-        rateLimit: o.rateLimit,
-        rateLimitBurst: o.rateLimitBurst,
-        cacheMb: o.cacheMb,
-        trustProxyHeaders: o.trustProxyHeaders,
-      }),
+  // commander names the repeatable flag after `--upstream`; the rest are the command's options as they are.
+  .action(({ upstream, ...o }: Omit<EdgeCommandOptions, "upstreams"> & { upstream: string[] }) =>
+    edge({ ...o, upstreams: upstream }),
   );
 
 program
