@@ -29,7 +29,7 @@ const CONNECTIONS = 32;
 const LATENCY_SAMPLES = QUICK ? 200 : 1000;
 const MISS_SAMPLES = QUICK ? 100 : 400;
 
-const CLI = resolve(import.meta.dirname, "../../node/src/cli/main.ts");
+const CLI = resolve(import.meta.dirname, "../../cli/src/main.ts");
 const SERVER = resolve(import.meta.dirname, "server.ts");
 const OUT = resolve(import.meta.dirname, "out/edge.json");
 

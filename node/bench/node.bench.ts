@@ -31,7 +31,7 @@ import {
   transactionHash,
 } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
-import { testnet } from "../src/cli/commands.ts";
+import { testnet } from "../src/config/homes.ts";
 import { api, cleanup, freePortBase, makeHome, startNode } from "../src/testing/harness.ts";
 
 const { BENCH_QUICK, BENCH_RATES, BENCH_VALIDATORS } = process.env;

@@ -27,8 +27,8 @@ import {
 import { nativeSigner, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
 import { Chain } from "../src/chain/chain.ts";
 import { parseGenesis } from "../src/chain/genesis.ts";
-import { testnet } from "../src/cli/commands.ts";
 import { paths } from "../src/config/config.ts";
+import { testnet } from "../src/config/homes.ts";
 import { Database } from "../src/db/database.ts";
 import type { PendingTx } from "../src/mempool/mempool.ts";
 import {

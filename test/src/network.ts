@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync as readProc, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type TestnetNode, testnet } from "@edgeledger/node/cli";
+import { type TestnetNode, testnet } from "@edgeledger/node/homes";
 import type { ByzantineRole } from "@edgeledger/node/testing";
 import {
   api,

@@ -1,6 +1,7 @@
 /**
- * Runs real node processes for tests: a home made with the CLI's own
- * `init`, a free loopback port, `edgeledger start` as a child process, and
+ * Runs real node processes for tests: a home made with `init`
+ * (config/homes.ts, what `edgeledger init` calls), a free loopback port, a
+ * node as a child process (nodeProcess.ts, what `edgeledger start` runs), and
  * helpers to call its API. Every process is killed in `cleanup()`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -10,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { addressFromPublicKey, formatAddress, SecretKey, toHex } from "@edgeledger/sdk/protocol";
 import { genesisState, parseGenesis } from "../chain/genesis.ts";
-import { init } from "../cli/commands.ts";
 import { paths } from "../config/config.ts";
+import { init } from "../config/homes.ts";
 
-const CLI = resolve(import.meta.dirname, "../cli/main.ts");
+const NODE_PROCESS = resolve(import.meta.dirname, "nodeProcess.ts");
 const FAULTY_NODE = resolve(import.meta.dirname, "faultyNode.ts");
 
 export function freePort(): Promise<number> {
@@ -93,7 +94,7 @@ export async function startNode(
     ...(process.env["NET_DEBUG"] && { EDGELEDGER_LOG_LEVEL: "debug" }),
     ...(options.faultsFile && { EDGELEDGER_FAULTS: options.faultsFile }),
   };
-  const args = options.faultsFile ? [FAULTY_NODE, home.home] : [CLI, "start", "--home", home.home];
+  const args = options.faultsFile ? [FAULTY_NODE, home.home] : [NODE_PROCESS, home.home];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env,

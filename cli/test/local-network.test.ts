@@ -10,12 +10,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { init } from "@edgeledger/node/homes";
+import { api, freePortBase, post, sleep } from "@edgeledger/node/testing";
 import type { AccountJson, StatusJson, TransactionStatusJson } from "@edgeledger/sdk/api";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEV_EDGE_PORT_OFFSET, init } from "../src/cli/commands.ts";
-import { api, freePortBase, post, sleep } from "../src/testing/harness.ts";
+import { DEV_EDGE_PORT_OFFSET } from "../src/dev/network.ts";
 
-const CLI = resolve(import.meta.dirname, "../src/cli/main.ts");
+const CLI = resolve(import.meta.dirname, "../src/main.ts");
 /** The address of the README's curl. */
 const README_RECIPIENT = "el1kpyvt749ulrrcfytdt4j8t3tw6cukg78g48hvc";
 const VALIDATORS = 4;

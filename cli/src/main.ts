@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
- * `edgeledger`: the operator's CLI. Parses arguments (commander) and calls
- * commands.ts; prints errors as `code: message` and exits non-zero.
+ * `edgeledger`: the operator's CLI (@edgeledger/cli). Parses arguments
+ * (commander) and calls commands/; prints errors as `code: message` and
+ * exits non-zero. It sits above @edgeledger/node, @edgeledger/edge and the
+ * SDK, the only package that knows all three.
  */
 import { resolve } from "node:path";
+import { DEV_CHAIN_ID, paths, readKeyFile, writeKeyFile } from "@edgeledger/node";
+import { init, testnet } from "@edgeledger/node/homes";
 import {
   addressFromPublicKey,
   BaseError,
@@ -12,20 +16,15 @@ import {
   toHex,
 } from "@edgeledger/sdk/protocol";
 import { Command, InvalidArgumentError } from "commander";
-import { DEV_CHAIN_ID } from "../chain/genesis.ts";
-import { paths } from "../config/config.ts";
-import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
-import {
-  apiUrlOf,
-  DEV_DEFAULTS,
-  dev,
-  edge,
-  init,
-  start,
-  status,
-  testnet,
-  transfer,
-} from "./commands.ts";
+import { clientFor, status, transfer } from "./commands/client.ts";
+import { dev } from "./commands/dev.ts";
+import { type EdgeCommandOptions, edge } from "./commands/edge.ts";
+import { start } from "./commands/start.ts";
+import { watchLifeline } from "./dev/lifeline.ts";
+import { DEV_DEFAULTS } from "./dev/network.ts";
+
+// Started by `edgeledger dev`: stop when it goes, however it goes.
+watchLifeline();
 
 const program = new Command("edgeledger").description("edgeledger full node").showHelpAfterError();
 
@@ -165,29 +164,9 @@ program
     "key rate limits by cf-connecting-ip, then the last x-forwarded-for hop: only behind a proxy that sets them (clients could send them themselves); default: the connection's address",
     false,
   )
-  .action(
-    (o: {
-      upstream: string[];
-      chainId: string;
-      genesisHash: string;
-      host: string;
-      port: number;
-      rateLimit: number;
-      rateLimitBurst: number;
-      cacheMb: number;
-      trustProxyHeaders: boolean;
-    }) =>
-      edge({
-        upstreams: o.upstream,
-        chainId: o.chainId,
-        genesisHash: o.genesisHash,
-        host: o.host,
-        port: o.port,
-        rateLimit: o.rateLimit,
-        rateLimitBurst: o.rateLimitBurst,
-        cacheMb: o.cacheMb,
-        trustProxyHeaders: o.trustProxyHeaders,
-      }),
+  // commander names the repeatable flag after `--upstream`; the rest are the command's options as they are.
+  .action(({ upstream, ...o }: Omit<EdgeCommandOptions, "upstreams"> & { upstream: string[] }) =>
+    edge({ ...o, upstreams: upstream }),
   );
 
 program
@@ -218,39 +197,55 @@ program
     },
   );
 
-program
-  .command("status")
-  .description("print a node's status")
-  .option(
-    "--home <dir>",
-    "a node home, or a dev network's (its validator-0); the API address is read from config.json",
-  )
-  .option("--url <url>", "a node API URL")
-  .action(async (o: { home?: string; url?: string }) => {
-    const url = o.url ?? apiUrlOf(o.home ?? ".edgeledger/dev");
-    console.log(JSON.stringify(await status(url), null, 2));
-  });
-
-program
-  .command("transfer")
-  .description("sign a transfer with a key file, submit it and wait for the result")
-  .requiredOption("--key <file>", "the sender's key file")
-  .requiredOption("--to <address>", "recipient (el1…)")
-  .requiredOption("--amount <n>", "amount", amount)
-  .option("--home <dir>", "a node home, or a dev network's (for its API address)")
-  .option("--url <url>", "a node API URL")
-  .action(async (o: { key: string; to: string; amount: bigint; home?: string; url?: string }) => {
-    const url = o.url ?? apiUrlOf(o.home ?? ".edgeledger/dev");
-    const result = await transfer(url, o.key, o.to, o.amount);
-    console.log(
-      JSON.stringify(
-        { hash: result.hash, status: result.status, receipt: result.receipt, error: result.error },
-        null,
-        2,
-      ),
+const trustOptions = (c: Command) =>
+  c
+    .option("--url <url>", "a node API URL (with --chain-id and --genesis-hash, or --home)")
+    .option("--chain-id <id>", "with --url: the chain to expect")
+    .option(
+      "--genesis-hash <hex>",
+      "with --url: the genesis hash to verify answers against (from your own node, never the server)",
+      hash32,
     );
-    if (result.status !== "committed") process.exitCode = 1;
-  });
+interface TrustFlags {
+  home?: string;
+  url?: string;
+  chainId?: string;
+  genesisHash?: string;
+}
+const target = (o: TrustFlags) => ({
+  ...(o.home !== undefined && { home: o.home }),
+  ...(o.url !== undefined && { url: o.url }),
+  ...(o.chainId !== undefined && { chainId: o.chainId }),
+  ...(o.genesisHash !== undefined && { genesisHash: o.genesisHash }),
+});
+
+trustOptions(
+  program
+    .command("status")
+    .description("print a node's status (the SDK's getStatus)")
+    .option(
+      "--home <dir>",
+      "a node home, or a dev network's (its validator-0); the API address and the genesis are read from it",
+    ),
+).action(async (o: TrustFlags) => {
+  console.log(JSON.stringify(await status(clientFor(target(o))), null, 2));
+});
+
+trustOptions(
+  program
+    .command("transfer")
+    .description(
+      "sign a transfer with a key file, submit it and wait until it is final (receipt verified by the SDK) or dropped",
+    )
+    .requiredOption("--key <file>", "the sender's key file")
+    .requiredOption("--to <address>", "recipient (el1…)")
+    .requiredOption("--amount <n>", "amount", amount)
+    .option("--home <dir>", "a node home, or a dev network's (for its API address and genesis)"),
+).action(async (o: TrustFlags & { key: string; to: string; amount: bigint }) => {
+  const result = await transfer(clientFor(target(o)), o.key, o.to, o.amount);
+  console.log(JSON.stringify(result, null, 2));
+  if (result.status !== "committed") process.exitCode = 1;
+});
 
 try {
   await program.parseAsync();

@@ -4,6 +4,8 @@
  * output to its own log file), waits until every one is ready, notices one
  * that exits on its own, and stops them all: SIGTERM, then SIGKILL after a
  * grace period. `LocalNetwork.run` is the whole lifetime under Ctrl-C.
+ * Each child's stdin is a lifeline (lifeline.ts): a pipe from this process
+ * that closes when it goes, even by kill -9, so no child outlives it.
  * `edgeledger dev` runs its validators through it; it knows nothing of
  * validators, so another kind of process (an edge worker) is one more entry
  * in the list.
@@ -11,6 +13,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { BaseError } from "@edgeledger/sdk/protocol";
+import { LIFELINE_ENV } from "./lifeline.ts";
 
 export interface LocalProcessSpec {
   /** Names it to the user and in errors, e.g. "validator-0". */
@@ -193,8 +196,9 @@ export class LocalNetwork {
     let child: ChildProcess;
     try {
       child = spawn(spec.command, [...spec.args], {
-        stdio: ["ignore", log, log],
-        env: spec.env ?? process.env,
+        // stdin: the lifeline, never written to; closed by the kernel when this process goes.
+        stdio: ["pipe", log, log],
+        env: { ...(spec.env ?? process.env), [LIFELINE_ENV]: "stdin" },
         // Its own process group: a Ctrl-C in the terminal reaches only this
         // launcher, which then stops each child with one SIGTERM, and can
         // tell a child that died on its own from one it stopped.
@@ -205,6 +209,8 @@ export class LocalNetwork {
       // The child holds its own copy of the descriptor.
       closeSync(log);
     }
+    // A child that has exited closes its end; there is nothing to write, so nothing to report.
+    child.stdin?.on("error", () => undefined);
     const exited = new Promise<void>((resolve) => {
       const onEnd = (code: number | null, signal: NodeJS.Signals | null, cause?: Error) => {
         resolve();

@@ -12,8 +12,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, sleep } from "@edgeledger/node/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, sleep } from "../src/testing/harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "readme-"));

@@ -1,0 +1,58 @@
+/**
+ * `edgeledger edge`: an edge worker (@edgeledger/edge on Node) in a
+ * process, until SIGINT or SIGTERM.
+ */
+import { untilSignal } from "./start.ts";
+
+export interface EdgeCommandOptions {
+  upstreams: string[];
+  chainId: string;
+  genesisHash: string;
+  host: string;
+  port: number;
+  /** Per client per second; 0: no limit. */
+  rateLimit: number;
+  rateLimitBurst: number;
+  cacheMb: number;
+  /** True: rate limits key by cf-connecting-ip / x-forwarded-for, set by a proxy in front. */
+  trustProxyHeaders: boolean;
+}
+
+/**
+ * `edgeledger edge`: an edge worker (@edgeledger/edge on Node) in front of
+ * `upstreams` until SIGINT or SIGTERM: verified, cached reads of the node
+ * API and forwarded submissions.
+ */
+export async function edge(opts: EdgeCommandOptions): Promise<void> {
+  // Loaded here: the other commands need none of the edge.
+  const { memoryCache } = await import("@edgeledger/edge");
+  const { startEdgeServer } = await import("@edgeledger/edge/node");
+  const server = await startEdgeServer({
+    upstreams: opts.upstreams,
+    chainId: opts.chainId,
+    trust: { genesisHash: opts.genesisHash },
+    hostname: opts.host,
+    port: opts.port,
+    cache: memoryCache({ maxBytes: opts.cacheMb * 1024 * 1024 }),
+    rateLimit:
+      opts.rateLimit === 0
+        ? false
+        : {
+            ratePerSecond: opts.rateLimit,
+            burst: Math.max(1, opts.rateLimitBurst),
+            trustProxyHeaders: opts.trustProxyHeaders,
+          },
+  });
+  console.log(
+    `edgeledger edge (pid ${process.pid}) for chain "${opts.chainId}" on ${server.url}, in front of ${opts.upstreams.join(", ")}`,
+  );
+  // Said at start-up, so that an operator behind a proxy sees whether clients are told apart.
+  console.log(
+    server.app.edge.rateLimitKey === null
+      ? "rate limit: none"
+      : `rate limit: ${opts.rateLimit}/s, burst ${Math.max(1, opts.rateLimitBurst)}, per client by ${server.app.edge.rateLimitKey}`,
+  );
+  await untilSignal();
+  await server.close();
+  console.log(`edgeledger edge (pid ${process.pid}) stopped`);
+}
