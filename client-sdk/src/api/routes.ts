@@ -264,20 +264,28 @@ export const submitTransactionsResponseSchema = {
     results: {
       type: "array",
       items: {
-        type: "object",
-        properties: {
-          hash: hash32,
-          status: { type: "string", const: "pending" },
-          error: {
+        oneOf: [
+          {
             type: "object",
-            required: ["code", "message", "details"],
+            required: ["hash", "status"],
+            properties: { hash: hash32, status: { type: "string", const: "pending" } },
+          },
+          {
+            type: "object",
+            required: ["error"],
             properties: {
-              code: { type: "string" },
-              message: { type: "string" },
-              details: { type: "object", additionalProperties: true },
+              error: {
+                type: "object",
+                required: ["code", "message", "details"],
+                properties: {
+                  code: { type: "string" },
+                  message: { type: "string" },
+                  details: { type: "object", additionalProperties: true },
+                },
+              },
             },
           },
-        },
+        ],
       },
     },
   },

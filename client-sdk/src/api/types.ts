@@ -1,7 +1,9 @@
 /**
  * The JSON shapes of the node's HTTP API, which the edge serves too and the
- * SDK reads. Defined once here (with the routes in routes.ts) so server,
- * edge and client cannot drift.
+ * SDK reads, with their readable names and doc comments. Each is proven by
+ * the type checker to be exactly what its schema in routes.ts describes
+ * (schemaTypes.check.ts, over schemaType.ts's FromSchema), so server, edge,
+ * client and schema cannot drift.
  *
  * Conventions: byte strings are lowercase hex without `0x`; bigints
  * (amounts, balances, power) are decimal strings; heights, times (unix ms)
