@@ -48,6 +48,13 @@ describe("verifying a transaction answer", async () => {
     expect(await verdict({ ...paid, block: chain.certified(2) })).toBe("VERIFY_MISMATCH");
   });
 
+  it("rejects a status the API does not have, even with a committed answer's proofs", async () => {
+    for (const status of ["committedx", "Committed", "", "success"])
+      expect(await verdict({ ...paid, status } as unknown as TransactionStatusJson), status).toBe(
+        "VERIFY_INCOMPLETE",
+      );
+  });
+
   it("rejects a committed answer without its proof, receipt or header", async () => {
     for (const missing of ["proof", "receipt", "block"] as const)
       expect(await verdict({ ...paid, [missing]: undefined })).toBe("VERIFY_INCOMPLETE");

@@ -77,6 +77,15 @@ async function checkTransactionAnswer(
       );
     return { status: "dropped", hash, verified: false, error: { code, message } };
   }
+  // Any other status is not the API's: refused, not read as "committed".
+  if (json.status !== "committed")
+    throw new VerificationError(
+      "VERIFY_INCOMPLETE",
+      "The answer's status is not one the API has.",
+      {
+        details: { status: String(json.status).slice(0, 32) },
+      },
+    );
   if (!json.block || !json.receipt || !json.proof)
     throw new VerificationError(
       "VERIFY_INCOMPLETE",

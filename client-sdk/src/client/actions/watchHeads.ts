@@ -5,6 +5,7 @@
  */
 import { paths } from "../../api/paths.ts";
 import type { CertifiedHeaderJson, StatusJson } from "../../api/types.ts";
+import { VerificationError } from "../../errors/client.ts";
 import type { BlockHeader } from "../../protocol/block.ts";
 import type { BaseClient } from "../clients/baseClient.ts";
 import { sleep } from "../utils/sleep.ts";
@@ -50,9 +51,7 @@ export function watchHeads(
       try {
         for await (const event of client.transport.events(paths.subscribeHeads, signal)) {
           if (event.event !== "head") continue;
-          deliver(
-            await client.lightClient.verifyCertified(JSON.parse(event.data) as CertifiedHeaderJson),
-          );
+          deliver(await client.lightClient.verifyCertified(headEvent(event.data)));
         }
       } catch (err) {
         if (signal.aborted) return;
@@ -71,4 +70,13 @@ export function watchHeads(
     }
   })();
   return () => stop.abort();
+}
+
+/** A head event's data: a certified header, or a VerificationError (a stream may lie too). */
+function headEvent(data: string): CertifiedHeaderJson {
+  try {
+    return JSON.parse(data) as CertifiedHeaderJson;
+  } catch (err) {
+    throw new VerificationError("VERIFY_INCOMPLETE", "A head event is not JSON.", { cause: err });
+  }
 }
