@@ -71,13 +71,26 @@ function chromiumExecutable(): Promise<string> {
   return unpacked;
 }
 
+/**
+ * Headless Chromium, launched. Once in a few runs on a loaded 2-core
+ * machine it died while starting (SIGSEGV before the first page, nothing
+ * of ours loaded yet), so a launch that fails is tried once more; a second
+ * failure is reported.
+ */
 export async function launchChromium(): Promise<Browser> {
-  return playwright.launch({
-    executablePath: await chromiumExecutable(),
-    args: chromium.args.filter((flag) => !DROPPED_FLAGS.has(flag.split("=")[0]!)),
-    headless: true,
-    timeout: 30_000,
-  });
+  const launch = async () =>
+    playwright.launch({
+      executablePath: await chromiumExecutable(),
+      args: chromium.args.filter((flag) => !DROPPED_FLAGS.has(flag.split("=")[0]!)),
+      headless: true,
+      timeout: 30_000,
+    });
+  try {
+    return await launch();
+  } catch (err) {
+    console.warn(`Chromium did not start (${(err as Error).message.split("\n")[0]}); once more.`);
+    return launch();
+  }
 }
 
 /**
