@@ -195,9 +195,11 @@ export class LightClient {
     let certificateHex: string;
     try {
       const header = decodeBlockHeader(fromHex(json.headerBytes));
-      const certificate = decodeFinalityCertificate(fromHex(json.certificateBytes));
+      const certificateBytes = fromHex(json.certificateBytes);
+      const certificate = decodeFinalityCertificate(certificateBytes);
       certified = { header, certificate };
-      certificateHex = toHex(encodeFinalityCertificate(certificate));
+      // The codec is canonical: the bytes that decoded are the certificate's encoding.
+      certificateHex = toHex(certificateBytes);
     } catch (err) {
       throw new VerificationError("VERIFY_HEADER", "The certified header does not decode.", {
         cause: err,
