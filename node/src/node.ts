@@ -5,41 +5,25 @@
  * each rule lives in its subsystem, and other builds (the test build's
  * faults) come in through the seams of hooks.ts.
  */
-import {
-  addressFromPublicKey,
-  encodeConsensusMessage,
-  encodeEvidence,
-  equalBytes,
-  formatAddress,
-} from "@edgeledger/sdk/protocol";
-import {
-  createNativeVerifier,
-  createVerifierPool,
-  nativeSigner,
-  useNativeSha256,
-} from "@edgeledger/sdk/protocol/node";
-import type { FastifyInstance } from "fastify";
-import { createNodeService } from "./api/nodeService.ts";
-import { createApiServer } from "./api/server.ts";
-import { blockSignatureCheck, cachingVerifier } from "./chain/blockSignatures.ts";
+import { addressFromPublicKey, equalBytes, formatAddress } from "@edgeledger/sdk/protocol";
+import { createNativeVerifier, nativeSigner, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
+import { type RunningApi, startApi } from "./api/start.ts";
 import { Chain } from "./chain/chain.ts";
-import { VerifiedSignatures } from "./chain/verifiedSignatures.ts";
+import { createSignatureChecks } from "./chain/signatureChecks.ts";
 import type { NodeConfig } from "./config/config.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
-import { ConsensusDriver } from "./consensus/driver.ts";
 import { SigningGuard } from "./consensus/signingGuard.ts";
-import { admitConsensus, bindConsensusTopic, consensusGossipDeps } from "./consensus/topic.ts";
+import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
 import { EvidencePool } from "./evidence/pool.ts";
-import { bindEvidenceTopic } from "./evidence/topic.ts";
-import type { NodeHooks, PublishConsensus } from "./hooks.ts";
+import type { NodeHooks } from "./hooks.ts";
 import { followChain } from "./mempool/followChain.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { observeMetrics } from "./metrics/observe.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
-import { topicName } from "./network/topics.ts";
+import { topicsOf } from "./network/topics.ts";
 import { startTxGossip } from "./network/txGossip.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
@@ -68,14 +52,11 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const db = new Database(paths.data);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
-  const verifierPool = createVerifierPool();
-  // One memory of verified signatures, keyed by the exact signed bytes, shared
-  // by admission, gossip validation and block checks (chain/verifiedSignatures.ts).
-  const verified = new VerifiedSignatures();
-  const verifier = cachingVerifier(createNativeVerifier(), verified);
+  const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
+  const { verifier, verifyBlockSignatures } = checks;
   const mempool = new Mempool(config.mempool, {
-    verifierPool,
-    verified,
+    verifierPool: checks.verifierPool,
+    verified: checks.verified,
     chainId,
     verifier: createNativeVerifier(),
     accounts: chain.accounts,
@@ -88,54 +69,29 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const signer = nativeSigner(key);
   const guard = new SigningGuard(db, hooks.signer?.(signer, chainId) ?? signer, chainId);
   const evidencePool = new EvidencePool();
-  const verifyBlockSignatures = blockSignatureCheck({
-    chainId,
-    verifierPool,
-    verifier,
-    verified,
-    validatorsAt: (height) => chain.validatorsAt(height),
-  });
-  const topics = {
-    txs: topicName(chainId, "txs"),
-    consensus: topicName(chainId, "consensus"),
-    evidence: topicName(chainId, "evidence"),
-  };
+  const topics = topicsOf(chainId);
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
+  let api: RunningApi | null = null;
   const publish = (topic: string, data: Uint8Array) => {
     host?.services.pubsub
       .publish(topic, data)
       .catch((err: unknown) => log.debug({ err, topic }, "publish failed"));
   };
-  const publishConsensus: PublishConsensus = (m) =>
-    publish(topics.consensus, encodeConsensusMessage(m));
-  const broadcastConsensus = hooks.broadcast?.(publishConsensus) ?? publishConsensus;
-  const driver = new ConsensusDriver(config.block, {
-    broadcast: {
-      proposal: (proposal, block, polVotes) =>
-        broadcastConsensus({ kind: "proposal", proposal, block, polVotes }),
-      vote: (vote) => broadcastConsensus({ kind: "vote", vote }),
-    },
-    ...(hooks.proposer && { proposer: hooks.proposer }),
-    verifyBlockSignatures,
-    evidence: {
-      pending: () => evidencePool.pending(),
-      found: (e) => {
-        if (evidencePool.add(e)) publish(topics.evidence, encodeEvidence(e));
-      },
-      unrecordable: (items) => evidencePool.remove(items),
-    },
+  const consensus = createConsensus({
+    config,
     chain,
     mempool,
     guard,
+    evidencePool,
+    verifier,
+    verifyBlockSignatures,
     log,
-    now: Date.now,
-    timeouts: config.consensus,
+    hooks,
+    topics,
+    publish,
+    triggerSync: () => sync?.sync.trigger(),
   });
-  const receive = (message: Parameters<typeof driver.receive>[0], size: number) =>
-    driver.receive(message, size);
-  const consensusDeps = consensusGossipDeps(chainId, chain, verifier, () => sync?.sync.trigger());
-  let api: FastifyInstance | null = null;
   const unsubscribers: (() => void)[] = [];
 
   const startAll = async (): Promise<{ apiUrl: string }> => {
@@ -154,14 +110,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       verifyBlockSignatures,
       mempool,
       bootstrap: config.network.bootstrap,
-      messagesFor: (height) => {
-        const messages = driver.messagesFor(height);
-        return hooks.catchUpReply?.(messages) ?? messages;
-      },
-      acceptConsensus: (data) => admitConsensus(data, consensusDeps, receive),
+      messagesFor: consensus.messagesFor,
+      acceptConsensus: consensus.admit,
     });
-    const blockSync = sync.sync;
-    driver.onMissingBlock = () => blockSync.trigger();
     unsubscribers.push(
       followChain({ chain, mempool, evidence: evidencePool, db, now: Date.now }),
       observeMetrics(metrics, chain, mempool),
@@ -169,43 +120,37 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         log.info({ height: head.height, txs: head.header.txCount }, "block committed"),
       ),
       startTxGossip({ host: net, topic: topics.txs, mempool, publish }),
-      bindConsensusTopic(net, topics.consensus, consensusDeps, receive, (message) =>
-        hooks.delivered?.(message, publishConsensus),
-      ),
-      bindEvidenceTopic(net, topics.evidence, {
-        chainId,
-        chain,
-        verifier,
-        pool: evidencePool,
-        log,
-      }),
+      ...consensus.bind(net),
     );
     dialBootstrap(net, config.network.bootstrap);
-    const service = createNodeService({
-      ...(overrides.devKey && { devKey: overrides.devKey }),
-      chain,
-      db,
-      mempool,
-      validatorKey: guard.publicKey,
-      version: NODE_VERSION,
-    });
-    api = createApiServer(service, {
-      logger: log,
-      registry: metrics.registry,
-      bodyLimit: config.api.bodyLimit,
-    });
-    const apiUrl = await api.listen({ host: config.api.host, port: config.api.port });
-    driver.start();
-    const validator = chain
+    api = await startApi(
+      {
+        ...(overrides.devKey && { devKey: overrides.devKey }),
+        chain,
+        db,
+        mempool,
+        validatorKey: guard.publicKey,
+        version: NODE_VERSION,
+      },
+      {
+        logger: log,
+        registry: metrics.registry,
+        bodyLimit: config.api.bodyLimit,
+        host: config.api.host,
+        port: config.api.port,
+      },
+    );
+    consensus.driver.start();
+    const validating = chain
       .validatorsAt(chain.head.height + 1)
       .some((v) => equalBytes(v.publicKey, key.publicKey));
-    const address = validator ? formatAddress(addressFromPublicKey(key.publicKey)) : null;
-    log.info({ apiUrl, height: chain.head.height, validator: address }, "node started");
-    return { apiUrl };
+    const validator = validating ? formatAddress(addressFromPublicKey(key.publicKey)) : null;
+    log.info({ apiUrl: api.url, height: chain.head.height, validator }, "node started");
+    return { apiUrl: api.url };
   };
   const stop = async (): Promise<void> => {
     await api?.close();
-    await driver.stop();
+    await consensus.driver.stop();
     await sync?.stop();
     hooks.stopping?.();
     // Unsubscribe while pubsub still runs, then stop the host.
@@ -214,7 +159,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     host = null;
     await net?.stop();
     await db.close();
-    await verifierPool.close();
+    await checks.close();
   };
 
   return {

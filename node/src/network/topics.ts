@@ -9,3 +9,12 @@ export type GossipKind = "txs" | "consensus" | "evidence";
 export function topicName(chainId: string, kind: GossipKind): string {
   return `/edgeledger/${chainId}/${kind}/1`;
 }
+
+/** Every topic of `chainId`, by kind. */
+export function topicsOf(chainId: string): Readonly<Record<GossipKind, string>> {
+  return {
+    txs: topicName(chainId, "txs"),
+    consensus: topicName(chainId, "consensus"),
+    evidence: topicName(chainId, "evidence"),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The API as a running node serves it: the node service over its chain,
+ * database and mempool (nodeService.ts) behind the fastify server
+ * (server.ts), listening on the configured address. Wiring only.
+ */
+import type { FastifyInstance } from "fastify";
+import { createNodeService, type NodeServiceDeps } from "./nodeService.ts";
+import { type ApiServerOptions, createApiServer } from "./server.ts";
+
+export interface RunningApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  service: NodeServiceDeps,
+  options: ApiServerOptions & { readonly host: string; readonly port: number },
+): Promise<RunningApi> {
+  const { host, port, ...serverOptions } = options;
+  const server: FastifyInstance = createApiServer(createNodeService(service), serverOptions);
+  const url = await server.listen({ host, port });
+  return { url, close: () => server.close() };
+}

@@ -1,0 +1,105 @@
+/**
+ * Consensus as a running node uses it: the driver (driver.ts) with its
+ * broadcaster on the consensus topic, equivocation evidence gossiped and
+ * pooled, and the consensus and evidence topics bound to the host once it
+ * runs. Wiring only: the rules are in engine.ts, driver.ts, gossip.ts and
+ * evidence/; the test build's faults come in through `hooks` (hooks.ts).
+ */
+import {
+  type ConsensusMessage,
+  encodeConsensusMessage,
+  encodeEvidence,
+  type SignatureVerifier,
+} from "@edgeledger/sdk/protocol";
+import type { Logger } from "pino";
+import type { Chain } from "../chain/chain.ts";
+import type { NodeConfig } from "../config/config.ts";
+import type { EvidencePool } from "../evidence/pool.ts";
+import { bindEvidenceTopic } from "../evidence/topic.ts";
+import type { NodeHooks, PublishConsensus } from "../hooks.ts";
+import type { Mempool } from "../mempool/mempool.ts";
+import type { Host } from "../network/host.ts";
+import { ConsensusDriver, type DriverDeps } from "./driver.ts";
+import type { ConsensusGossipDeps } from "./gossip.ts";
+import type { SigningGuard } from "./signingGuard.ts";
+import { admitConsensus, bindConsensusTopic, consensusGossipDeps } from "./topic.ts";
+
+export interface ConsensusStartDeps {
+  readonly config: Pick<NodeConfig, "block" | "consensus">;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly guard: SigningGuard;
+  readonly evidencePool: EvidencePool;
+  readonly verifier: ConsensusGossipDeps["verifier"] & SignatureVerifier;
+  readonly verifyBlockSignatures: NonNullable<DriverDeps["verifyBlockSignatures"]>;
+  readonly log: Logger;
+  readonly hooks: NodeHooks;
+  readonly topics: { readonly consensus: string; readonly evidence: string };
+  /** Publishes on a topic of the host, once there is one. */
+  readonly publish: (topic: string, data: Uint8Array) => void;
+  /** Asks block sync to look for blocks (a peer is ahead, or a decided block was not seen). */
+  readonly triggerSync: () => void;
+}
+
+export interface RunningConsensus {
+  readonly driver: ConsensusDriver;
+  /** Admits a consensus message that came other than by gossip (a catch-up reply). */
+  admit(data: Uint8Array): boolean;
+  /** What this node serves a peer catching up on `height`. */
+  messagesFor(height: number): readonly ConsensusMessage[];
+  /** Binds the consensus and evidence topics; returns their unsubscribers. */
+  bind(host: Host): (() => void)[];
+}
+
+export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
+  const { chain, evidencePool, hooks, topics, publish, log, verifier } = deps;
+  const chainId = chain.chainId;
+  const publishConsensus: PublishConsensus = (m) =>
+    publish(topics.consensus, encodeConsensusMessage(m));
+  const broadcast = hooks.broadcast?.(publishConsensus) ?? publishConsensus;
+  const driver = new ConsensusDriver(deps.config.block, {
+    broadcast: {
+      proposal: (proposal, block, polVotes) =>
+        broadcast({ kind: "proposal", proposal, block, polVotes }),
+      vote: (vote) => broadcast({ kind: "vote", vote }),
+    },
+    ...(hooks.proposer && { proposer: hooks.proposer }),
+    verifyBlockSignatures: deps.verifyBlockSignatures,
+    evidence: {
+      pending: () => evidencePool.pending(),
+      found: (e) => {
+        if (evidencePool.add(e)) publish(topics.evidence, encodeEvidence(e));
+      },
+      unrecordable: (items) => evidencePool.remove(items),
+    },
+    chain,
+    mempool: deps.mempool,
+    guard: deps.guard,
+    log,
+    now: Date.now,
+    timeouts: deps.config.consensus,
+  });
+  driver.onMissingBlock = deps.triggerSync;
+  const receive = (message: ConsensusMessage, size: number) => driver.receive(message, size);
+  const gossip = consensusGossipDeps(chainId, chain, verifier, deps.triggerSync);
+  return {
+    driver,
+    admit: (data) => admitConsensus(data, gossip, receive),
+    messagesFor: (height) => {
+      const messages = driver.messagesFor(height);
+      return hooks.catchUpReply?.(messages) ?? messages;
+    },
+    bind: (host) => [
+      bindConsensusTopic(host, topics.consensus, gossip, receive, (message) =>
+        hooks.delivered?.(message, publishConsensus),
+      ),
+      bindEvidenceTopic(host, topics.evidence, {
+        chainId,
+        chain,
+        verifier,
+        pool: evidencePool,
+        log,
+      }),
+    ],
+  };
+}
