@@ -2,8 +2,8 @@
  * Block sync as a running node uses it: the three stream protocols
  * (blockSync.ts), their faults charged to peer scoring, and the moments a
  * node looks around for what it missed — each new connection, and every
- * SYNC_INTERVAL_MS, so a node that fell behind or missed a round catches up
- * without waiting for new traffic.
+ * SYNC_INTERVAL_MS in which its head did not move, so a node that fell
+ * behind or missed a round catches up without waiting for new traffic.
  */
 import type { ConsensusMessage } from "@edgeledger/sdk/protocol";
 import type { Mempool } from "../mempool/mempool.ts";
@@ -23,6 +23,8 @@ export interface SyncStartDeps
 
 /** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
 export const SYNC_INTERVAL_MS = 2000;
+/** While the head moves, a node looks around only every this many intervals. */
+export const FOLLOWING_EVERY = 5;
 
 export async function startSync(
   deps: SyncStartDeps,
@@ -49,8 +51,22 @@ export async function startSync(
     void sync.catchUp();
     void sync.pullMempool();
   };
+  // While blocks commit, this node follows consensus and misses nothing that
+  // holds it back: asking every peer for blocks, this height's messages and
+  // their oldest transactions every interval would only fetch what it has
+  // (under load, a large share of each node's work). So it looks around when
+  // its head stood still for an interval, and otherwise every
+  // FOLLOWING_EVERY intervals (transactions gossip missed still arrive).
+  let lastHeight = -1;
+  let ticks = 0;
+  const tick = () => {
+    const height = deps.chain.head.height;
+    const stalled = height === lastHeight;
+    lastHeight = height;
+    if (stalled || ++ticks % FOLLOWING_EVERY === 0) lookAround();
+  };
   host.addEventListener("peer:connect", lookAround);
-  const timer = setInterval(lookAround, SYNC_INTERVAL_MS);
+  const timer = setInterval(tick, SYNC_INTERVAL_MS);
   timer.unref();
   return {
     sync,

@@ -94,8 +94,10 @@ export async function startNode(
     ...(process.env["NET_DEBUG"] && { EDGELEDGER_LOG_LEVEL: "debug" }),
     ...(options.faultsFile && { EDGELEDGER_FAULTS: options.faultsFile }),
   };
-  const args = options.faultsFile ? [FAULTY_NODE, home.home] : [NODE_PROCESS, home.home];
-  const child = spawn(process.execPath, args, {
+  const script = options.faultsFile ? FAULTY_NODE : NODE_PROCESS;
+  // NODE_ARGS: flags for each node process that NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+  const nodeArgs = process.env["NODE_ARGS"]?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, script, home.home], {
     stdio: ["ignore", "pipe", "pipe"],
     env,
   });
