@@ -24,7 +24,7 @@ import { createMetrics } from "./metrics/metrics.ts";
 import { observeMetrics } from "./metrics/observe.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
-import { startTxGossip } from "./network/txGossip.ts";
+import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
 
@@ -73,6 +73,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
   let api: RunningApi | null = null;
+  let txGossip: TxGossip | null = null;
   const publish = (topic: string, data: Uint8Array) => {
     host?.services.pubsub
       .publish(topic, data)
@@ -91,6 +92,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     topics,
     publish,
     triggerSync: () => sync?.sync.trigger(),
+    catchUp: () => void sync?.sync.catchUp(),
+    flushTxGossip: () => txGossip?.flush(),
   });
   const unsubscribers: (() => void)[] = [];
 
@@ -113,13 +116,16 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       messagesFor: consensus.messagesFor,
       acceptConsensus: consensus.admit,
     });
+    const gossip = startTxGossip({ host: net, topic: topics.txs, mempool, publish });
+    txGossip = gossip;
+    const stopTxGossip = () => gossip.stop();
     unsubscribers.push(
       followChain({ chain, mempool, evidence: evidencePool, db, now: Date.now }),
       observeMetrics(metrics, chain, mempool),
       chain.onHead((head) =>
         log.info({ height: head.height, txs: head.header.txCount }, "block committed"),
       ),
-      startTxGossip({ host: net, topic: topics.txs, mempool, publish }),
+      stopTxGossip,
       ...consensus.bind(net),
     );
     dialBootstrap(net, config.network.bootstrap);

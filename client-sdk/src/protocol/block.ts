@@ -78,7 +78,13 @@ export const blockHeaderCodec: Codec<BlockHeader> = versioned(
   }),
 );
 
-const blockEvidenceCodec = sortedSet("evidence", evidenceCodec, MAX_BLOCK_EVIDENCE, evidenceSlot);
+/** A block's evidence list: sorted, one per slot (shared with compact proposals). */
+export const blockEvidenceCodec = sortedSet(
+  "evidence",
+  evidenceCodec,
+  MAX_BLOCK_EVIDENCE,
+  evidenceSlot,
+);
 
 export const blockCodec: Codec<Block> = struct<Block>("Block", {
   header: blockHeaderCodec,

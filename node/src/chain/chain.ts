@@ -490,6 +490,15 @@ export function bodyMismatch(block: Block): string | null {
 
 const bodyVerdicts = new WeakMap<Block, string | null>();
 
+/**
+ * Records that `block`'s body is its header's without hashing it again: for
+ * a block rebuilt from a compact proposal, whose leaves were checked against
+ * the header and each name exactly the signed encoding put in (consensus/compact.ts).
+ */
+export function markBodyChecked(block: Block): void {
+  bodyVerdicts.set(block, null);
+}
+
 function sendersOf(state: PendingState): string[] {
   return state.touched().map((t) => bytesKey(t.address));
 }

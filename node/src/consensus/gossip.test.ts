@@ -1,6 +1,7 @@
 import {
   type Block,
   blockHash,
+  compactProposal,
   encodeConsensusMessage,
   evidenceRoot,
   type Proposal,
@@ -166,5 +167,45 @@ describe("consensus gossip validation", () => {
 
   it("rejects bytes that do not decode", () => {
     expect(validateConsensusMessage(Uint8Array.of(9, 9, 9), deps).verdict).toBe("reject");
+  });
+
+  it("accepts a compact proposal whose leaves build its header's txRoot, and rejects a tampered list", () => {
+    const real = compactProposal(proposalMessage());
+    expect(verdictOf(real).verdict).toBe("accept");
+    // A relay that drops, reorders or replaces a leaf cannot keep the signed root.
+    const dropped = { ...real, txLeaves: real.txLeaves.slice(1) };
+    expect(verdictOf(dropped)).toMatchObject({
+      verdict: "reject",
+      reason: "txRoot/txCount mismatch",
+    });
+    const reordered = { ...real, txLeaves: [...real.txLeaves].reverse() };
+    expect(verdictOf(reordered)).toMatchObject({
+      verdict: "reject",
+      reason: "txRoot/txCount mismatch",
+    });
+    const other = new Uint8Array(32).fill(7);
+    const replaced = { ...real, txLeaves: [other, ...real.txLeaves.slice(1)] };
+    expect(verdictOf(replaced)).toMatchObject({ verdict: "reject" });
+  });
+
+  it("holds a compact proposal to every rule a whole one meets", () => {
+    const height = HEAD + 1;
+    const rightful = validators[proposerIndex(validators, height, 0)]!.publicKey;
+    const other = keys.find((k) => Buffer.compare(k.publicKey, rightful) !== 0)!;
+    expect(verdictOf(compactProposal(proposalMessage({ signer: other })))).toMatchObject({
+      verdict: "reject",
+      reason: "proposal signature",
+    });
+    const someoneElse = validators.find((v) => Buffer.compare(v.publicKey, rightful) !== 0)!;
+    const wrongHeader = compactProposal(
+      proposalMessage({ b: block(height, someoneElse.publicKey) }),
+    );
+    expect(verdictOf(wrongHeader)).toMatchObject({
+      verdict: "reject",
+      reason: "header names another proposer",
+    });
+    expect(verdictOf(compactProposal(proposalMessage({ height: HEAD + 3 }))).verdict).toBe(
+      "ignore",
+    );
   });
 });

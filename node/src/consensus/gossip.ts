@@ -1,10 +1,11 @@
 /**
  * Validation of the consensus gossip topic (`/edgeledger/<chain>/consensus/1`)
  * and of the same messages when catch-up brings them: a proposal with its
- * block, or a vote. Answers accept / ignore / reject (network/gossip.ts):
+ * block (whole, or compact: its transactions' leaf hashes), or a vote. Answers accept / ignore / reject (network/gossip.ts):
  * reject only for what no honest validator sends — undecodable bytes, a
  * signer outside the height's set, a proposal from the wrong proposer, a
- * bad signature, a body that is not its header's — so that peer scoring
+ * bad signature, a body (or a compact list of leaves) that is not its
+ * header's — so that peer scoring
  * punishes whoever relays it. A message for a height this node cannot use
  * (decided, or too far ahead) is ignored, never rejected: an honest peer
  * that is ahead or behind sends those.
@@ -15,9 +16,12 @@
  */
 import {
   blockHash,
+  type CompactProposal,
   type ConsensusMessage,
   decodeConsensusMessage,
   equalBytes,
+  evidenceRoot,
+  merkleRootOfHashes,
   proposalDigest,
   proposerIndex,
   type SignatureVerifier,
@@ -49,6 +53,15 @@ export interface ConsensusVerdict {
   readonly reason?: string;
 }
 
+/** A compact proposal's body against its header: the leaves must build txRoot, the evidence evidenceRoot. */
+export function compactMismatch(m: CompactProposal): string | null {
+  const h = m.header;
+  if (h.txCount !== m.txLeaves.length || !equalBytes(h.txRoot, merkleRootOfHashes(m.txLeaves)))
+    return "txRoot/txCount mismatch";
+  if (!equalBytes(h.evidenceRoot, evidenceRoot(m.evidence))) return "evidenceRoot mismatch";
+  return null;
+}
+
 const isMember = (set: ValidatorSet, key: Uint8Array) =>
   set.some((v) => equalBytes(v.publicKey, key));
 
@@ -77,7 +90,7 @@ export function validateConsensusMessage(
       : { verdict: "reject", reason: "vote signature" };
   }
   const { proposal, signature } = message.proposal;
-  const header = message.block.header;
+  const header = message.kind === "proposal" ? message.block.header : message.header;
   const proposer = validators[proposerIndex(validators, proposal.height, proposal.round)]!;
   if (!equalBytes(proposer.publicKey, proposal.proposer))
     return { verdict: "reject", reason: "not the round's proposer" };
@@ -106,7 +119,7 @@ export function validateConsensusMessage(
   }
   if (polkaVoters.size !== message.polVotes.length)
     return { verdict: "reject", reason: "repeated polka vote" };
-  const body = bodyMismatch(message.block);
+  const body = message.kind === "proposal" ? bodyMismatch(message.block) : compactMismatch(message);
   if (body !== null) return { verdict: "reject", reason: body };
   return { verdict: "accept", value: message };
 }

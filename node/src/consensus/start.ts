@@ -7,6 +7,7 @@
  */
 import {
   type ConsensusMessage,
+  compactProposal,
   encodeConsensusMessage,
   encodeEvidence,
   type SignatureVerifier,
@@ -19,6 +20,7 @@ import { bindEvidenceTopic } from "../evidence/topic.ts";
 import type { NodeHooks, PublishConsensus } from "../hooks.ts";
 import type { Mempool } from "../mempool/mempool.ts";
 import type { Host } from "../network/host.ts";
+import { resolveCompact } from "./compact.ts";
 import { ConsensusDriver, type DriverDeps } from "./driver.ts";
 import type { ConsensusGossipDeps } from "./gossip.ts";
 import type { SigningGuard } from "./signingGuard.ts";
@@ -39,7 +41,18 @@ export interface ConsensusStartDeps {
   readonly publish: (topic: string, data: Uint8Array) => void;
   /** Asks block sync to look for blocks (a peer is ahead, or a decided block was not seen). */
   readonly triggerSync: () => void;
+  /** Asks peers for this height's messages whole (a compact proposal names transactions we lack). */
+  readonly catchUp: () => void;
+  /** Publishes the transactions waiting for tx gossip, so they go out before a proposal naming them. */
+  readonly flushTxGossip: () => void;
 }
+
+/**
+ * Compact proposals being rebuilt at once. Only a round's proposer signs a
+ * valid one, but an equivocating proposer can sign many: past this bound
+ * they are dropped (catch-up brings what an honest peer holds).
+ */
+export const MAX_REBUILDING = 4;
 
 export interface RunningConsensus {
   readonly driver: ConsensusDriver;
@@ -54,8 +67,14 @@ export interface RunningConsensus {
 export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
   const { chain, evidencePool, hooks, topics, publish, log, verifier } = deps;
   const chainId = chain.chainId;
-  const publishConsensus: PublishConsensus = (m) =>
-    publish(topics.consensus, encodeConsensusMessage(m));
+  // Our proposals go out compact, after the transactions they name (compact.ts).
+  const publishConsensus: PublishConsensus = (m) => {
+    if (m.kind === "proposal") deps.flushTxGossip();
+    publish(
+      topics.consensus,
+      encodeConsensusMessage(m.kind === "proposal" ? compactProposal(m) : m),
+    );
+  };
   const broadcast = hooks.broadcast?.(publishConsensus) ?? publishConsensus;
   const driver = new ConsensusDriver(deps.config.block, {
     broadcast: {
@@ -80,7 +99,19 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     timeouts: deps.config.consensus,
   });
   driver.onMissingBlock = deps.triggerSync;
-  const receive = (message: ConsensusMessage, size: number) => driver.receive(message, size);
+  let rebuilding = 0;
+  const receive = (message: ConsensusMessage, size: number) => {
+    if (message.kind !== "compact-proposal") return driver.receive(message, size);
+    if (rebuilding >= MAX_REBUILDING) return;
+    rebuilding++;
+    void resolveCompact(message, deps.mempool)
+      .then((rebuilt) => {
+        if (rebuilt) driver.receive(rebuilt.message, size + rebuilt.txBytes);
+        else deps.catchUp();
+      })
+      .catch((err: unknown) => log.warn({ err }, "rebuilding a compact proposal failed"))
+      .finally(() => rebuilding--);
+  };
   const gossip = consensusGossipDeps(chainId, chain, verifier, deps.triggerSync);
   return {
     driver,

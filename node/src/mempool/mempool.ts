@@ -29,6 +29,7 @@ import {
   TransactionError,
   type TransactionErrorCode,
   transactionHash,
+  transactionLeaf,
   type ValidatorSet,
 } from "@edgeledger/sdk/protocol";
 import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
@@ -109,6 +110,11 @@ export class Mempool {
   readonly #options: MempoolOptions;
   readonly #deps: MempoolDeps;
   readonly #byHash = new Map<string, PendingTx>();
+  /** bytesKey(transactionLeaf(bytes)) → tx: how a compact proposal names it. */
+  readonly #byLeaf = new Map<string, PendingTx>();
+  readonly #leafKeys = new WeakMap<PendingTx, string>();
+  /** Admissions under way (see settled). */
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** sender address hex → nonce → tx */
   readonly #bySender = new Map<string, Map<number, PendingTx>>();
   readonly #dropListeners = new Set<(e: DropEvent) => void>();
@@ -132,6 +138,29 @@ export class Mempool {
 
   get(hash: Uint8Array): PendingTx | undefined {
     return this.#byHash.get(bytesKey(hash));
+  }
+
+  /** The pending transaction whose signed encoding has this Merkle leaf hash (compact proposals). */
+  byLeaf(leaf: Uint8Array): PendingTx | undefined {
+    return this.#byLeaf.get(bytesKey(leaf));
+  }
+
+  /**
+   * Resolves once every admission under way when it was called has ended:
+   * a compact proposal can arrive while the gossiped batch that carries its
+   * transactions is still having its signatures checked.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    void work.then(
+      () => this.#inFlight.delete(work),
+      () => this.#inFlight.delete(work),
+    );
+    return work;
   }
 
   /** The `limit` oldest pending transactions (for peers that missed their gossip). */
@@ -164,7 +193,11 @@ export class Mempool {
   }
 
   /** Admits canonical signed-transaction bytes, or throws a TransactionError saying why not. */
-  async add(bytes: Uint8Array, origin: TxOrigin = "local"): Promise<PendingTx> {
+  add(bytes: Uint8Array, origin: TxOrigin = "local"): Promise<PendingTx> {
+    return this.#track(this.#addOne(bytes, origin));
+  }
+
+  async #addOne(bytes: Uint8Array, origin: TxOrigin): Promise<PendingTx> {
     const checked = this.#precheck(bytes);
     const { stx } = checked;
     const verify = this.#deps.verifier;
@@ -182,9 +215,16 @@ export class Mempool {
    * checked together on the verifier pool when there is one (the other
    * cores), which is what makes batch submission fast.
    */
-  async addMany(
+  addMany(
     list: readonly Uint8Array[],
     origin: TxOrigin = "local",
+  ): Promise<(PendingTx | TransactionError)[]> {
+    return this.#track(this.#addMany(list, origin));
+  }
+
+  async #addMany(
+    list: readonly Uint8Array[],
+    origin: TxOrigin,
   ): Promise<(PendingTx | TransactionError)[]> {
     const checked = list.map((bytes) => {
       try {
@@ -338,6 +378,9 @@ export class Mempool {
     }
     const entry: PendingTx = { hash, key, stx, bytes, sender, seq: this.#seq++ };
     this.#byHash.set(key, entry);
+    const leafKey = bytesKey(transactionLeaf(bytes));
+    this.#byLeaf.set(leafKey, entry);
+    this.#leafKeys.set(entry, leafKey);
     this.#bytes += bytes.length;
     let bySender = pending;
     if (!bySender) {
@@ -438,6 +481,8 @@ export class Mempool {
 
   #remove(entry: PendingTx): void {
     this.#byHash.delete(entry.key);
+    const leafKey = this.#leafKeys.get(entry);
+    if (leafKey !== undefined) this.#byLeaf.delete(leafKey);
     this.#bytes -= entry.bytes.length;
     const txs = this.#bySender.get(entry.sender);
     txs?.delete(entry.stx.tx.nonce);

@@ -44,8 +44,15 @@ export interface TxGossipDeps {
   readonly publish: (topic: string, data: Uint8Array) => void;
 }
 
-/** Binds the topic and starts batching; returns the function that stops both. */
-export function startTxGossip(deps: TxGossipDeps): () => void {
+export interface TxGossip {
+  /** Publishes what waits for its batch now (before a proposal that names it). */
+  flush(): void;
+  /** Publishes what waits, then unbinds the topic. */
+  stop(): void;
+}
+
+/** Binds the topic and starts batching. */
+export function startTxGossip(deps: TxGossipDeps): TxGossip {
   const { host, topic, mempool, publish } = deps;
   let queue: Uint8Array[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -79,10 +86,13 @@ export function startTxGossip(deps: TxGossipDeps): () => void {
     if (queue.length >= MAX_TX_BATCH) flush();
     else timer ??= setTimeout(flush, TX_BATCH_DELAY_MS);
   });
-  return () => {
-    offAdd();
-    flush();
-    queue = [];
-    unbind();
+  return {
+    flush,
+    stop: () => {
+      offAdd();
+      flush();
+      queue = [];
+      unbind();
+    },
   };
 }

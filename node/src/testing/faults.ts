@@ -129,11 +129,11 @@ export class FaultInjector {
       broadcast: (publish) => (message) => {
         const out = !raw
           ? [message]
-          : message.kind === "proposal"
-            ? this.outgoingProposal(message, raw)
-            : this.outgoingVotes(message.vote, raw).map(
+          : message.kind === "vote"
+            ? this.outgoingVotes(message.vote, raw).map(
                 (vote): ConsensusMessage => ({ kind: "vote", vote }),
-              );
+              )
+            : this.outgoingProposal(message, raw);
         for (const m of out) publish(m);
       },
       delivered: (message, publish) => {
@@ -163,8 +163,8 @@ export class FaultInjector {
 
   /** What goes out instead of our own proposal message. */
   outgoingProposal(message: ConsensusMessage, sign: RawSigners): ConsensusMessage[] {
-    if (message.kind !== "proposal" || this.has("silent")) return [];
-    if (!this.has("max-size")) return [message];
+    if (this.has("silent")) return [];
+    if (message.kind !== "proposal" || !this.has("max-size")) return [message];
     const filler = message.block.txs[0];
     if (!filler) return [message];
     // As many copies of one transaction as a block may hold: the roots
@@ -206,7 +206,12 @@ export class FaultInjector {
 
   /** What a Byzantine relayer publishes after receiving a peer's message. */
   relayed(message: ConsensusMessage): ConsensusMessage[] {
-    if (!this.has("swap-body") || message.kind !== "proposal") return [];
+    if (!this.has("swap-body") || message.kind === "vote") return [];
+    // A compact proposal's list of leaves, likewise: one fewer than its header commits to.
+    if (message.kind === "compact-proposal")
+      return message.txLeaves.length > 0
+        ? [{ ...message, txLeaves: message.txLeaves.slice(1) }]
+        : [];
     const txs = message.block.txs;
     // Any body the header does not commit to: one transaction fewer, or a made-up one.
     const swapped = txs.length > 0 ? txs.slice(1) : [];

@@ -79,12 +79,15 @@ export const evidence: fc.Arbitrary<DuplicateVoteEvidence> = fc
     ),
   );
 
+/** A block's evidence: one per slot, sorted. */
+const blockEvidence = fc
+  .uniqueArray(evidence, { maxLength: 3, selector: (e) => toHex(evidenceSlot(e)) })
+  .map((list) => [...list].sort((a, b) => compareBytes(evidenceSlot(a), evidenceSlot(b))));
+
 export const block: fc.Arbitrary<Block> = fc.record({
   header: blockHeader,
   txs: fc.array(signedTransaction, { maxLength: 4 }),
-  evidence: fc
-    .uniqueArray(evidence, { maxLength: 3, selector: (e) => toHex(evidenceSlot(e)) })
-    .map((list) => [...list].sort((a, b) => compareBytes(evidenceSlot(a), evidenceSlot(b)))),
+  evidence: blockEvidence,
 });
 
 export const signedProposal = fc.record({
@@ -106,6 +109,14 @@ export const consensusMessage = fc.oneof(
     polVotes: fc.array(signedVote, { maxLength: 3 }),
   }),
   fc.record({ kind: fc.constant("vote" as const), vote: signedVote }),
+  fc.record({
+    kind: fc.constant("compact-proposal" as const),
+    proposal: signedProposal,
+    header: blockHeader,
+    txLeaves: fc.array(hash, { maxLength: 4 }),
+    evidence: blockEvidence,
+    polVotes: fc.array(signedVote, { maxLength: 3 }),
+  }),
 );
 
 export const validatorSet: fc.Arbitrary<ValidatorSet> = fc
