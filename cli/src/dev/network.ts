@@ -2,7 +2,7 @@
  * The dev network's home: created on first use with node's `testnet` (a
  * dev chain id, a funded dev account), continued as it is on later runs,
  * refused with what to do when it cannot be continued. Files only: running
- * it is commands/dev.ts.
+ * it is cmds/dev/handler.ts.
  */
 import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,7 +16,7 @@ import {
   writeKeyFile,
 } from "@edgeledger/node";
 import { addressFromPublicKey, formatAddress, SecretKey } from "@edgeledger/sdk/protocol";
-import { apiUrlOf } from "../commands/client.ts";
+import { apiUrlOf } from "../util/client.ts";
 
 export { DEV_CHAIN_ID, isDevChainId } from "@edgeledger/node";
 export const DEV_FUNDS = 1_000_000_000n;

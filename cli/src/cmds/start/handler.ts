@@ -1,19 +1,22 @@
 /**
  * `edgeledger start`: one node (createNode from @edgeledger/node) in a
- * process, until SIGINT or SIGTERM, or until its launcher goes (lifeline.ts,
- * watched from main.ts).
+ * process, until SIGINT or SIGTERM, or until its launcher goes
+ * (dev/lifeline.ts, watched from main.ts).
  */
 import { resolve } from "node:path";
 import { createNode, readKeyFile } from "@edgeledger/node";
 import { addressFromPublicKey, formatAddress } from "@edgeledger/sdk/protocol";
+import { untilSignal } from "../../util/untilSignal.ts";
+import type { StartArgs } from "./options.ts";
 
 /**
- * `edgeledger start`: one node until SIGINT or SIGTERM. With `devKeyFile`
- * (dev chains only, see `isDevChainId`) it also serves POST /v1/dev/transfer.
+ * `edgeledger start`: one node until SIGINT or SIGTERM. With `devKey` (a key
+ * file; dev chains only, see `isDevChainId`) it also serves
+ * POST /v1/dev/transfer.
  */
-export async function start(home: string, opts: { devKeyFile?: string } = {}): Promise<void> {
-  const devKey = opts.devKeyFile !== undefined ? readKeyFile(resolve(opts.devKeyFile)) : undefined;
-  const node = createNode(resolve(home), devKey ? { devKey } : {});
+export async function startHandler(args: StartArgs): Promise<void> {
+  const devKey = args.devKey !== undefined ? readKeyFile(resolve(args.devKey)) : undefined;
+  const node = createNode(resolve(args.home), devKey ? { devKey } : {});
   const { apiUrl } = await node.start();
   const devNote = devKey
     ? `; dev account ${formatAddress(addressFromPublicKey(devKey.publicKey))} on POST ${apiUrl}/v1/dev/transfer`
@@ -25,16 +28,4 @@ export async function start(home: string, opts: { devKeyFile?: string } = {}): P
   await untilSignal();
   await node.stop();
   console.log(`edgeledger node (pid ${process.pid}) stopped at height ${node.chain.head.height}`);
-}
-
-export function untilSignal(): Promise<void> {
-  return new Promise((done) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      done();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }

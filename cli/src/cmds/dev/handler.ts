@@ -6,27 +6,27 @@
  */
 import { join, resolve } from "node:path";
 import { loadConfig, paths } from "@edgeledger/node";
-import { devBanner } from "../dev/banner.ts";
-import { claimHome } from "../dev/claimHome.ts";
-import { httpReady, LocalNetwork, type LocalProcessSpec } from "../dev/localNetwork.ts";
+import { devBanner } from "../../dev/banner.ts";
+import { claimHome } from "../../dev/claimHome.ts";
+import { httpReady, LocalNetwork, type LocalProcessSpec } from "../../dev/localNetwork.ts";
 import {
   DEV_EDGE_PORT_OFFSET,
   type DevNetwork,
-  type DevOptions,
   devNetwork,
   validatorCount,
-} from "../dev/network.ts";
-import { assertPortsFree, type PortUse } from "../dev/ports.ts";
-import { clientFor, trustOf } from "./client.ts";
+} from "../../dev/network.ts";
+import { assertPortsFree, type PortUse } from "../../dev/ports.ts";
+import { clientFor, trustOf } from "../../util/client.ts";
+import type { DevArgs } from "./options.ts";
 
 /** The CLI itself: `edgeledger dev` runs each validator as `node main.ts start`. */
-const CLI = resolve(import.meta.dirname, "../main.ts");
+const CLI = resolve(import.meta.dirname, "../../main.ts");
 
 /**
  * `npm start`: a local dev network (see `devNetwork`), each validator a
  * child process serving the dev account's transfer route, until Ctrl-C.
  */
-export async function dev(opts: DevOptions): Promise<void> {
+export async function devHandler(opts: DevArgs): Promise<void> {
   const net = await devNetwork(opts);
   const validators: LocalProcessSpec[] = net.validators.map((v) => ({
     name: v.name,

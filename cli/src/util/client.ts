@@ -1,20 +1,13 @@
 /**
- * `edgeledger status` and `edgeledger transfer`: an SDK client
- * (`createClient`) on a node's API, trusting the genesis of a home on disk
- * (or one given on the command line), never the server's word for it.
+ * The SDK client (`createClient`) the commands that read a node use
+ * (status, transfer, dev's banner): on a node's API, trusting the genesis
+ * of a home on disk (or one given on the command line), never the server's
+ * word for it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  ConfigError,
-  defaultConfig,
-  genesisState,
-  parseGenesis,
-  paths,
-  readKeyFile,
-} from "@edgeledger/node";
-import { type Client, createClient, localSigner } from "@edgeledger/sdk";
-import type { StatusJson } from "@edgeledger/sdk/api";
+import { ConfigError, defaultConfig, genesisState, parseGenesis, paths } from "@edgeledger/node";
+import { type Client, createClient } from "@edgeledger/sdk";
 import { toHex } from "@edgeledger/sdk/protocol";
 
 /** Where to reach a node and what to trust: a home, or a URL with the chain's id and genesis hash. */
@@ -74,42 +67,4 @@ export function clientFor(target: ClientTarget): Client {
     );
   }
   return createClient({ url, chainId, trust: { genesisHash } });
-}
-
-/** The server's status (the SDK's getStatus: informational, nothing in it is verified). */
-export function status(client: Client): Promise<StatusJson> {
-  return client.getStatus();
-}
-
-export type TransferOutcome =
-  | { hash: string; status: "committed"; height: number; index: number; blockHash: string }
-  | { hash: string; status: "dropped"; error: { code: string; message: string } };
-
-/**
- * Signs a transfer with `keyFile` (nonce from the verified account), submits
- * it and waits until it is final (its receipt verified) or dropped.
- */
-export async function transfer(
-  client: Client,
-  keyFile: string,
-  to: string,
-  amount: bigint,
-): Promise<TransferOutcome> {
-  const signer = localSigner(readKeyFile(keyFile));
-  const sent = await client.transfer({ signer, to, amount });
-  try {
-    const receipt = await sent.wait({ timeoutMs: 30_000 });
-    return {
-      hash: sent.hash,
-      status: "committed",
-      height: receipt.height,
-      index: receipt.index,
-      blockHash: toHex(receipt.certificate.blockHash),
-    };
-  } catch (err) {
-    const dropped = await client.getTransaction({ hash: sent.hash }).catch(() => null);
-    if (dropped?.status === "dropped")
-      return { hash: sent.hash, status: "dropped", error: dropped.error };
-    throw err;
-  }
 }

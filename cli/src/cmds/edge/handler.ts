@@ -2,28 +2,15 @@
  * `edgeledger edge`: an edge worker (@edgeledger/edge on Node) in a
  * process, until SIGINT or SIGTERM.
  */
-import { untilSignal } from "./start.ts";
-
-export interface EdgeCommandOptions {
-  upstreams: string[];
-  chainId: string;
-  genesisHash: string;
-  host: string;
-  port: number;
-  /** Per client per second; 0: no limit. */
-  rateLimit: number;
-  rateLimitBurst: number;
-  cacheMb: number;
-  /** True: rate limits key by cf-connecting-ip / x-forwarded-for, set by a proxy in front. */
-  trustProxyHeaders: boolean;
-}
+import { untilSignal } from "../../util/untilSignal.ts";
+import type { EdgeArgs } from "./options.ts";
 
 /**
  * `edgeledger edge`: an edge worker (@edgeledger/edge on Node) in front of
  * `upstreams` until SIGINT or SIGTERM: verified, cached reads of the node
  * API and forwarded submissions.
  */
-export async function edge(opts: EdgeCommandOptions): Promise<void> {
+export async function edgeHandler(opts: EdgeArgs): Promise<void> {
   // Loaded here: the other commands need none of the edge.
   const { memoryCache } = await import("@edgeledger/edge");
   const { startEdgeServer } = await import("@edgeledger/edge/node");

@@ -1,0 +1,17 @@
+/** `edgeledger start`'s options: the node's home, and on dev chains the key that funds /v1/dev/transfer. */
+import { DEV_CHAIN_ID } from "@edgeledger/node";
+import type { CliOptions } from "../../util/command.ts";
+
+export interface StartArgs {
+  home: string;
+  /** A key file; dev chains only (see `isDevChainId`). */
+  devKey?: string;
+}
+
+export const startOptions: CliOptions<StartArgs> = {
+  home: { flags: "--home <dir>", description: "the node's home folder", required: true },
+  devKey: {
+    flags: "--dev-key <file>",
+    description: `dev chains only (chain id "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"): serve POST /v1/dev/transfer, signing from this funded key`,
+  },
+};

@@ -1,0 +1,41 @@
+/** `edgeledger testnet`'s options: how many nodes, where their homes go, their ports and address. */
+import { count, port } from "../../options/parsers.ts";
+import type { CliOptions } from "../../util/command.ts";
+
+export interface TestnetArgs {
+  validators: number;
+  fullNodes?: number;
+  out: string;
+  basePort: number;
+  host: string;
+}
+
+export const testnetOptions: CliOptions<TestnetArgs> = {
+  validators: {
+    flags: "--validators <n>",
+    description: "how many validators",
+    parse: count(1, 64),
+    required: true,
+  },
+  fullNodes: {
+    flags: "--full-nodes <n>",
+    description: "how many non-validating full nodes besides",
+    parse: count(0, 64),
+  },
+  out: {
+    flags: "--out <dir>",
+    description: "folder for the homes (must not exist)",
+    required: true,
+  },
+  basePort: {
+    flags: "--base-port <port>",
+    description: "API ports from here, p2p ports from here + 100",
+    parse: port,
+    default: 9100,
+  },
+  host: {
+    flags: "--host <ip>",
+    description: "address every node listens on and is dialed at",
+    default: "127.0.0.1",
+  },
+};
