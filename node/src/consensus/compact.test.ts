@@ -18,7 +18,7 @@ import {
   signed,
   transfer,
 } from "../testing/fixtures.ts";
-import { rebuildFromPool, resolveCompact } from "./compact.ts";
+import { compactReceiver, MAX_REBUILDING, rebuildFromPool, resolveCompact } from "./compact.ts";
 
 const alice = keyOf(1);
 const proposer = keyOf(3);
@@ -117,5 +117,33 @@ describe("compact proposals, rebuilt from the mempool", () => {
     const compact = compactProposal(proposalOf(txs.map((t) => t.stx)));
     const short = { ...compact, txLeaves: compact.txLeaves.slice(0, 2) };
     expect(await resolveCompact(short, mempool, 0)).toBeNull();
+  });
+
+  it("hand the driver whole proposals, ask for the proposal whole when rebuilding fails, and bound the rebuilds", async () => {
+    const mempool = pool();
+    await mempool.add(txs[0]!.bytes, "gossip");
+    const received: { kind: string; size: number }[] = [];
+    let fetched = 0;
+    let errors = 0;
+    const receive = compactReceiver({
+      pool: mempool,
+      receive: (m, size) => received.push({ kind: m.kind, size }),
+      fetchWhole: () => fetched++,
+      onError: () => errors++,
+      waitMs: 20,
+    });
+    const whole = proposalOf([txs[0]!.stx]);
+    receive(compactProposal(whole), 100);
+    const lacking = compactProposal(proposalOf(txs.map((t) => t.stx)));
+    // An equivocator's flood of proposals it cannot rebuild: only MAX_REBUILDING wait at once.
+    for (let i = 0; i < 3 * MAX_REBUILDING; i++) receive(lacking, 100);
+    receive(whole, 5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).toEqual([
+      { kind: "proposal", size: 5 },
+      { kind: "proposal", size: 100 + txs[0]!.bytes.length },
+    ]);
+    expect(fetched).toBe(MAX_REBUILDING - 1);
+    expect(errors).toBe(0);
   });
 });

@@ -91,3 +91,39 @@ export async function resolveCompact(
     const timer = setTimeout(done, waitMs);
   });
 }
+
+/**
+ * Compact proposals being rebuilt at once. Only a round's proposer signs a
+ * valid one, but an equivocating proposer can sign many: past this bound
+ * they are dropped (catch-up brings what an honest peer holds).
+ */
+export const MAX_REBUILDING = 4;
+
+export interface CompactReceiverDeps {
+  readonly pool: CompactPool;
+  /** Where whole messages go (the driver's `receive`). */
+  readonly receive: (message: ConsensusMessage, size: number) => void;
+  /** Asks peers for the height's messages whole (a compact proposal could not be rebuilt). */
+  readonly fetchWhole: () => void;
+  readonly onError: (err: unknown) => void;
+  readonly waitMs?: number;
+}
+
+/** Hands whole messages on at once and compact proposals once rebuilt, or asks for them whole. */
+export function compactReceiver(
+  deps: CompactReceiverDeps,
+): (message: ConsensusMessage, size: number) => void {
+  let rebuilding = 0;
+  return (message, size) => {
+    if (message.kind !== "compact-proposal") return deps.receive(message, size);
+    if (rebuilding >= MAX_REBUILDING) return;
+    rebuilding++;
+    void resolveCompact(message, deps.pool, deps.waitMs)
+      .then((rebuilt) => {
+        if (rebuilt) deps.receive(rebuilt.message, size + rebuilt.txBytes);
+        else deps.fetchWhole();
+      })
+      .catch(deps.onError)
+      .finally(() => rebuilding--);
+  };
+}

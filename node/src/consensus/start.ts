@@ -20,7 +20,7 @@ import { bindEvidenceTopic } from "../evidence/topic.ts";
 import type { NodeHooks, PublishConsensus } from "../hooks.ts";
 import type { Mempool } from "../mempool/mempool.ts";
 import type { Host } from "../network/host.ts";
-import { resolveCompact } from "./compact.ts";
+import { compactReceiver } from "./compact.ts";
 import { ConsensusDriver, type DriverDeps } from "./driver.ts";
 import type { ConsensusGossipDeps } from "./gossip.ts";
 import type { SigningGuard } from "./signingGuard.ts";
@@ -46,13 +46,6 @@ export interface ConsensusStartDeps {
   /** Publishes the transactions waiting for tx gossip, so they go out before a proposal naming them. */
   readonly flushTxGossip: () => void;
 }
-
-/**
- * Compact proposals being rebuilt at once. Only a round's proposer signs a
- * valid one, but an equivocating proposer can sign many: past this bound
- * they are dropped (catch-up brings what an honest peer holds).
- */
-export const MAX_REBUILDING = 4;
 
 export interface RunningConsensus {
   readonly driver: ConsensusDriver;
@@ -99,19 +92,12 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     timeouts: deps.config.consensus,
   });
   driver.onMissingBlock = deps.triggerSync;
-  let rebuilding = 0;
-  const receive = (message: ConsensusMessage, size: number) => {
-    if (message.kind !== "compact-proposal") return driver.receive(message, size);
-    if (rebuilding >= MAX_REBUILDING) return;
-    rebuilding++;
-    void resolveCompact(message, deps.mempool)
-      .then((rebuilt) => {
-        if (rebuilt) driver.receive(rebuilt.message, size + rebuilt.txBytes);
-        else deps.catchUp();
-      })
-      .catch((err: unknown) => log.warn({ err }, "rebuilding a compact proposal failed"))
-      .finally(() => rebuilding--);
-  };
+  const receive = compactReceiver({
+    pool: deps.mempool,
+    receive: (message, size) => driver.receive(message, size),
+    fetchWhole: deps.catchUp,
+    onError: (err) => log.warn({ err }, "rebuilding a compact proposal failed"),
+  });
   const gossip = consensusGossipDeps(chainId, chain, verifier, deps.triggerSync);
   return {
     driver,
