@@ -49,10 +49,10 @@ export class PackedNodeTable {
   readonly #slabs: Uint8Array[] = [];
   /** Bytes used in the last slab. */
   #used = 0;
+  #slabBytes = 0;
   #index = new Uint32Array(2 * FIRST_CAPACITY);
   #mask = FIRST_CAPACITY - 1;
   #count = 0;
-  #nodeBytes = 0;
   readonly #seedA = seedWord();
   readonly #seedB = seedWord();
 
@@ -63,14 +63,12 @@ export class PackedNodeTable {
 
   /** Bytes allocated for slabs and index: what this table costs in memory. */
   get bytes(): number {
-    let slabs = 0;
-    for (const slab of this.#slabs) slabs += slab.length;
-    return slabs + this.#index.byteLength;
+    return this.#slabBytes + this.#index.byteLength;
   }
 
-  /** Bytes of entries (header + node), for a cache that bounds what it holds. */
-  get usedBytes(): number {
-    return this.#nodeBytes;
+  /** Bytes of the index alone (it doubles when half full). */
+  get indexBytes(): number {
+    return this.#index.byteLength;
   }
 
   /** The node with this hash, as a view into the table (never write into it). */
@@ -146,6 +144,7 @@ export class PackedNodeTable {
       // A node larger than a slab gets a slab of its own (its offset is 0).
       slab = new Uint8Array(Math.max(next, need));
       this.#slabs.push(slab);
+      this.#slabBytes += slab.length;
       this.#used = 0;
     }
     const at = this.#used;
@@ -157,7 +156,6 @@ export class PackedNodeTable {
     slab[at + HASH_BYTES + 3] = (length >>> 24) & 0xff;
     slab.set(node, at + HEADER_BYTES);
     this.#used = at + need;
-    this.#nodeBytes += need;
     return ((this.#slabs.length - 1) << OFFSET_BITS) | at;
   }
 
