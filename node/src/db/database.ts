@@ -155,6 +155,8 @@ export class Database {
       ],
       { sync: true },
     );
+    // Genesis state goes through here: cached like a block's writes.
+    for (const w of extraState) this.#nodeCache.set(w.hash, w.node);
   }
 
   getBlock(height: number): Block | undefined {
