@@ -23,6 +23,7 @@ import {
   type NodeWrite,
 } from "@edgeledger/sdk/protocol";
 import { ClassicLevel } from "classic-level";
+import { DEFAULT_NODE_CACHE_BYTES, NodeCache } from "./nodeCache.ts";
 
 type Bytes = Uint8Array;
 const OPTS = { keyEncoding: "view", valueEncoding: "view" } as const;
@@ -52,13 +53,6 @@ const json = (v: unknown): Bytes => text.encode(JSON.stringify(v));
 const unjson = <T>(b: Bytes): T => JSON.parse(untext.decode(b)) as T;
 const name = (s: string): Bytes => text.encode(s);
 
-/** About 100 MB of tree nodes at most. */
-const NODE_CACHE_ENTRIES = 500_000;
-
-function cacheKey(hash: Bytes): string {
-  return String.fromCharCode.apply(null, hash as unknown as number[]);
-}
-
 export function heightKey(height: number): Bytes {
   const k = new Uint8Array(8);
   new DataView(k.buffer).setBigUint64(0, BigInt(height));
@@ -87,7 +81,15 @@ export class Database {
   readonly #meta: Bucket;
   readonly #signing: Bucket;
 
-  constructor(path: string) {
+  /**
+   * State-tree nodes are immutable (content-addressed), so a cache of them
+   * can never be stale. It keeps the upper levels, which every read walks,
+   * out of LevelDB; bounded in bytes (see nodeCache.ts).
+   */
+  readonly #nodeCache: NodeCache;
+
+  constructor(path: string, options: { nodeCacheBytes?: number } = {}) {
+    this.#nodeCache = new NodeCache(options.nodeCacheBytes ?? DEFAULT_NODE_CACHE_BYTES);
     this.#db = new ClassicLevel<Bytes, Bytes>(path, OPTS);
     const bucket = (n: string) => openBucket(this.#db, n);
     this.#blocks = bucket("blocks");
@@ -122,28 +124,17 @@ export class Database {
   /** The state tree's view of the `state` bucket. Reads are synchronous (getSync). */
   readonly stateStore: NodeStore = {
     get: (hash) => {
-      const key = cacheKey(hash);
-      const hit = this.#nodeCache.get(key);
+      const hit = this.#nodeCache.get(hash);
       if (hit) return hit;
       const node = this.#state.getSync(hash) ?? undefined;
-      if (node) this.#cacheNode(key, node);
+      if (node) this.#nodeCache.set(hash, node);
       return node;
     },
   };
 
-  /**
-   * State-tree nodes are immutable (content-addressed), so a cache of them
-   * can never be stale. It keeps the upper levels, which every read walks,
-   * out of LevelDB; FIFO eviction, bounded by count.
-   */
-  readonly #nodeCache = new Map<string, Uint8Array>();
-
-  #cacheNode(key: string, node: Uint8Array): void {
-    if (this.#nodeCache.size >= NODE_CACHE_ENTRIES) {
-      const oldest = this.#nodeCache.keys().next().value;
-      if (oldest !== undefined) this.#nodeCache.delete(oldest);
-    }
-    this.#nodeCache.set(key, node);
+  /** Bytes the state-node cache holds (slabs and index). */
+  get nodeCacheBytes(): number {
+    return this.#nodeCache.bytes;
   }
 
   getMeta<T>(key: string): T | undefined {
@@ -164,6 +155,8 @@ export class Database {
       ],
       { sync: true },
     );
+    // Genesis state goes through here: cached like a block's writes.
+    for (const w of extraState) this.#nodeCache.set(w.hash, w.node);
   }
 
   getBlock(height: number): Block | undefined {
@@ -246,7 +239,7 @@ export class Database {
       { type: "put" as const, sublevel: this.#meta, key: name("head"), value: json(c.head) },
     ];
     await this.#db.batch(ops, { sync: options.sync });
-    for (const w of c.stateWrites) this.#cacheNode(cacheKey(w.hash), w.node);
+    for (const w of c.stateWrites) this.#nodeCache.set(w.hash, w.node);
   }
 
   getSigningRecord(): Bytes | undefined {

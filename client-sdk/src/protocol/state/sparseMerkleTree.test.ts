@@ -174,6 +174,119 @@ describe("sparse Merkle tree", () => {
   });
 });
 
+/** Property tests at sizes where the tree has ~8–11 levels (seeded: the same cases every run). */
+describe("sparse Merkle tree properties (several levels)", () => {
+  const ids = (max: number) =>
+    fc.uniqueArray(fc.integer({ min: 0, max: 1 << 20 }), { minLength: 1, maxLength: max });
+
+  it("has the same root whatever the order, batch splitting and deleted detours", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        ids(600),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer(),
+        async (keep, batch, detours, seed) => {
+          const entries = keep.map((i): [Uint8Array, Uint8Array] => [key(i), value(i)]);
+          const reference = SparseMerkleTree.build(entries).root;
+          // Keys that are inserted and deleted again on the way (ids above the kept range).
+          const extra = Array.from({ length: detours }, (_, j): [Uint8Array, Uint8Array] => [
+            key((1 << 21) + j),
+            value(j),
+          ]);
+          const ops: [Uint8Array, Uint8Array | null][] = [
+            ...entries,
+            ...extra,
+            ...extra.map(([k]): [Uint8Array, null] => [k, null]),
+          ];
+          // Shuffle, but every deletion stays after its insertion.
+          const order = fc.sample(fc.shuffledSubarray(ops, { minLength: ops.length }), {
+            numRuns: 1,
+            seed,
+          })[0]!;
+          const inserted = new Set<Uint8Array>();
+          const pending = order.filter(([k, v]) => v === null && !inserted.has(k));
+          const sequence = order.filter(([k, v]) => {
+            if (v !== null) inserted.add(k);
+            return v !== null || pending.every(([p]) => p !== k);
+          });
+          const store = new MemoryNodeStore();
+          const tree = new SparseMerkleTree(store);
+          let root = EMPTY_ROOT;
+          for (let i = 0; i < sequence.length; i += batch)
+            root = await apply(store, tree, root, sequence.slice(i, i + batch));
+          for (let i = 0; i < pending.length; i += batch)
+            root = await apply(store, tree, root, pending.slice(i, i + batch));
+          expect(toHex(root)).toBe(toHex(reference));
+        },
+      ),
+      { numRuns: 25, seed: 14 },
+    );
+  });
+
+  it("returns to the earlier root when a batch of inserted keys is deleted again", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        ids(800),
+        ids(300),
+        fc.integer({ min: 1, max: 100 }),
+        async (base, added, batch) => {
+          const fresh = added.filter((i) => !base.includes(i));
+          const { store, tree, root } = await treeWith(base.map((i) => [key(i), value(i)]));
+          let r = root;
+          for (let i = 0; i < fresh.length; i += batch)
+            r = await apply(
+              store,
+              tree,
+              r,
+              fresh.slice(i, i + batch).map((j) => [key(j), value(j, 1)]),
+            );
+          if (fresh.length > 0) expect(toHex(r)).not.toBe(toHex(root));
+          // Deleted in other batches than they came in.
+          r = await apply(
+            store,
+            tree,
+            r,
+            fresh.map((j) => [key(j), null]),
+          );
+          expect(toHex(r)).toBe(toHex(root));
+        },
+      ),
+      { numRuns: 25, seed: 15 },
+    );
+  });
+
+  it("proves every key present and absent keys absent, and no mutated proof verifies", async () => {
+    const n = 1500;
+    const { tree, root } = await treeWith(
+      Array.from({ length: n }, (_, i): [Uint8Array, Uint8Array] => [key(i), value(i)]),
+    );
+    for (let i = 0; i < n; i++) {
+      const { value: v, proof } = await tree.prove(root, key(i));
+      expect(v).toEqual(value(i));
+      verifyStateProof(root, key(i), v, proof);
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 * n }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        async (i, at, mask) => {
+          const k = key(i);
+          const { value: v, proof } = await tree.prove(root, k);
+          expect(v === null).toBe(i >= n);
+          const encoded = encodeStateProof(proof);
+          verifyStateProof(root, k, v, decodeStateProof(encoded));
+          const bad = encoded.slice();
+          bad[at % bad.length]! ^= mask;
+          expect(() => verifyStateProof(root, k, v, decodeStateProof(bad))).toThrow();
+        },
+      ),
+      { numRuns: 400, seed: 16 },
+    );
+  });
+});
+
 describe("account proofs", () => {
   it("prove an account's balance and nonce, or its absence, from a state root", async () => {
     const addr = (i: number) => Uint8Array.from({ length: 20 }, (_, j) => (i * 31 + j) & 0xff);
