@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { watchLifeline } from "@edgeledger/sdk/node";
 /**
  * `edgeledger`: the operator's CLI (@edgeledger/cli). This file only wires:
  * it registers the commands of cmds/ on commander (util/command.ts), runs
@@ -9,7 +10,6 @@
 import { BaseError } from "@edgeledger/sdk/protocol";
 import { Command } from "commander";
 import { cmds } from "./cmds/index.ts";
-import { watchLifeline } from "./dev/lifeline.ts";
 import { registerCommand } from "./util/command.ts";
 
 // Started by `edgeledger dev`: stop when it goes, however it goes.

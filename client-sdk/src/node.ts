@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { TrustStore } from "./client/verify/trust.ts";
 
+export { LIFELINE_ENV, LIFELINE_GRACE_MS, watchLifeline } from "./lifeline.ts";
 export * from "./protocol/node.ts";
 
 /**

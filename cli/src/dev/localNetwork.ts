@@ -4,7 +4,7 @@
  * output to its own log file), waits until every one is ready, notices one
  * that exits on its own, and stops them all: SIGTERM, then SIGKILL after a
  * grace period. `LocalNetwork.run` is the whole lifetime under Ctrl-C.
- * Each child's stdin is a lifeline (lifeline.ts): a pipe from this process
+ * Each child's stdin is a lifeline (`watchLifeline` of @edgeledger/sdk/node): a pipe from this process
  * that closes when it goes, even by kill -9, so no child outlives it.
  * `edgeledger dev` runs its validators through it; it knows nothing of
  * validators, so another kind of process (an edge worker) is one more entry
@@ -12,8 +12,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { LIFELINE_ENV } from "@edgeledger/sdk/node";
 import { BaseError } from "@edgeledger/sdk/protocol";
-import { LIFELINE_ENV } from "./lifeline.ts";
 
 export interface LocalProcessSpec {
   /** Names it to the user and in errors, e.g. "validator-0". */

@@ -6,9 +6,13 @@
  *   node node/src/testing/faultyNode.ts <home>
  */
 import { resolve } from "node:path";
+import { watchLifeline } from "@edgeledger/sdk/node";
 import { pino } from "pino";
 import { createNode } from "../node.ts";
 import { FaultInjector } from "./faults.ts";
+
+// Started by the harness: stop when it goes, however it goes.
+watchLifeline();
 
 const home = process.argv[2];
 const file = process.env["EDGELEDGER_FAULTS"];

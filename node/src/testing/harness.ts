@@ -9,6 +9,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { LIFELINE_ENV } from "@edgeledger/sdk/node";
 import { addressFromPublicKey, formatAddress, SecretKey, toHex } from "@edgeledger/sdk/protocol";
 import { genesisState, parseGenesis } from "../chain/genesis.ts";
 import { paths } from "../config/config.ts";
@@ -93,12 +94,14 @@ export async function startNode(
     ...process.env,
     ...(process.env["NET_DEBUG"] && { EDGELEDGER_LOG_LEVEL: "debug" }),
     ...(options.faultsFile && { EDGELEDGER_FAULTS: options.faultsFile }),
+    // stdin: a pipe never written to, closed by the kernel when this process goes (watchLifeline).
+    [LIFELINE_ENV]: "stdin",
   };
   const script = options.faultsFile ? FAULTY_NODE : NODE_PROCESS;
   // NODE_ARGS: flags for each node process that NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
   const nodeArgs = process.env["NODE_ARGS"]?.split(/\s+/).filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, script, home.home], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
     env,
   });
   children.add(child);

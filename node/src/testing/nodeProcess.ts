@@ -7,7 +7,11 @@
  *   node node/src/testing/nodeProcess.ts <home>
  */
 import { resolve } from "node:path";
+import { watchLifeline } from "@edgeledger/sdk/node";
 import { createNode } from "../node.ts";
+
+// Started by the harness: stop when it goes, however it goes (a crashed bench, a killed vitest).
+watchLifeline();
 
 const home = process.argv[2];
 if (!home) {

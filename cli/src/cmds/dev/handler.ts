@@ -2,7 +2,7 @@
  * `edgeledger dev` (what `npm start` runs): the dev network of
  * dev/network.ts, its ports checked free first, each validator and an edge
  * worker a child process of this one (dev/localNetwork.ts) tied to it by a
- * lifeline (dev/lifeline.ts), until Ctrl-C.
+ * lifeline (`watchLifeline`, @edgeledger/sdk/node), until Ctrl-C.
  */
 import { join, resolve } from "node:path";
 import { loadConfig, paths } from "@edgeledger/node";

@@ -1,7 +1,7 @@
 /**
  * `edgeledger start`: one node (createNode from @edgeledger/node) in a
  * process, until SIGINT or SIGTERM, or until its launcher goes
- * (dev/lifeline.ts, watched from main.ts).
+ * (`watchLifeline`, watched from main.ts).
  */
 import { resolve } from "node:path";
 import { createNode, readKeyFile } from "@edgeledger/node";

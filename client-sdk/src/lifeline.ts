@@ -1,5 +1,6 @@
 /**
- * The lifeline between `edgeledger dev` and its children: the launcher
+ * A lifeline between a launcher and the processes it starts (`edgeledger
+ * dev` and its validators, the test harness and its nodes): the launcher
  * spawns each child with stdin a pipe it never writes to, and names it in
  * LIFELINE_ENV. The kernel closes that pipe whenever the launcher goes,
  * however it goes (Ctrl-C, a crash, kill -9 of it or of `npm start`'s
