@@ -24,6 +24,7 @@ import type { StatusJson } from "@edgeledger/sdk/api";
 import { SecretKey, sha256, toHex, utf8 } from "@edgeledger/sdk/protocol";
 import { useNativeSha256 } from "@edgeledger/sdk/protocol/node";
 import { derivedAddress } from "../src/chain/genesis.ts";
+import { seededRandom } from "../src/consensus/testing/harness.ts";
 import { api } from "../src/testing/harness.ts";
 import {
   HeadFollower,
@@ -53,18 +54,6 @@ const SPECS = (BENCH_RUNS ?? BENCH_VALIDATORS ?? (QUICK ? "1,4,4@1e4" : "1,4,4b,
   .map((s) => s.trim());
 /** The seed of derived accounts: fixed, so every run funds the same addresses. */
 const SEED = sha256(utf8("edgeledger node bench"));
-
-/** A small seeded generator (mulberry32): the receivers are the same in every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function parseSpec(spec: string): { validators: number; byzantine: boolean; derived: number } {
   const m = /^(\d+)(b?)(?:@([0-9.e]+))?$/.exec(spec);
