@@ -40,6 +40,8 @@ export interface StepResult {
   verifyRate: number;
   /** committedPerSec ÷ the signature bound from verifyRate. */
   ratio: number;
+  /** Transactions still pending from earlier steps when this one began (its figures then mix in theirs). */
+  backlogAtStart: number;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -202,7 +204,7 @@ export async function runStep(
   submitter: Submitter,
   follower: HeadFollower,
   drainMs = 10_000,
-): Promise<Omit<StepResult, "verifyRate" | "ratio">> {
+): Promise<Omit<StepResult, "verifyRate" | "ratio" | "backlogAtStart">> {
   follower.reset();
   let submitted = 0;
   let rejected = 0;
@@ -252,11 +254,16 @@ export async function runStep(
   };
 }
 
-/** Waits (bounded) until the node's mempool is empty, so the next step starts from rest. */
-export async function waitForEmptyPool(url: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits (bounded) until the node's mempool is empty, so the next step starts
+ * from rest: commits of an earlier step's backlog would count as this
+ * step's. Returns what was still pending when the wait ended (0: at rest).
+ */
+export async function waitForEmptyPool(url: string, timeoutMs = 120_000): Promise<number> {
   const until = performance.now() + timeoutMs;
-  while (performance.now() < until) {
-    if ((await api<StatusJson>(`${url}/v1/status`)).body.mempool.size === 0) return;
+  for (;;) {
+    const size = (await api<StatusJson>(`${url}/v1/status`)).body.mempool.size;
+    if (size === 0 || performance.now() > until) return size;
     await sleep(100);
   }
 }

@@ -102,7 +102,7 @@ async function benchRun(spec: string): Promise<Run> {
       const txs = Array.from({ length: Math.round(rate * STEP_SECONDS) }, () =>
         transfers.sign(receiver()),
       );
-      await waitForEmptyPool(url);
+      const backlogAtStart = await waitForEmptyPool(url);
       const { result, verifyRate } = await aroundStep(() =>
         runStep(rate, txs, submitter, follower, DRAIN_MS),
       );
@@ -110,9 +110,10 @@ async function benchRun(spec: string): Promise<Run> {
         ...result,
         verifyRate,
         ratio: result.committedPerSec / signatureBound(verifyRate, validators),
+        backlogAtStart,
       };
       process.stderr.write(
-        `offered ${rate}/s: committed ${Math.round(r.committedPerSec)}/s (ratio ${r.ratio.toFixed(3)}), p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, rejected ${r.rejected}\n`,
+        `offered ${rate}/s: committed ${Math.round(r.committedPerSec)}/s (ratio ${r.ratio.toFixed(3)}), p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, rejected ${r.rejected}${backlogAtStart ? `, ${backlogAtStart} still pending from earlier steps at its start` : ""}\n`,
       );
       return r;
     };
