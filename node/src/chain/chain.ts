@@ -53,7 +53,8 @@ import {
   tallyValidatorChanges,
   VALIDATOR_SET_KEY,
 } from "../state/ledger.ts";
-import { type Genesis, genesisState } from "./genesis.ts";
+import type { Genesis } from "./genesis.ts";
+import { openGenesis } from "./genesisBuild.ts";
 
 /** The meta record of adopted validator sets (genesis's is implied). */
 const SCHEDULE_META = "validatorSchedule";
@@ -111,16 +112,14 @@ export class Chain {
   readonly #tree: SparseMerkleTree;
   readonly #headListeners = new Set<HeadListener>();
   #head!: ChainHead;
-  readonly genesisHash: Uint8Array;
-  readonly genesisHeader: BlockHeader;
+  /** Set by init(): a large genesis is built into the database, not in the constructor. */
+  genesisHash!: Uint8Array;
+  genesisHeader!: BlockHeader;
 
   constructor(db: Database, genesis: Genesis) {
     this.#db = db;
     this.#genesis = genesis;
     this.#tree = new SparseMerkleTree(db.stateStore);
-    const g = genesisState(genesis);
-    this.genesisHeader = g.header;
-    this.genesisHash = g.hash;
   }
 
   get chainId(): string {
@@ -154,16 +153,11 @@ export class Chain {
 
   /** Loads the head from the database, writing the genesis state on first start. */
   async init(): Promise<void> {
-    const genesisRecord = this.#db.getMeta<{ hash: string }>("genesis");
-    if (genesisRecord && genesisRecord.hash !== toHex(this.genesisHash)) {
-      throw new Error(
-        `This database belongs to genesis ${genesisRecord.hash}, but genesis.json hashes to ${toHex(this.genesisHash)}: use the matching genesis or a new home.`,
-      );
-    }
-    if (!genesisRecord) {
-      const g = genesisState(this.#genesis);
-      await this.#db.putMeta("genesis", { hash: toHex(g.hash) }, g.state.writes);
-    }
+    ({ header: this.genesisHeader, hash: this.genesisHash } = await openGenesis(
+      this.#db,
+      this.#tree,
+      this.#genesis,
+    ));
     const stored = this.#db.getMeta<{ from: number; set: string }[]>(SCHEDULE_META) ?? [];
     this.#schedule = [
       { from: 1, set: this.#genesis.validators },

@@ -1,9 +1,13 @@
 /**
  * Genesis: the chain's first state, validator set and the height-0 header
  * that block 1 builds on (and light clients trust). Parsed from
- * genesis.json with errors that name the key and the fix.
+ * genesis.json with errors that name the key and the fix. Accounts are
+ * listed one by one, or derived from a seed (`derivedAccounts`) so that a
+ * genesis of 10^6 accounts stays a small file; genesisBuild.ts writes the
+ * state of a large one to the database in bounded chunks.
  */
 import {
+  ADDRESS_LENGTH,
   accountKey,
   type BlockHeader,
   blockHash,
@@ -17,6 +21,7 @@ import {
   parseAddress,
   SparseMerkleTree,
   type TreeUpdate,
+  taggedHash,
   toHex,
   type ValidatorSet,
   validatorSetHash,
@@ -44,6 +49,19 @@ export interface GenesisFile {
   genesisTime: number;
   validators: { publicKey: string; power: string }[];
   accounts: { address: string; balance: string }[];
+  /** `count` accounts of `balance` each, at addresses derived from `seed` (see derivedAddress). */
+  derivedAccounts?: { seed: string; count: number; balance: string };
+}
+
+/**
+ * Accounts nobody holds keys for: receivers and state size for benchmarks
+ * and load tests. Every node expands them the same way, so they cost the
+ * genesis file nothing and every node reaches the same state root.
+ */
+export interface DerivedAccounts {
+  readonly seed: Uint8Array;
+  readonly count: number;
+  readonly balance: bigint;
 }
 
 export interface Genesis {
@@ -51,6 +69,24 @@ export interface Genesis {
   readonly time: number;
   readonly validators: ValidatorSet;
   readonly accounts: readonly { address: Uint8Array; balance: bigint }[];
+  readonly derivedAccounts?: DerivedAccounts;
+}
+
+/**
+ * The most derived accounts a genesis may ask for. The node holds one
+ * 32-byte key per account while it builds the genesis state (320 MB at this
+ * bound), so the bound keeps a typo from exhausting memory.
+ */
+export const MAX_DERIVED_ACCOUNTS = 10_000_000;
+
+/** Domain of derived addresses; changing it changes every such genesis. */
+const DERIVED_ACCOUNT_TAG = "edgeledger/genesis/derived-account/v1";
+
+/** Address `index` of a derived-account seed: the first 20 bytes of taggedHash(tag, seed ‖ u32 BE index). */
+export function derivedAddress(seed: Uint8Array, index: number): Uint8Array {
+  const i = new Uint8Array(4);
+  new DataView(i.buffer).setUint32(0, index);
+  return taggedHash(DERIVED_ACCOUNT_TAG, seed, i).slice(0, ADDRESS_LENGTH);
 }
 
 export function parseGenesis(raw: unknown, file: string): Genesis {
@@ -95,7 +131,53 @@ export function parseGenesis(raw: unknown, file: string): Genesis {
       bad(`accounts[${i}].balance`, "must be a non-negative integer string", 'use e.g. "1000000"');
     return { address: address!, balance: BigInt(a.balance) };
   });
-  return { chainId: g.chainId!, time: g.genesisTime!, validators, accounts };
+  const derived =
+    g.derivedAccounts === undefined ? undefined : parseDerived(g.derivedAccounts, bad);
+  return {
+    chainId: g.chainId!,
+    time: g.genesisTime!,
+    validators,
+    accounts,
+    ...(derived && { derivedAccounts: derived }),
+  };
+}
+
+function parseDerived(
+  raw: unknown,
+  bad: (key: string, problem: string, fix: string) => never,
+): DerivedAccounts {
+  if (typeof raw !== "object" || raw === null)
+    bad(
+      "derivedAccounts",
+      "is not an object",
+      'write { "seed", "count", "balance" } or leave it out',
+    );
+  const d = raw as Record<string, unknown>;
+  let seed: Uint8Array | undefined;
+  try {
+    seed = fromHex(d["seed"] as string, 32);
+  } catch {
+    bad(
+      "derivedAccounts.seed",
+      "must be 64 hex characters (32 bytes)",
+      "use e.g. `openssl rand -hex 32`",
+    );
+  }
+  const count = d["count"];
+  if (
+    !Number.isSafeInteger(count) ||
+    (count as number) < 1 ||
+    (count as number) > MAX_DERIVED_ACCOUNTS
+  )
+    bad(
+      "derivedAccounts.count",
+      `must be an integer from 1 to ${MAX_DERIVED_ACCOUNTS}`,
+      "lower it, or list the accounts in a second chain",
+    );
+  const balance = d["balance"];
+  if (typeof balance !== "string" || !/^[1-9][0-9]*$/.test(balance))
+    bad("derivedAccounts.balance", "must be a positive integer string", 'use e.g. "1000"');
+  return { seed: seed!, count: count as number, balance: BigInt(balance as string) };
 }
 
 export function genesisToFile(g: Genesis): GenesisFile {
@@ -110,18 +192,52 @@ export function genesisToFile(g: Genesis): GenesisFile {
       address: formatAddress(a.address),
       balance: a.balance.toString(),
     })),
+    ...(g.derivedAccounts && {
+      derivedAccounts: {
+        seed: toHex(g.derivedAccounts.seed),
+        count: g.derivedAccounts.count,
+        balance: g.derivedAccounts.balance.toString(),
+      },
+    }),
   };
 }
 
-/** The genesis state tree and the height-0 header. */
-export function genesisState(g: Genesis): {
-  header: BlockHeader;
-  hash: Uint8Array;
-  state: TreeUpdate;
-} {
-  const state = SparseMerkleTree.build(
-    g.accounts.map((a) => [accountKey(a.address), encodeAccount({ balance: a.balance, nonce: 0 })]),
+/**
+ * One genesis account as the state tree holds it. A listed address given
+ * twice keeps its last balance (as it always has); a listed address that is
+ * also a derived one is refused, since either balance would surprise.
+ */
+export interface GenesisEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** The listed accounts as state entries, a repeated address keeping its last balance. */
+export function listedEntries(g: Genesis): GenesisEntry[] {
+  const byAddress = new Map<string, GenesisEntry>();
+  for (const a of g.accounts)
+    byAddress.set(toHex(a.address), {
+      key: accountKey(a.address),
+      value: encodeAccount({ balance: a.balance, nonce: 0 }),
+    });
+  return [...byAddress.values()];
+}
+
+/** The error for a listed account that a derived one collides with. */
+export function collisionError(address: Uint8Array, index: number): ConfigError {
+  return ConfigError.invalid(
+    "genesis.json",
+    "accounts",
+    `lists ${formatAddress(address)}, which is also derived account ${index} of derivedAccounts`,
+    "remove it from accounts, or choose another derivedAccounts.seed",
   );
+}
+
+/** The genesis header over a state root (the validator set and time come from the genesis). */
+export function genesisHeader(
+  g: Genesis,
+  stateRoot: Uint8Array,
+): { header: BlockHeader; hash: Uint8Array } {
   const setHash = validatorSetHash(g.validators);
   const header: BlockHeader = {
     chainId: g.chainId,
@@ -131,10 +247,36 @@ export function genesisState(g: Genesis): {
     txRoot: merkleRoot([]),
     txCount: 0,
     evidenceRoot: merkleRoot([]),
-    stateRoot: state.root,
+    stateRoot,
     validatorsHash: setHash,
     nextValidatorsHash: setHash,
     proposer: new Uint8Array(32),
   };
-  return { header, hash: blockHash(header), state };
+  return { header, hash: blockHash(header) };
+}
+
+/**
+ * The genesis state tree, built in memory, and the height-0 header. Holds
+ * every node at once: fine for listed accounts and small derived sets; the
+ * node writes a large genesis with genesisBuild.ts instead.
+ */
+export function genesisState(g: Genesis): {
+  header: BlockHeader;
+  hash: Uint8Array;
+  state: TreeUpdate;
+} {
+  const entries = listedEntries(g);
+  const listed = new Map(entries.map((e) => [toHex(e.key), e]));
+  const d = g.derivedAccounts;
+  if (d) {
+    const value = encodeAccount({ balance: d.balance, nonce: 0 });
+    for (let i = 0; i < d.count; i++) {
+      const address = derivedAddress(d.seed, i);
+      const key = accountKey(address);
+      if (listed.has(toHex(key))) throw collisionError(address, i);
+      entries.push({ key, value });
+    }
+  }
+  const state = SparseMerkleTree.build(entries.map((e) => [e.key, e.value]));
+  return { ...genesisHeader(g, state.root), state };
 }

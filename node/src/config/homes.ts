@@ -62,6 +62,8 @@ export interface TestnetOptions {
   basePort: number;
   /** Funded genesis accounts: address → balance. */
   fund?: { address: string; balance: bigint }[];
+  /** `count` more accounts derived from `seed` (64 hex), `balance` each: genesis.ts `derivedAccounts`. */
+  derivedAccounts?: { seed: string; count: number; balance: bigint };
   host?: string;
   /** Default `testnet-<validators>`. */
   chainId?: string;
@@ -115,6 +117,12 @@ export async function testnet(
     genesisTime: Date.now(),
     validators: validators.map((n) => ({ publicKey: toHex(n.key.publicKey), power: "1" })),
     accounts: (opts.fund ?? []).map((f) => ({ address: f.address, balance: f.balance.toString() })),
+    ...(opts.derivedAccounts && {
+      derivedAccounts: {
+        ...opts.derivedAccounts,
+        balance: opts.derivedAccounts.balance.toString(),
+      },
+    }),
   };
   const genesisText = `${JSON.stringify(genesisToFile(parseGenesis(genesis, "genesis.json")), null, 2)}\n`;
   for (const n of nodes) {

@@ -84,11 +84,12 @@ export async function makeHome(
 /**
  * Starts `edgeledger start --home` and resolves once its API answers.
  * `faultsFile`: run the test-only build (faultyNode.ts) instead, which
- * misbehaves as that file says (faults.ts).
+ * misbehaves as that file says (faults.ts). `startTimeoutMs` (default 20 s):
+ * a first start of a large genesis builds its state before the API answers.
  */
 export async function startNode(
   home: Pick<TestHome, "home" | "url">,
-  options: { faultsFile?: string } = {},
+  options: { faultsFile?: string; startTimeoutMs?: number } = {},
 ): Promise<ChildProcess> {
   const env = {
     ...process.env,
@@ -115,7 +116,8 @@ export async function startNode(
     child.stdout?.on("data", (d) => appendFileSync(file, d));
     child.stderr?.on("data", (d) => appendFileSync(file, d));
   }
-  const deadline = Date.now() + 20_000;
+  const timeout = options.startTimeoutMs ?? 20_000;
+  const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`node exited (${child.exitCode}):\n${output}`);
     try {
@@ -127,7 +129,7 @@ export async function startNode(
     await sleep(50);
   }
   child.kill("SIGKILL");
-  throw new Error(`node did not start within 20 s:\n${output}`);
+  throw new Error(`node did not start within ${timeout / 1000} s:\n${output}`);
 }
 
 export function kill9(child: ChildProcess): Promise<void> {

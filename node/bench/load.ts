@@ -1,0 +1,298 @@
+/**
+ * The load side of the node bench: signed transfers from the bench's
+ * senders, submitted over HTTP in batches at a paced offered rate, and the
+ * commit side followed on the heads stream (committed count per step; the
+ * submit → final time of the transactions in a sample of blocks, or of
+ * every block while one transfer at a time is timed on an idle network).
+ */
+import { Agent, request } from "node:http";
+import type { BlockJson, StatusJson } from "@edgeledger/sdk/api";
+import {
+  encodeSignedTransaction,
+  type SecretKey,
+  toHex,
+  transactionHash,
+} from "@edgeledger/sdk/protocol";
+import { nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { api, sleep } from "../src/testing/harness.ts";
+
+/** Requests in flight, and most transactions per request (paced: a batch holds what is due). */
+const IN_FLIGHT = 8;
+const BATCH = 200;
+/** One block in this many is fetched to time its transactions (all would load the node with reads). */
+const LATENCY_SAMPLE = 4;
+
+export interface SignedTx {
+  readonly hash: string;
+  readonly hex: string;
+}
+
+export interface StepResult {
+  offered: number;
+  submitted: number;
+  rejected: number;
+  /** Transactions committed from the step's start until its drain ended. */
+  committed: number;
+  committedPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  /** Native verifies/s on one core around this step (the higher of before and after). */
+  verifyRate: number;
+  /** committedPerSec ÷ the signature bound from verifyRate. */
+  ratio: number;
+  /** Transactions still pending from earlier steps when this one began (its figures then mix in theirs). */
+  backlogAtStart: number;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Signs transfers for each sender in nonce order, from nonce 0 (senders are funded in genesis). */
+export class Transfers {
+  readonly #chainId: string;
+  readonly #senders: readonly SecretKey[];
+  readonly #nonces: number[];
+  readonly #signers: ReturnType<typeof nativeSigner>[];
+  #next = 0;
+
+  constructor(chainId: string, senders: readonly SecretKey[]) {
+    this.#chainId = chainId;
+    this.#senders = senders;
+    this.#nonces = senders.map(() => 0);
+    this.#signers = senders.map((s) => nativeSigner(s));
+  }
+
+  /** The next transfer of 1 to `to`, from the senders in turn. */
+  sign(to: Uint8Array): SignedTx {
+    const i = this.#next++ % this.#senders.length;
+    const tx = {
+      chainId: this.#chainId,
+      from: this.#senders[i]!.publicKey,
+      nonce: this.#nonces[i]!++,
+      expiresAt: Date.now() + 30 * 60_000,
+      body: { kind: "transfer" as const, to, amount: 1n },
+    };
+    const hash = transactionHash(tx);
+    return {
+      hash: toHex(hash),
+      hex: toHex(encodeSignedTransaction({ tx, signature: this.#signers[i]!.signSync(hash) })),
+    };
+  }
+}
+
+/** Batches to the submit URLs in turn over node:http keep-alive (fetch costs the client several times more). */
+export class Submitter {
+  readonly #urls: readonly URL[];
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  #via = 0;
+
+  constructor(urls: readonly string[]) {
+    this.#urls = urls.map((u) => new URL(u));
+  }
+
+  /** Resolves to how many of `txs` were admitted. */
+  submit(txs: readonly SignedTx[]): Promise<number> {
+    const target = this.#urls[this.#via++ % this.#urls.length]!;
+    const body = JSON.stringify({ txs: txs.map((t) => t.hex) });
+    return new Promise((done, fail) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: "/v1/transactions/batch",
+          method: "POST",
+          agent: this.#agent,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => (text += d));
+          res.on("end", () => {
+            if (res.statusCode !== 200) return done(0);
+            const { results } = JSON.parse(text) as { results: { hash?: string }[] };
+            done(results.filter((r) => r.hash).length);
+          });
+        },
+      );
+      req.on("error", fail);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/**
+ * Follows one node's heads stream: counts committed transactions, and times
+ * the submitted ones found in sampled blocks (every block when `sampleAll`)
+ * by when their head arrived.
+ */
+export class HeadFollower {
+  readonly #url: string;
+  readonly #abort = new AbortController();
+  readonly #done: Promise<void>;
+  readonly submittedAt = new Map<string, number>();
+  readonly latencies: number[] = [];
+  /** Committed transactions since the last reset, and since the start. */
+  committed = 0;
+  committedTotal = 0;
+  sampleAll = false;
+
+  constructor(url: string) {
+    this.#url = url;
+    this.#done = this.#follow().catch(() => undefined);
+  }
+
+  reset(): void {
+    this.submittedAt.clear();
+    this.latencies.length = 0;
+    this.committed = 0;
+  }
+
+  async #follow(): Promise<void> {
+    const res = await fetch(`${this.#url}/v1/heads`, { signal: this.#abort.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      for (let at = buf.indexOf("\n\n"); at >= 0; at = buf.indexOf("\n\n")) {
+        const frame = buf.slice(0, at);
+        buf = buf.slice(at + 2);
+        const data = frame.split("\n").find((l) => l.startsWith("data: "));
+        if (data) this.#onHead(data.slice(6), performance.now());
+      }
+    }
+  }
+
+  #onHead(data: string, now: number): void {
+    const { header } = JSON.parse(data) as { header: { height: number; txCount: number } };
+    this.committed += header.txCount;
+    this.committedTotal += header.txCount;
+    if (header.txCount === 0 || (!this.sampleAll && header.height % LATENCY_SAMPLE !== 0)) return;
+    void api<BlockJson>(`${this.#url}/v1/blocks/${header.height}`).then(({ body }) => {
+      for (const tx of body.txs) {
+        const t = this.submittedAt.get(tx.hash);
+        if (t !== undefined) this.latencies.push(now - t);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#done;
+  }
+}
+
+/**
+ * Offers `txs` at `rate` per second (batches of what is due, at most
+ * IN_FLIGHT requests open), then waits (bounded) for what was admitted to
+ * commit. Committed/s counts from the first submission to the last commit.
+ */
+export async function runStep(
+  rate: number,
+  txs: readonly SignedTx[],
+  submitter: Submitter,
+  follower: HeadFollower,
+  drainMs = 10_000,
+): Promise<Omit<StepResult, "verifyRate" | "ratio" | "backlogAtStart">> {
+  follower.reset();
+  let submitted = 0;
+  let rejected = 0;
+  const total = txs.length;
+  const start = performance.now();
+  let next = 0;
+  let inFlight = 0;
+  await new Promise<void>((done) => {
+    const pump = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      while (next < due && inFlight < IN_FLIGHT) {
+        const batch = txs.slice(next, Math.min(due, next + BATCH));
+        next += batch.length;
+        inFlight++;
+        const at = performance.now();
+        for (const t of batch) follower.submittedAt.set(t.hash, at);
+        void submitter
+          .submit(batch)
+          .then(
+            (admitted) => {
+              submitted += admitted;
+              rejected += batch.length - admitted;
+            },
+            () => (rejected += batch.length),
+          )
+          .finally(() => {
+            inFlight--;
+            if (next >= total && inFlight === 0) done();
+          });
+      }
+      if (next < total) setTimeout(pump, 1);
+    };
+    pump();
+  });
+  const drainUntil = performance.now() + drainMs;
+  while (follower.committed < submitted && performance.now() < drainUntil) await sleep(50);
+  const seconds = (performance.now() - start) / 1000;
+  const sorted = [...follower.latencies].sort((a, b) => a - b);
+  return {
+    offered: rate,
+    submitted,
+    rejected,
+    committed: follower.committed,
+    committedPerSec: follower.committed / seconds,
+    p50ms: percentile(sorted, 50),
+    p99ms: percentile(sorted, 99),
+  };
+}
+
+/**
+ * Waits (bounded) until the node's mempool is empty, so the next step starts
+ * from rest: commits of an earlier step's backlog would count as this
+ * step's. Returns what was still pending when the wait ended (0: at rest).
+ */
+export async function waitForEmptyPool(url: string, timeoutMs = 120_000): Promise<number> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const size = (await api<StatusJson>(`${url}/v1/status`)).body.mempool.size;
+    if (size === 0 || performance.now() > until) return size;
+    await sleep(100);
+  }
+}
+
+/**
+ * Submit → final of single transfers on an otherwise idle network: one at a
+ * time, each waited for before the next is sent. Returns the times in ms.
+ */
+export async function idleLatencies(
+  samples: number,
+  next: () => SignedTx,
+  submitter: Submitter,
+  follower: HeadFollower,
+): Promise<number[]> {
+  follower.reset();
+  follower.sampleAll = true;
+  try {
+    for (let i = 0; i < samples; i++) {
+      const tx = next();
+      follower.submittedAt.set(tx.hash, performance.now());
+      if ((await submitter.submit([tx])) !== 1) throw new Error("idle transfer refused");
+      const until = performance.now() + 10_000;
+      while (follower.latencies.length <= i) {
+        if (performance.now() > until) throw new Error("idle transfer not final within 10 s");
+        await sleep(2);
+      }
+    }
+  } finally {
+    follower.sampleAll = false;
+  }
+  return [...follower.latencies];
+}
