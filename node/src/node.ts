@@ -49,7 +49,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const { paths, config, log, genesis, key } = loadNodeSetup(home, overrides);
   const hooks = overrides.hooks ?? {};
   const chainId = genesis.chainId;
-  const db = new Database(paths.data);
+  const db = new Database(paths.data, { nodeCacheBytes: config.storage.stateCacheMB * 2 ** 20 });
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));

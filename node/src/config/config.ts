@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BlockOptions, defaultBlockOptions } from "../consensus/driver.ts";
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from "../consensus/engine.ts";
+import { DEFAULT_NODE_CACHE_BYTES } from "../db/nodeCache.ts";
 import { defaultMempoolOptions, type MempoolOptions } from "../mempool/mempool.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -25,6 +26,8 @@ export interface NodeConfig {
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
   /** libp2p: where to listen, whom to dial at start (multiaddrs with /p2p/<peer id>), how many connections. */
   network: { listen: string[]; bootstrap: string[]; maxConnections: number };
+  /** Memory for state-tree nodes read from or written to LevelDB (db/nodeCache.ts), in MiB. */
+  storage: { stateCacheMB: number };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -34,6 +37,7 @@ export const defaultConfig: NodeConfig = {
   consensus: { ...DEFAULT_TIMEOUTS },
   log: { level: "warn" },
   network: { listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxConnections: 64 },
+  storage: { stateCacheMB: DEFAULT_NODE_CACHE_BYTES / 2 ** 20 },
 };
 
 export const paths = (home: string) => ({

@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_NODE_CACHE_BYTES } from "../db/nodeCache.ts";
+import { defaultConfig, loadConfig } from "./config.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "edgeledger-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(value: unknown) {
+  const file = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(value));
+  return loadConfig(file);
+}
+
+describe("config.json", () => {
+  it("fills every absent key with its default, and reads the state cache's size", () => {
+    expect(load({})).toEqual(defaultConfig);
+    expect(defaultConfig.storage.stateCacheMB * 2 ** 20).toBe(DEFAULT_NODE_CACHE_BYTES);
+    expect(load({ storage: { stateCacheMB: 128 } }).storage.stateCacheMB).toBe(128);
+  });
+
+  it("refuses an ill-typed or unknown setting, naming its key", () => {
+    expect(() => load({ storage: { stateCacheMB: "lots" } })).toThrow(
+      expect.objectContaining({
+        code: "CONFIG_INVALID",
+        message: expect.stringContaining("storage.stateCacheMB"),
+      }),
+    );
+    expect(() => load({ storage: { stateCacheMb: 1 } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("storage.stateCacheMb") }),
+    );
+    expect(() => load({ storage: { stateCacheMB: -1 } })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID" }),
+    );
+  });
+});
