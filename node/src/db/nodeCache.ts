@@ -14,14 +14,15 @@
 import { PackedNodeTable } from "@edgeledger/sdk/protocol";
 
 /**
- * 640 MiB: the whole tree of 10^6 accounts (~2.4M nodes) fits, so a block's
+ * 448 MiB: most of the tree of 10^6 accounts (~2.4M nodes), so a block's
  * reads seldom reach LevelDB. Measured in the 4-validator bench at 10^6
- * accounts: peak 986 tx/s with it against 216–442 with 256 MiB, and a
- * validator's peak RSS 855 MiB against 911 (fewer LevelDB reads, less of its
- * own cache churn). The cache holds only what the tree has, so a small
- * chain uses little of it. `storage.stateCacheMB` in config.json sets it.
+ * accounts: peak 216–442 tx/s with 256 MiB, 693 with 448, 708–986 with 640,
+ * but with 640 a validator's peak RSS reached 1 167 MiB under overload
+ * (target 1 GiB); with 448, 886 MiB. The cache holds only what the tree
+ * has, so a small chain uses little of it. `storage.stateCacheMB` in
+ * config.json sets it.
  */
-export const DEFAULT_NODE_CACHE_BYTES = 640 * 2 ** 20;
+export const DEFAULT_NODE_CACHE_BYTES = 448 * 2 ** 20;
 
 export class NodeCache {
   readonly #maxBytes: number;
