@@ -16,7 +16,7 @@ import type { DuplicateVoteEvidence } from "./evidence.ts";
 import { hashField } from "./fields.ts";
 import { MAX_BLOCK_BYTES, MAX_BLOCK_TXS, MAX_VALIDATORS } from "./limits.ts";
 import { merkleLeafHash } from "./merkle.ts";
-import { encodeSignedTransaction } from "./transaction.ts";
+import { encodeSignedTransaction, type SignedTransaction } from "./transaction.ts";
 import {
   type SignedProposal,
   type SignedVote,
@@ -65,16 +65,22 @@ export function transactionLeaf(signedEncoding: Uint8Array): Uint8Array {
   return merkleLeafHash(signedEncoding);
 }
 
-/** The compact form of a whole proposal (`leaves`: the block's transaction leaves, if known). */
+/**
+ * The compact form of a whole proposal. `knownLeaf` answers a transaction's
+ * leaf where it is already known (a mempool computed it at admission), so
+ * it is not encoded and hashed again.
+ */
 export function compactProposal(
   m: Extract<ConsensusMessage, { kind: "proposal" }>,
-  leaves?: readonly Uint8Array[],
+  knownLeaf?: (stx: SignedTransaction) => Uint8Array | undefined,
 ): CompactProposal {
   return {
     kind: "compact-proposal",
     proposal: m.proposal,
     header: m.block.header,
-    txLeaves: leaves ?? m.block.txs.map((stx) => transactionLeaf(encodeSignedTransaction(stx))),
+    txLeaves: m.block.txs.map(
+      (stx) => knownLeaf?.(stx) ?? transactionLeaf(encodeSignedTransaction(stx)),
+    ),
     evidence: m.block.evidence,
     polVotes: m.polVotes,
   };

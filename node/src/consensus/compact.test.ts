@@ -77,6 +77,11 @@ describe("compact proposals, rebuilt from the mempool", () => {
     expect(rebuilt?.message.block).toEqual(whole.block);
     expect(rebuilt?.txBytes).toBe(txs.reduce((n, t) => n + t.bytes.length, 0));
     expect(bodyMismatch(rebuilt!.message.block)).toBeNull();
+    // The pool knows each leaf it admitted, so the proposer compacts without hashing again.
+    for (const stx of rebuilt!.message.block.txs) expect(mempool.leafOf(stx)).toBeDefined();
+    expect(compactProposal(rebuilt!.message, (stx) => mempool.leafOf(stx))).toEqual(
+      compactProposal(whole),
+    );
   });
 
   it("do not take a transaction signed otherwise for the one the proposal names", async () => {

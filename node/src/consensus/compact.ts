@@ -18,7 +18,6 @@ import {
   bytesKey,
   type CompactProposal,
   type ConsensusMessage,
-  transactionLeaf,
 } from "@edgeledger/sdk/protocol";
 import { markBodyChecked } from "../chain/chain.ts";
 import type { Mempool, PendingTx } from "../mempool/mempool.ts";
@@ -35,7 +34,7 @@ export interface Rebuilt {
   readonly txBytes: number;
 }
 
-export type CompactPool = Pick<Mempool, "byLeaf" | "settled" | "onAdd">;
+export type CompactPool = Pick<Mempool, "byLeaf" | "leafOf" | "settled" | "onAdd">;
 
 /** The whole proposal, from the pool's transactions; null while one is missing. */
 export function rebuildFromPool(m: CompactProposal, pool: CompactPool): Rebuilt | null {
@@ -63,8 +62,8 @@ export function rebuildFromPool(m: CompactProposal, pool: CompactPool): Rebuilt 
  * Rebuilds `m`, waiting for admissions under way and then up to `waitMs`
  * for new ones; null if transactions are still missing (fetch it whole).
  * A list of leaves that is not its header's is refused outright, whoever
- * checked it before. Each admission costs a waiting rebuild one hash, not a
- * pass over what it misses.
+ * checked it before. Each admission costs a waiting rebuild one lookup, not
+ * a pass over what it misses.
  */
 export async function resolveCompact(
   m: CompactProposal,
@@ -85,7 +84,8 @@ export async function resolveCompact(
       resolve(rebuildFromPool(m, pool));
     };
     const off = pool.onAdd((entry) => {
-      missing.delete(bytesKey(transactionLeaf(entry.bytes)));
+      const leaf = pool.leafOf(entry.stx);
+      if (leaf) missing.delete(bytesKey(leaf));
       if (missing.size === 0) done();
     });
     const timer = setTimeout(done, waitMs);

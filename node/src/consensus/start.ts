@@ -65,7 +65,9 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     if (m.kind === "proposal") deps.flushTxGossip();
     publish(
       topics.consensus,
-      encodeConsensusMessage(m.kind === "proposal" ? compactProposal(m) : m),
+      encodeConsensusMessage(
+        m.kind === "proposal" ? compactProposal(m, (stx) => deps.mempool.leafOf(stx)) : m,
+      ),
     );
   };
   const broadcast = hooks.broadcast?.(publishConsensus) ?? publishConsensus;

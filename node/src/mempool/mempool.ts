@@ -112,7 +112,8 @@ export class Mempool {
   readonly #byHash = new Map<string, PendingTx>();
   /** bytesKey(transactionLeaf(bytes)) → tx: how a compact proposal names it. */
   readonly #byLeaf = new Map<string, PendingTx>();
-  readonly #leafKeys = new WeakMap<PendingTx, string>();
+  /** Each pending transaction's leaf, computed once at admission. */
+  readonly #leaves = new WeakMap<SignedTransaction, Uint8Array>();
   /** Admissions under way (see settled). */
   readonly #inFlight = new Set<Promise<unknown>>();
   /** sender address hex → nonce → tx */
@@ -143,6 +144,11 @@ export class Mempool {
   /** The pending transaction whose signed encoding has this Merkle leaf hash (compact proposals). */
   byLeaf(leaf: Uint8Array): PendingTx | undefined {
     return this.#byLeaf.get(bytesKey(leaf));
+  }
+
+  /** The leaf of a transaction this pool admitted (the same object), without hashing it again. */
+  leafOf(stx: SignedTransaction): Uint8Array | undefined {
+    return this.#leaves.get(stx);
   }
 
   /**
@@ -378,9 +384,9 @@ export class Mempool {
     }
     const entry: PendingTx = { hash, key, stx, bytes, sender, seq: this.#seq++ };
     this.#byHash.set(key, entry);
-    const leafKey = bytesKey(transactionLeaf(bytes));
-    this.#byLeaf.set(leafKey, entry);
-    this.#leafKeys.set(entry, leafKey);
+    const leaf = transactionLeaf(bytes);
+    this.#byLeaf.set(bytesKey(leaf), entry);
+    this.#leaves.set(stx, leaf);
     this.#bytes += bytes.length;
     let bySender = pending;
     if (!bySender) {
@@ -481,8 +487,8 @@ export class Mempool {
 
   #remove(entry: PendingTx): void {
     this.#byHash.delete(entry.key);
-    const leafKey = this.#leafKeys.get(entry);
-    if (leafKey !== undefined) this.#byLeaf.delete(leafKey);
+    const leaf = this.#leaves.get(entry.stx);
+    if (leaf) this.#byLeaf.delete(bytesKey(leaf));
     this.#bytes -= entry.bytes.length;
     const txs = this.#bySender.get(entry.sender);
     txs?.delete(entry.stx.tx.nonce);
