@@ -1,12 +1,12 @@
 /**
  * Validation of the consensus gossip topic (`/edgeledger/<chain>/consensus/1`)
  * and of the same messages when catch-up brings them: a proposal with its
- * block (whole, or compact: its transactions' leaf hashes), or a vote. Answers accept / ignore / reject (network/gossip.ts):
- * reject only for what no honest validator sends — undecodable bytes, a
- * signer outside the height's set, a proposal from the wrong proposer, a
- * bad signature, a body (or a compact list of leaves) that is not its
- * header's — so that peer scoring
- * punishes whoever relays it. A message for a height this node cannot use
+ * block (whole, or compact: its transactions' leaf hashes), or a vote.
+ * Answers accept / ignore / reject (network/gossip.ts): reject only for what
+ * no honest validator sends — undecodable bytes, a signer outside the
+ * height's set, a proposal from the wrong proposer, a bad signature, a body
+ * (or a compact list of leaves) that is not its header's — so that peer
+ * scoring punishes whoever relays it. A message for a height this node cannot use
  * (decided, or too far ahead) is ignored, never rejected: an honest peer
  * that is ahead or behind sends those.
  *
