@@ -21,7 +21,7 @@ import type { NodeHooks } from "./hooks.ts";
 import { followChain } from "./mempool/followChain.ts";
 import { Mempool } from "./mempool/mempool.ts";
 import { createMetrics } from "./metrics/metrics.ts";
-import { observeMetrics } from "./metrics/observe.ts";
+import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
@@ -94,6 +94,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     triggerSync: () => sync?.sync.trigger(),
     catchUp: () => void sync?.sync.catchUp(),
     flushTxGossip: () => txGossip?.flush(),
+    observe: consensusObservers(metrics),
   });
   const unsubscribers: (() => void)[] = [];
 
