@@ -45,6 +45,8 @@ export interface ConsensusStartDeps {
   readonly catchUp: () => void;
   /** Publishes the transactions waiting for tx gossip, so they go out before a proposal naming them. */
   readonly flushTxGossip: () => void;
+  /** The driver's halt (haltHeight): true when the block at `height` is the last it decides. */
+  readonly haltAfter?: (height: number) => boolean;
 }
 
 export interface RunningConsensus {
@@ -92,6 +94,7 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     log,
     now: Date.now,
     timeouts: deps.config.consensus,
+    ...(deps.haltAfter && { haltAfter: deps.haltAfter }),
   });
   driver.onMissingBlock = deps.triggerSync;
   const receive = compactReceiver({
