@@ -1,3 +1,4 @@
+/** The health rule (health.ts) on plain facts: each state, the order they are decided in, and the clamps. */
 import { describe, expect, it } from "vitest";
 import { assessHealth, type HealthFacts, SYNC_LAG_BLOCKS, stallLimitMs } from "./health.ts";
 
