@@ -17,6 +17,8 @@ export interface SetupOverrides {
   readonly logger?: Logger;
   /** Dev chains only: the key of the account POST /v1/dev/transfer spends from. */
   readonly devKey?: SecretKey;
+  /** Replaces config.json's haltHeight for this run (`--halt-height`; 0 = none). */
+  readonly haltHeight?: number;
 }
 
 export interface NodeSetup {
@@ -32,6 +34,7 @@ export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetu
   const p = paths(home);
   const config = loadConfig(p.config);
   if (overrides.apiPort !== undefined) config.api.port = overrides.apiPort;
+  if (overrides.haltHeight !== undefined) config.haltHeight = overrides.haltHeight;
   // EDGELEDGER_LOG_LEVEL overrides config.json for one run (e.g. debug while investigating).
   const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? config.log.level;
   const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });

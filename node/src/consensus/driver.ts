@@ -110,6 +110,8 @@ export interface DriverDeps {
   readonly timeliness?: TimelinessOptions;
   /** Choices of the block this node proposes (a seam: see hooks.ts); unset, the honest ones. */
   readonly proposer?: ProposerChoices;
+  /** True when the block at `height` is the last this node decides (haltHeight): it then starts no next height. */
+  readonly haltAfter?: (height: number) => boolean;
   /** Equivocation evidence: what to record in blocks we propose, and where to report what the engine finds. */
   readonly evidence?: {
     pending(): readonly DuplicateVoteEvidence[];
@@ -352,6 +354,7 @@ export class ConsensusDriver {
   async #nextHeight(): Promise<void> {
     const { chain } = this.#deps;
     if (this.#engine && this.#height === chain.head.height + 1) return; // already running it
+    if (this.#deps.haltAfter?.(chain.head.height)) return; // halted: no proposal, no vote
     this.#height = chain.head.height + 1;
     this.#timer = new HeightTimer();
     this.#executions.clear();

@@ -52,6 +52,8 @@ export interface ConsensusStartDeps {
     readonly phase: PhaseObserver;
     readonly rebuild: NonNullable<CompactReceiverDeps["onRebuild"]>;
   };
+  /** The driver's halt (haltHeight): true when the block at `height` is the last it decides. */
+  readonly haltAfter?: (height: number) => boolean;
 }
 
 export interface RunningConsensus {
@@ -100,6 +102,7 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     now: Date.now,
     timeouts: deps.config.consensus,
     ...(deps.observe && { onPhase: deps.observe.phase }),
+    ...(deps.haltAfter && { haltAfter: deps.haltAfter }),
   });
   driver.onMissingBlock = deps.triggerSync;
   const receive = compactReceiver({
