@@ -94,8 +94,8 @@ export class Submitter {
     this.#urls = urls.map((u) => new URL(u));
   }
 
-  /** Resolves to how many of `txs` were admitted. */
-  submit(txs: readonly SignedTx[]): Promise<number> {
+  /** Resolves to how many of `txs` were admitted, and those refused (e.g. MEMPOOL_FULL: the node sheds). */
+  submit(txs: readonly SignedTx[]): Promise<{ admitted: number; refused: SignedTx[] }> {
     const target = this.#urls[this.#via++ % this.#urls.length]!;
     const body = JSON.stringify({ txs: txs.map((t) => t.hex) });
     return new Promise((done, fail) => {
@@ -116,9 +116,10 @@ export class Submitter {
           res.setEncoding("utf8");
           res.on("data", (d: string) => (text += d));
           res.on("end", () => {
-            if (res.statusCode !== 200) return done(0);
+            if (res.statusCode !== 200) return done({ admitted: 0, refused: [...txs] });
             const { results } = JSON.parse(text) as { results: { hash?: string }[] };
-            done(results.filter((r) => r.hash).length);
+            const refused = txs.filter((_, i) => !results[i]?.hash);
+            done({ admitted: txs.length - refused.length, refused });
           });
         },
       );
@@ -199,6 +200,9 @@ export class HeadFollower {
  * Offers `txs` at `rate` per second (batches of what is due, at most
  * IN_FLIGHT requests open), then waits (bounded) for what was admitted to
  * commit. Committed/s counts from the first submission to the last commit.
+ * What the node refused goes into `refused`, for the next step to offer
+ * again first: a sender's later nonces wait behind a refused one (a client
+ * that is told MEMPOOL_FULL retries it).
  */
 export async function runStep(
   rate: number,
@@ -206,6 +210,7 @@ export async function runStep(
   submitter: Submitter,
   follower: HeadFollower,
   drainMs = 10_000,
+  refused: SignedTx[] = [],
 ): Promise<Omit<StepResult, "verifyRate" | "ratio" | "backlogAtStart">> {
   follower.reset();
   let submitted = 0;
@@ -226,11 +231,15 @@ export async function runStep(
         void submitter
           .submit(batch)
           .then(
-            (admitted) => {
-              submitted += admitted;
-              rejected += batch.length - admitted;
+            (answer) => {
+              submitted += answer.admitted;
+              rejected += answer.refused.length;
+              refused.push(...answer.refused);
             },
-            () => (rejected += batch.length),
+            () => {
+              rejected += batch.length;
+              refused.push(...batch);
+            },
           )
           .finally(() => {
             inFlight--;
@@ -254,6 +263,27 @@ export async function runStep(
     p50ms: percentile(sorted, 50),
     p99ms: percentile(sorted, 99),
   };
+}
+
+/**
+ * Offers refused transactions again until every one is admitted (bounded):
+ * the senders' later nonces wait behind them, so without this the next step
+ * would start on a pool that cannot empty. Paced by the node's refusals.
+ */
+export async function resubmit(
+  txs: readonly SignedTx[],
+  submitter: Submitter,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  let left = [...txs];
+  while (left.length > 0) {
+    if (performance.now() > until) throw new Error(`${left.length} refused transfers not admitted`);
+    const batch = left.slice(0, BATCH);
+    const { refused } = await submitter.submit(batch).catch(() => ({ refused: batch }));
+    left = [...refused, ...left.slice(BATCH)];
+    if (refused.length > 0) await sleep(200);
+  }
 }
 
 /**
@@ -286,7 +316,7 @@ export async function idleLatencies(
     for (let i = 0; i < samples; i++) {
       const tx = next();
       follower.submittedAt.set(tx.hash, performance.now());
-      if ((await submitter.submit([tx])) !== 1) throw new Error("idle transfer refused");
+      if ((await submitter.submit([tx])).admitted !== 1) throw new Error("idle transfer refused");
       const until = performance.now() + 10_000;
       while (follower.latencies.length <= i) {
         if (performance.now() > until) throw new Error("idle transfer not final within 10 s");

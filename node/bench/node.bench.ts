@@ -32,7 +32,9 @@ import {
   percentile,
   phaseMeans,
   phaseTotals,
+  resubmit,
   runStep,
+  type SignedTx,
   type StepResult,
   Submitter,
   Transfers,
@@ -99,15 +101,18 @@ async function benchRun(spec: string): Promise<Run> {
       follower,
     );
     const sortedIdle = [...samples].sort((a, b) => a - b);
+    // What a step's nodes refused (see runStep): offered again, untimed, before the next step.
+    const refused: SignedTx[] = [];
     const step = async (rate: number): Promise<StepResult> => {
       // Pre-signed, so signing does not slow the offered rate.
       const txs = Array.from({ length: Math.round(rate * STEP_SECONDS) }, () =>
         transfers.sign(receiver()),
       );
+      await resubmit(refused.splice(0), submitter);
       const backlogAtStart = await waitForEmptyPool(url);
       const phasesBefore = await phaseTotals(network.urls);
       const { result, verifyRate } = await aroundStep(() =>
-        runStep(rate, txs, submitter, follower, DRAIN_MS),
+        runStep(rate, txs, submitter, follower, DRAIN_MS, refused),
       );
       const r = {
         ...result,

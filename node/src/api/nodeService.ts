@@ -93,19 +93,19 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
           },
           localSigner(devKey),
         );
-        return { hash: (await mempool.add(encodeSignedTransaction(stx))).hash };
+        return { hash: (await mempool.add(encodeSignedTransaction(stx), "client")).hash };
       }
     : undefined;
 
   return {
     ...(devTransfer && { devTransfer }),
     async submitTransaction(txBytes) {
-      const entry = await mempool.add(txBytes);
+      const entry = await mempool.add(txBytes, "client");
       return { hash: entry.hash };
     },
 
     async submitTransactions(txs) {
-      const results = await mempool.addMany(txs);
+      const results = await mempool.addMany(txs, "client");
       return results.map((r) => ("hash" in r ? { hash: r.hash } : { error: r }));
     },
 

@@ -244,3 +244,79 @@ describe("mempool ordering and removal", () => {
     expect(mempool.bytes).toBe(0);
   });
 });
+
+describe("mempool client backlog", () => {
+  function clocked(options: Partial<MempoolOptions>) {
+    const clock = { now: NOW };
+    const accounts = new MemoryAccounts()
+      .set(addressOf(1), { balance: 1000n, nonce: 0 })
+      .set(addressOf(3), { balance: 1000n, nonce: 0 });
+    const mempool = new Mempool(options, {
+      chainId: CHAIN,
+      verifier: createNativeVerifier(),
+      accounts,
+      isKnown: () => false,
+      now: () => clock.now,
+      nextValidators: () => [{ publicKey: carol.publicKey, power: 1n }],
+    });
+    return { mempool, clock };
+  }
+
+  it("sheds clients past the backlog, with the figures, but still admits peers' gossip", async () => {
+    const { mempool } = clocked({ maxBacklogSeconds: 5, minBacklogTxs: 3 });
+    for (let n = 0; n < 3; n++)
+      expect(await codeOf(mempool.add(signed(alice, n, transfer(bob, 1n)).bytes, "client"))).toBe(
+        "ok",
+      );
+    const refused = await mempool
+      .add(signed(alice, 3, transfer(bob, 1n)).bytes, "client")
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TransactionError);
+    expect(refused).toMatchObject({ code: "MEMPOOL_FULL", details: { size: 3, capacity: 3 } });
+    // A batch finding the pool full is refused whole, each with the same reason.
+    const batch = await mempool.addMany(
+      [signed(carol, 0, transfer(bob, 1n)).bytes, signed(carol, 1, transfer(bob, 1n)).bytes],
+      "client",
+    );
+    expect(batch.map((r) => (r instanceof TransactionError ? r.code : "ok"))).toEqual([
+      "MEMPOOL_FULL",
+      "MEMPOOL_FULL",
+    ]);
+    // Gossip and pulls are admitted up to the hard bound.
+    expect(await codeOf(mempool.add(signed(carol, 0, transfer(bob, 1n)).bytes, "gossip"))).toBe(
+      "ok",
+    );
+    expect(await codeOf(mempool.add(signed(carol, 1, transfer(bob, 1n)).bytes, "local"))).toBe(
+      "ok",
+    );
+    expect(mempool.size).toBe(5);
+  });
+
+  it("a batch fills the backlog and the rest of it is refused", async () => {
+    const { mempool } = clocked({ maxBacklogSeconds: 5, minBacklogTxs: 2 });
+    const results = await mempool.addMany(
+      [0, 1, 2, 3].map((n) => signed(alice, n, transfer(bob, 1n)).bytes),
+      "client",
+    );
+    expect(results.map((r) => (r instanceof TransactionError ? r.code : "ok"))).toEqual([
+      "ok",
+      "ok",
+      "MEMPOOL_FULL",
+      "MEMPOOL_FULL",
+    ]);
+  });
+
+  it("lets clients queue more as the chain commits faster", async () => {
+    const { mempool, clock } = clocked({ maxBacklogSeconds: 5, minBacklogTxs: 2 });
+    // Heads committing 10 transactions every 500 ms: 20/s, so 100 may wait.
+    const fake = (n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(i));
+    for (let i = 0; i < 10; i++) {
+      clock.now += 500;
+      mempool.removeCommitted(fake(10));
+    }
+    for (let n = 0; n < 5; n++)
+      expect(await codeOf(mempool.add(signed(alice, n, transfer(bob, 1n)).bytes, "client"))).toBe(
+        "ok",
+      );
+  });
+});

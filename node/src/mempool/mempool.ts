@@ -36,6 +36,7 @@ import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
 import type { VerifiedSignatures } from "../chain/verifiedSignatures.ts";
 import type { AccountReader } from "../state/ledger.ts";
 import { checkChainAndTime, checkTransaction, refuse } from "../state/rules.ts";
+import { Backlog } from "./backlog.ts";
 
 export interface MempoolOptions {
   /** Most transactions held at once. */
@@ -48,6 +49,10 @@ export interface MempoolOptions {
   readonly nonceWindow: number;
   /** expiresAt may be at most this far in the future (ms). */
   readonly maxExpiryMs: number;
+  /** Clients may queue this many seconds of the measured commit rate (backlog.ts; 0: no limit). */
+  readonly maxBacklogSeconds: number;
+  /** ...and never fewer pending transactions than this. */
+  readonly minBacklogTxs: number;
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
@@ -56,6 +61,9 @@ export const defaultMempoolOptions: MempoolOptions = {
   maxPerAccount: 256,
   nonceWindow: 256,
   maxExpiryMs: 60 * 60 * 1000,
+  // About 3 s from admission to final under overload, plus the height in progress; a block's worth always fits.
+  maxBacklogSeconds: 3,
+  minBacklogTxs: 2000,
 };
 
 export interface MempoolDeps {
@@ -95,10 +103,11 @@ export interface PendingTx {
 
 /**
  * Where an admitted transaction came from: `gossip` (a peer's gossiped batch,
- * which the network spreads already) or `local` (a client, a mempool pull:
- * this node's to publish).
+ * which the network spreads already), `local` (a mempool pull, this node's
+ * own: this node's to publish) or `client` (the API: published like local,
+ * and shed when the backlog is full, see backlog.ts).
  */
-export type TxOrigin = "local" | "gossip";
+export type TxOrigin = "client" | "local" | "gossip";
 
 export interface DropEvent {
   readonly tx: PendingTx;
@@ -122,12 +131,14 @@ export class Mempool {
   readonly #addListeners = new Set<(entry: PendingTx, origin: TxOrigin) => void>();
   #bytes = 0;
   #seq = 0;
+  readonly #backlog: Backlog;
   /** Counts head changes (each calls removeCommitted), so an admission can tell its state read is stale. */
   #headEpoch = 0;
 
   constructor(options: Partial<MempoolOptions>, deps: MempoolDeps) {
     this.#options = { ...defaultMempoolOptions, ...options };
     this.#deps = deps;
+    this.#backlog = new Backlog(this.#options);
   }
 
   get size(): number {
@@ -204,6 +215,8 @@ export class Mempool {
   }
 
   async #addOne(bytes: Uint8Array, origin: TxOrigin): Promise<PendingTx> {
+    const shed = this.#shed(origin);
+    if (shed) throw shed;
     const checked = this.#precheck(bytes);
     const { stx } = checked;
     const verify = this.#deps.verifier;
@@ -232,6 +245,9 @@ export class Mempool {
     list: readonly Uint8Array[],
     origin: TxOrigin,
   ): Promise<(PendingTx | TransactionError)[]> {
+    // Already full: refused before any decoding or signature check (overload must stay cheap).
+    const shed = this.#shed(origin);
+    if (shed) return list.map(() => shed);
     const checked = list.map((bytes) => {
       try {
         return this.#precheck(bytes);
@@ -328,6 +344,8 @@ export class Mempool {
     // Again: an identical transaction earlier in the same batch was admitted meanwhile.
     if (this.#byHash.has(key))
       refuse("TX_DUPLICATE", "This transaction was already submitted.", { hash });
+    const shed = this.#shed(origin);
+    if (shed) throw shed;
     const senderAddress = addressFromPublicKey(tx.from);
     const sender = bytesKey(senderAddress);
     // The head may move while the account is read (a block committing this
@@ -448,10 +466,33 @@ export class Mempool {
   /** Removes transactions that a committed block included; called on every head change, even with none. */
   removeCommitted(hashes: Iterable<Uint8Array>): void {
     this.#headEpoch++;
+    let count = 0;
     for (const h of hashes) {
+      count++;
       const entry = this.#byHash.get(bytesKey(h));
       if (entry) this.#remove(entry);
     }
+    this.#backlog.committed(count, this.#deps.now());
+  }
+
+  /** The refusal for a client's transaction while the pool holds its backlog's worth, else null. */
+  #shed(origin: TxOrigin): TransactionError | null {
+    if (origin !== "client") return null;
+    const now = this.#deps.now();
+    const capacity = this.#backlog.capacity(now);
+    if (this.#byHash.size < capacity) return null;
+    const rate = this.#backlog.rate(now);
+    return new TransactionError(
+      "MEMPOOL_FULL",
+      `The node holds ${this.#byHash.size} pending transactions, ${this.#options.maxBacklogSeconds} s of what the chain commits; retry shortly.`,
+      {
+        details: {
+          size: this.#byHash.size,
+          capacity,
+          committedPerSecond: Math.round(rate),
+        },
+      },
+    );
   }
 
   /** Drops one transaction with a reason (e.g. it failed execution). */
