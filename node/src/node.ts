@@ -13,7 +13,7 @@ import { createSignatureChecks } from "./chain/signatureChecks.ts";
 import type { NodeConfig } from "./config/config.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
-import { SigningGuard } from "./consensus/signingGuard.ts";
+import { LocalSigningGuard } from "./consensus/signingGuard.ts";
 import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
 import { EvidencePool } from "./evidence/pool.ts";
@@ -67,7 +67,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   // Every node has a key and a guard: it signs only at heights whose set holds its key
   // (genesis, or voted in later), so a full node can become a validator without a restart.
   const signer = nativeSigner(key);
-  const guard = new SigningGuard(db, hooks.signer?.(signer, chainId) ?? signer, chainId);
+  const guard = new LocalSigningGuard(db, hooks.signer?.(signer, chainId) ?? signer, chainId);
   const evidencePool = new EvidencePool();
   const topics = topicsOf(chainId);
   let host: Host | null = null;
