@@ -5,7 +5,7 @@
  *
  *   home/config.json          settings (this file's NodeConfig)
  *   home/genesis.json         the chain's genesis (chain/genesis.ts)
- *   home/validator_key.json   this node's Ed25519 key, mode 0600
+ *   home/validator_key.json   this node's Ed25519 key, mode 0600 (none with a remote signer)
  *   home/node_key.json        its libp2p peer identity, mode 0600
  *   home/data/                LevelDB
  */
@@ -28,6 +28,12 @@ export interface NodeConfig {
   network: { listen: string[]; bootstrap: string[]; maxConnections: number };
   /** Memory for state-tree nodes read from or written to LevelDB (db/nodeCache.ts), in MiB. */
   storage: { stateCacheMB: number };
+  /**
+   * A remote signer (`edgeledger signer`) holding the validator key: its
+   * host:port and its connection public key (hex), the only one accepted.
+   * Empty: the key is home/validator_key.json.
+   */
+  signer: { address: string; publicKey: string };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -38,6 +44,7 @@ export const defaultConfig: NodeConfig = {
   log: { level: "warn" },
   network: { listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxConnections: 64 },
   storage: { stateCacheMB: DEFAULT_NODE_CACHE_BYTES / 2 ** 20 },
+  signer: { address: "", publicKey: "" },
 };
 
 export const paths = (home: string) => ({
@@ -64,7 +71,28 @@ export function loadConfig(file: string): NodeConfig {
       },
     );
   }
-  return merge(defaultConfig, raw, file, "") as NodeConfig;
+  const config = merge(defaultConfig, raw, file, "") as NodeConfig;
+  checkSigner(config.signer, file);
+  return config;
+}
+
+/** The remote signer's two keys go together: an address without a pinned key is refused. */
+function checkSigner(signer: NodeConfig["signer"], file: string): void {
+  if (signer.address === "" && signer.publicKey === "") return;
+  if (!/^[^\s:]+:\d{1,5}$/.test(signer.address))
+    throw ConfigError.invalid(
+      file,
+      "signer.address",
+      "must be host:port",
+      'e.g. "127.0.0.1:26659"',
+    );
+  if (!/^[0-9a-f]{64}$/.test(signer.publicKey))
+    throw ConfigError.invalid(
+      file,
+      "signer.publicKey",
+      "must be the signer's connection key (64 hex characters)",
+      "copy the connection key `edgeledger signer init` printed",
+    );
 }
 
 function merge(defaults: unknown, value: unknown, file: string, path: string): unknown {

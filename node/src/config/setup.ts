@@ -3,7 +3,7 @@
  * command line's overrides), logger, genesis and validator key. Refuses a
  * dev account on a chain that is not a dev chain.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { SecretKey } from "@edgeledger/sdk/protocol";
 import { type Logger, pino } from "pino";
 import { DEV_CHAIN_ID, type Genesis, isDevChainId, parseGenesis } from "../chain/genesis.ts";
@@ -24,8 +24,8 @@ export interface NodeSetup {
   readonly config: NodeConfig;
   readonly log: Logger;
   readonly genesis: Genesis;
-  /** The validator key (every node has one; it signs only while in the set). */
-  readonly key: SecretKey;
+  /** The validator key (every node has one; it signs only while in the set); null: a remote signer holds it. */
+  readonly key: SecretKey | null;
 }
 
 export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetup {
@@ -44,5 +44,18 @@ export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetu
       `start without --dev-key; a node signs for a dev account only on chains named "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"`,
     );
   }
-  return { paths: p, config, log, genesis, key: readKeyFile(p.validatorKey) };
+  return { paths: p, config, log, genesis, key: validatorKey(p.validatorKey, config) };
+}
+
+/** With a remote signer the home holds no key, and one found there is refused: never a fallback. */
+function validatorKey(file: string, config: NodeConfig): SecretKey | null {
+  if (config.signer.address === "") return readKeyFile(file);
+  if (existsSync(file))
+    throw ConfigError.invalid(
+      file,
+      "(file)",
+      "exists, but config.json names a remote signer (signer.address)",
+      "move the key to the signer's home (`edgeledger signer init --validator-key`) and delete it here",
+    );
+  return null;
 }
