@@ -77,7 +77,7 @@ export function loadConfig(file: string): NodeConfig {
 }
 
 /** The remote signer's two keys go together: an address without a pinned key is refused. */
-function checkSigner(signer: NodeConfig["signer"], file: string): void {
+export function checkSigner(signer: NodeConfig["signer"], file: string): void {
   if (signer.address === "" && signer.publicKey === "") return;
   if (!/^[^\s:]+:\d{1,5}$/.test(signer.address))
     throw ConfigError.invalid(

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { SecretKey } from "@edgeledger/sdk/protocol";
 import { type Logger, pino } from "pino";
 import { DEV_CHAIN_ID, type Genesis, isDevChainId, parseGenesis } from "../chain/genesis.ts";
-import { loadConfig, type NodeConfig, paths } from "./config.ts";
+import { checkSigner, loadConfig, type NodeConfig, paths } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { readKeyFile } from "./keyFile.ts";
 
@@ -17,6 +17,8 @@ export interface SetupOverrides {
   readonly logger?: Logger;
   /** Dev chains only: the key of the account POST /v1/dev/transfer spends from. */
   readonly devKey?: SecretKey;
+  /** Replaces config.json's remote signer (`edgeledger start --signer-address --signer-public-key`). */
+  readonly signer?: NodeConfig["signer"];
 }
 
 export interface NodeSetup {
@@ -32,6 +34,10 @@ export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetu
   const p = paths(home);
   const config = loadConfig(p.config);
   if (overrides.apiPort !== undefined) config.api.port = overrides.apiPort;
+  if (overrides.signer) {
+    checkSigner(overrides.signer, "the command line");
+    config.signer = overrides.signer;
+  }
   // EDGELEDGER_LOG_LEVEL overrides config.json for one run (e.g. debug while investigating).
   const level = process.env["EDGELEDGER_LOG_LEVEL"] ?? config.log.level;
   const log = overrides.logger ?? pino({ level, base: { service: "edgeledger-node" } });

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nativeSigner } from "@edgeledger/sdk/protocol/node";
-import type { Logger } from "pino";
+import { type Logger, pino } from "pino";
 import { ConfigError } from "../config/errors.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
 import { createNodeKeyFile, loadNodeKey } from "../config/nodeKey.ts";
@@ -101,17 +101,25 @@ export function loadSignerConfig(file: string): SignerConfig {
   };
 }
 
-/** Runs the signer of `home` until stopped; `listen` overrides signer.json's (e.g. port 0 in tests). */
+/**
+ * Runs the signer of `home` until stopped; `listen` overrides signer.json's
+ * (e.g. port 0 in tests). Logs JSON at EDGELEDGER_LOG_LEVEL (warn by default).
+ */
 export async function startSigner(
   home: string,
-  log: Logger,
-  overrides: { listen?: string; allow?: readonly string[] } = {},
+  overrides: { listen?: string; log?: Logger } = {},
 ): Promise<RunningSigner & { validator: Uint8Array }> {
+  const log =
+    overrides.log ??
+    pino({
+      level: process.env["EDGELEDGER_LOG_LEVEL"] ?? "warn",
+      base: { service: "edgeledger-signer" },
+    });
   const p = signerPaths(home);
   const config = loadSignerConfig(p.config);
   const key = readKeyFile(p.validatorKey);
   const connectionKey = await loadNodeKey(p.connectionKey);
-  const allowedHex = [...config.allowedValidators, ...(overrides.allow ?? [])];
+  const allowedHex = config.allowedValidators;
   if (allowedHex.length === 0)
     throw ConfigError.invalid(
       p.config,

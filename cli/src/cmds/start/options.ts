@@ -6,6 +6,9 @@ export interface StartArgs {
   home: string;
   /** A key file; dev chains only (see `isDevChainId`). */
   devKey?: string;
+  /** A remote signer's host:port and connection key (config.json's signer, replaced). */
+  signerAddress?: string;
+  signerPublicKey?: string;
 }
 
 export const startOptions: CliOptions<StartArgs> = {
@@ -13,5 +16,15 @@ export const startOptions: CliOptions<StartArgs> = {
   devKey: {
     flags: "--dev-key <file>",
     description: `dev chains only (chain id "${DEV_CHAIN_ID}" or "${DEV_CHAIN_ID}-…"): serve POST /v1/dev/transfer, signing from this funded key`,
+  },
+  signerAddress: {
+    flags: "--signer-address <host:port>",
+    description:
+      "sign through the remote signer there (`edgeledger signer`); the home then holds no key",
+  },
+  signerPublicKey: {
+    flags: "--signer-public-key <hex>",
+    description:
+      "the remote signer's connection key, the only one accepted (with --signer-address)",
   },
 };
