@@ -4,7 +4,7 @@
  *   home/signer.json          { chainId, listen, allowedValidators, ratePerSecond }
  *   home/validator_key.json   the validator key, mode 0600 (moved here from the node's home)
  *   home/connection_key.json  the signer's connection key (Noise static key), mode 0600
- *   home/signing.json         the signer's journal of what it signed (fileStore.ts)
+ *   home/signing/             the signer's journal of what it signed (LevelDB, levelStore.ts)
  *
  * The validator pins the connection key's public half (its config's
  * signer.publicKey); the signer serves only the validators' connection keys
@@ -18,7 +18,7 @@ import { ConfigError } from "../config/errors.ts";
 import { readKeyFile, writeKeyFile } from "../config/keyFile.ts";
 import { createNodeKeyFile, loadNodeKey } from "../config/nodeKey.ts";
 import { LocalSigningGuard } from "../consensus/signingGuard.ts";
-import { FileSigningStore } from "./fileStore.ts";
+import { LevelSigningStore } from "./levelStore.ts";
 import { defaultSignerServerOptions, type RunningSigner, startSignerServer } from "./server.ts";
 import { SignerService } from "./service.ts";
 import { connectionKeyHex, peerIdOfKey } from "./transport.ts";
@@ -36,7 +36,7 @@ export const signerPaths = (home: string) => ({
   config: join(home, "signer.json"),
   validatorKey: join(home, "validator_key.json"),
   connectionKey: join(home, "connection_key.json"),
-  journal: join(home, "signing.json"),
+  journal: join(home, "signing"),
 });
 
 /** Writes a signer home; returns the connection key's public half, for the validators' config. */
@@ -130,11 +130,9 @@ export async function startSigner(
   const allowed = allowedHex.map((hex) =>
     peerIdOfKey(hex, { file: p.config, key: "allowedValidators" }),
   );
-  const guard = new LocalSigningGuard(
-    new FileSigningStore(p.journal),
-    nativeSigner(key),
-    config.chainId,
-  );
+  const store = new LevelSigningStore(p.journal);
+  await store.open();
+  const guard = new LocalSigningGuard(store, nativeSigner(key), config.chainId);
   const service = new SignerService({ chainId: config.chainId, guard });
   const running = await startSignerServer(
     {
@@ -147,7 +145,14 @@ export async function startSigner(
     service,
     log,
   );
-  return { ...running, validator: key.publicKey };
+  return {
+    ...running,
+    validator: key.publicKey,
+    stop: async () => {
+      await running.stop();
+      await store.close();
+    },
+  };
 }
 
 /** A home's connection key (a node's node_key.json, or a signer's), as the hex the other side pins. */

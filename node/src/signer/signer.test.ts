@@ -18,7 +18,7 @@ import { finish, frame, openRequest } from "../sync/frames.ts";
 import { CHAIN, keyOf } from "../testing/fixtures.ts";
 import { SignerClient } from "./client.ts";
 import { RemoteSignerError } from "./errors.ts";
-import { FileSigningStore } from "./fileStore.ts";
+import { LevelSigningStore } from "./levelStore.ts";
 import { type RunningSigner, startSignerServer } from "./server.ts";
 import { SignerService } from "./service.ts";
 import { createSignerLink } from "./transport.ts";
@@ -38,11 +38,10 @@ async function signer(allowed: PrivateKey[], ratePerSecond = 1000) {
   const dir = mkdtempSync(join(tmpdir(), "signer-"));
   dirs.push(dir);
   const key = await generateKeyPair("Ed25519");
-  const guard = new LocalSigningGuard(
-    new FileSigningStore(join(dir, "signing.json")),
-    nativeSigner(validator),
-    CHAIN,
-  );
+  const store = new LevelSigningStore(join(dir, "signing"));
+  await store.open();
+  running.push({ stop: () => store.close() });
+  const guard = new LocalSigningGuard(store, nativeSigner(validator), CHAIN);
   const server: RunningSigner = await startSignerServer(
     {
       listen: "127.0.0.1:0",
@@ -233,10 +232,16 @@ describe("remote signer", () => {
   it("keeps its journal across a restart: a conflicting vote is still refused", async () => {
     const dir = mkdtempSync(join(tmpdir(), "signer-journal-"));
     dirs.push(dir);
-    const file = join(dir, "signing.json");
-    const first = new LocalSigningGuard(new FileSigningStore(file), nativeSigner(validator), CHAIN);
+    const path = join(dir, "signing");
+    const before = new LevelSigningStore(path);
+    await before.open();
+    const first = new LocalSigningGuard(before, nativeSigner(validator), CHAIN);
     expect(await first.signVote(prevote(1))).not.toBeNull();
-    const again = new LocalSigningGuard(new FileSigningStore(file), nativeSigner(validator), CHAIN);
+    await before.close();
+    const after = new LevelSigningStore(path);
+    await after.open();
+    running.push({ stop: () => after.close() });
+    const again = new LocalSigningGuard(after, nativeSigner(validator), CHAIN);
     expect(await again.signVote(prevote(2))).toBeNull();
     expect(await again.signVote(prevote(1))).not.toBeNull();
   });
