@@ -19,6 +19,7 @@ import { CHAIN, keyOf } from "../testing/fixtures.ts";
 import { SignerClient } from "./client.ts";
 import { RemoteSignerError } from "./errors.ts";
 import { LevelSigningStore } from "./levelStore.ts";
+import { RemoteSigningGuard } from "./remoteGuard.ts";
 import { type RunningSigner, startSignerServer } from "./server.ts";
 import { SignerService } from "./service.ts";
 import { createSignerLink } from "./transport.ts";
@@ -34,17 +35,21 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function signer(allowed: PrivateKey[], ratePerSecond = 1000) {
+async function signer(
+  allowed: PrivateKey[],
+  ratePerSecond = 1000,
+  again?: { key: PrivateKey; listen: string },
+) {
   const dir = mkdtempSync(join(tmpdir(), "signer-"));
   dirs.push(dir);
-  const key = await generateKeyPair("Ed25519");
+  const key = again?.key ?? (await generateKeyPair("Ed25519"));
   const store = new LevelSigningStore(join(dir, "signing"));
   await store.open();
   running.push({ stop: () => store.close() });
   const guard = new LocalSigningGuard(store, nativeSigner(validator), CHAIN);
   const server: RunningSigner = await startSignerServer(
     {
-      listen: "127.0.0.1:0",
+      listen: again?.listen ?? "127.0.0.1:0",
       connectionKey: key,
       allowed: allowed.map((k) => peerIdFromPrivateKey(k)),
       ratePerSecond,
@@ -100,6 +105,15 @@ async function rawRequest(address: string, peer: PrivateKey, own: PrivateKey, by
     return decodeReply(reply!);
   } finally {
     finish(ex);
+  }
+}
+
+/** Polls `done` every 10 ms for at most 5 s (a deadline, not a guess). */
+async function waitFor(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -227,6 +241,32 @@ describe("remote signer", () => {
     await expect(
       a.request({ kind: "vote", chainId: CHAIN, vote: prevote(2, 1) }),
     ).rejects.toMatchObject({ code: "REMOTE_SIGNER_CONFLICT" });
+  });
+
+  it("while the signer is down the validator's guard does not sign; it signs again once the signer is back", async () => {
+    const own = await generateKeyPair("Ed25519");
+    const first = await signer([own]);
+    const c = await client(first.server.address, first.key, own);
+    expect(await c.ready(5000)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "remote-guard-"));
+    dirs.push(dir);
+    const store = new LevelSigningStore(join(dir, "journal"));
+    await store.open();
+    running.push({ stop: () => store.close() });
+    const guard = new RemoteSigningGuard(store, {
+      client: c,
+      chainId: CHAIN,
+      verifier: createNativeVerifier(),
+      log,
+    });
+    expect(guard.publicKey).toEqual(validator.publicKey);
+    expect(await guard.signVote(prevote(1, 0))).not.toBeNull();
+    await first.server.stop();
+    await waitFor(() => !c.connected);
+    expect(await guard.signVote(prevote(1, 1))).toBeNull();
+    await signer([own], 1000, { key: first.key, listen: first.server.address });
+    await waitFor(() => c.connected);
+    expect(await guard.signVote(prevote(1, 2))).not.toBeNull();
   });
 
   it("keeps its journal across a restart: a conflicting vote is still refused", async () => {
