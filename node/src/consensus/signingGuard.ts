@@ -261,13 +261,37 @@ export class SigningJournal {
   }
 }
 
+/**
+ * What every guard shares: the journal, and the driver's questions it
+ * answers (resume, valid value, proposed block). A guard adds where its
+ * signatures come from: `LocalSigningGuard` below, signer/remoteGuard.ts.
+ */
+export abstract class JournaledGuard {
+  protected readonly journal: SigningJournal;
+
+  constructor(db: SigningStore, chainId: string) {
+    this.journal = new SigningJournal(db, chainId);
+  }
+
+  resume(height: number): Resume | null {
+    return this.journal.resume(height);
+  }
+
+  rememberValid(height: number, valid: ValidValue): Promise<void> {
+    return this.journal.rememberValid(height, valid);
+  }
+
+  proposedBlock(height: number): Block | null {
+    return this.journal.proposedBlock(height);
+  }
+}
+
 /** The guard of a node that holds its key: the journal, then the key, in this process. */
-export class LocalSigningGuard implements SigningGuard {
-  readonly #journal: SigningJournal;
+export class LocalSigningGuard extends JournaledGuard implements SigningGuard {
   readonly #key: SigningKey;
 
   constructor(db: SigningStore, key: SigningKey, chainId: string) {
-    this.#journal = new SigningJournal(db, chainId);
+    super(db, chainId);
     this.#key = key;
   }
 
@@ -275,28 +299,16 @@ export class LocalSigningGuard implements SigningGuard {
     return this.#key.publicKey;
   }
 
-  resume(height: number): Resume | null {
-    return this.#journal.resume(height);
-  }
-
-  rememberValid(height: number, valid: ValidValue): Promise<void> {
-    return this.#journal.rememberValid(height, valid);
-  }
-
-  proposedBlock(height: number): Block | null {
-    return this.#journal.proposedBlock(height);
-  }
-
   async signProposal(
     proposal: Proposal,
     blockBytes: Uint8Array | null,
   ): Promise<Uint8Array | null> {
-    const digest = await this.#journal.admitProposal(proposal, blockBytes);
+    const digest = await this.journal.admitProposal(proposal, blockBytes);
     return digest && this.#key.signSync(digest);
   }
 
   async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
-    const digest = await this.#journal.admitVote(vote, valid);
+    const digest = await this.journal.admitVote(vote, valid);
     return digest && this.#key.signSync(digest);
   }
 }

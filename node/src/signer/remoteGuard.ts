@@ -10,7 +10,6 @@
  * before it is used, so a signer cannot make this node send garbage.
  */
 import {
-  type Block,
   type Proposal,
   proposalDigest,
   type SignatureVerifier,
@@ -19,9 +18,8 @@ import {
 } from "@edgeledger/sdk/protocol";
 import type { Logger } from "pino";
 import {
-  type Resume,
+  JournaledGuard,
   type SigningGuard,
-  SigningJournal,
   type SigningStore,
   type ValidValue,
 } from "../consensus/signingGuard.ts";
@@ -31,8 +29,7 @@ import { RemoteSignerError } from "./errors.ts";
 /** A key no validator set holds: the driver then counts this node out until the signer names its key. */
 const NO_KEY = new Uint8Array(32);
 
-export class RemoteSigningGuard implements SigningGuard {
-  readonly #journal: SigningJournal;
+export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
   readonly #client: SignerClient;
   readonly #chainId: string;
   readonly #verifier: SignatureVerifier;
@@ -42,7 +39,7 @@ export class RemoteSigningGuard implements SigningGuard {
     db: SigningStore,
     deps: { client: SignerClient; chainId: string; verifier: SignatureVerifier; log: Logger },
   ) {
-    this.#journal = new SigningJournal(db, deps.chainId);
+    super(db, deps.chainId);
     this.#client = deps.client;
     this.#chainId = deps.chainId;
     this.#verifier = deps.verifier;
@@ -53,20 +50,8 @@ export class RemoteSigningGuard implements SigningGuard {
     return this.#client.validator ?? NO_KEY;
   }
 
-  resume(height: number): Resume | null {
-    return this.#journal.resume(height);
-  }
-
-  rememberValid(height: number, valid: ValidValue): Promise<void> {
-    return this.#journal.rememberValid(height, valid);
-  }
-
-  proposedBlock(height: number): Block | null {
-    return this.#journal.proposedBlock(height);
-  }
-
   async signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null> {
-    if (!(await this.#journal.admitProposal(proposal, blockBytes))) return null;
+    if (!(await this.journal.admitProposal(proposal, blockBytes))) return null;
     return this.#remote(
       { kind: "proposal", chainId: this.#chainId, proposal },
       proposalDigest(this.#chainId, proposal),
@@ -75,7 +60,7 @@ export class RemoteSigningGuard implements SigningGuard {
   }
 
   async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
-    if (!(await this.#journal.admitVote(vote, valid))) return null;
+    if (!(await this.journal.admitVote(vote, valid))) return null;
     return this.#remote(
       { kind: "vote", chainId: this.#chainId, vote },
       voteDigest(this.#chainId, vote),
