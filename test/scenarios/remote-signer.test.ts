@@ -32,9 +32,9 @@ const CLI = resolve(import.meta.dirname, "../../cli/src/main.ts");
 const REMOTE = 3;
 const OTHER = 2;
 
-/** `edgeledger signer --home` as a process; resolves once it listens. */
+/** `edgeledger signer start --home` as a process; resolves once it listens. */
 async function startSignerProcess(home: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, "signer", "--home", home], {
+  const child = spawn(process.execPath, [CLI, "signer", "start", "--home", home], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, [LIFELINE_ENV]: "stdin" },
   });

@@ -37,7 +37,7 @@ export function peerIdOfKey(hex: string, where: { file: string; key: string }): 
       where.file,
       where.key,
       "is not an Ed25519 public key (64 hex characters)",
-      "copy the connection key `edgeledger signer` prints",
+      "copy the connection key `edgeledger signer init` or `signer connection-key` printed",
     );
   }
 }

@@ -1,18 +1,16 @@
 /**
  * `edgeledger signer`: a remote signer holding a validator key (see
- * @edgeledger/node's signer/); `signer init` writes its home and
- * `signer connection-key` prints the key a validator or signer pins.
+ * @edgeledger/node's signer/). Groups `init` (a signer home), `start` (run
+ * it) and `connection-key` (print the key the other side pins); alone, it
+ * prints its help.
  */
 import type { CliCommand } from "../../util/command.ts";
 import { signerConnectionKey } from "./connection-key/index.ts";
-import { signerHandler } from "./handler.ts";
 import { signerInit } from "./init/index.ts";
-import { type SignerArgs, signerOptions } from "./options.ts";
+import { signerStart } from "./start/index.ts";
 
-export const signer: CliCommand<SignerArgs> = {
+export const signer: CliCommand = {
   command: "signer",
-  describe: "run a remote signer holding a validator key, for validators that pin its key",
-  options: signerOptions,
-  handler: signerHandler,
-  subcommands: [signerInit, signerConnectionKey],
+  describe: "a remote signer holding a validator key, for validators that pin its key",
+  subcommands: [signerInit, signerStart, signerConnectionKey],
 };

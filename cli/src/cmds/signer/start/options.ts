@@ -1,13 +1,13 @@
-/** `edgeledger signer`'s options: its home, and for tests or a one-off run the listen address. */
-import type { CliOptions } from "../../util/command.ts";
+/** `edgeledger signer start`'s options: its home, and for tests or a one-off run the listen address. */
+import type { CliOptions } from "../../../util/command.ts";
 
-export interface SignerArgs {
+export interface SignerStartArgs {
   home: string;
   /** host:port, replacing signer.json's `listen`. */
   listen?: string;
 }
 
-export const signerOptions: CliOptions<SignerArgs> = {
+export const signerStartOptions: CliOptions<SignerStartArgs> = {
   home: {
     flags: "--home <dir>",
     description: "the signer's home folder (signer init)",

@@ -1,14 +1,14 @@
 /**
- * `edgeledger signer`: the signer of --home until SIGINT or SIGTERM (or
+ * `edgeledger signer start`: the signer of --home until SIGINT or SIGTERM (or
  * until its launcher goes: main.ts watches the lifeline).
  */
 import { resolve } from "node:path";
 import { startSigner } from "@edgeledger/node";
 import { toHex } from "@edgeledger/sdk/protocol";
-import { untilSignal } from "../../util/untilSignal.ts";
-import type { SignerArgs } from "./options.ts";
+import { untilSignal } from "../../../util/untilSignal.ts";
+import type { SignerStartArgs } from "./options.ts";
 
-export async function signerHandler(args: SignerArgs): Promise<void> {
+export async function signerStartHandler(args: SignerStartArgs): Promise<void> {
   const running = await startSigner(
     resolve(args.home),
     args.listen !== undefined ? { listen: args.listen } : {},
