@@ -42,6 +42,8 @@ export interface StepResult {
   ratio: number;
   /** Transactions still pending from earlier steps when this one began (its figures then mix in theirs). */
   backlogAtStart: number;
+  /** Where the step's heights spent their time: mean ms per phase over the validators' heights (phaseMeans). */
+  phases?: Record<string, { meanMs: number; count: number }>;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -295,4 +297,42 @@ export async function idleLatencies(
     follower.sampleAll = false;
   }
   return [...follower.latencies];
+}
+
+/** Per-phase sums and counts of the consensus phase and compact rebuild histograms, over nodes. */
+export type PhaseTotals = Map<string, { sum: number; count: number }>;
+
+const PHASE_LINE =
+  /^edgeledger_(consensus_phase|compact_rebuild)_seconds_(sum|count)\{(?:phase|outcome)="([a-z]+)"\} ([0-9.e+-]+)$/;
+
+/** Reads the phase histograms of every node's /metrics, summed over nodes. */
+export async function phaseTotals(urls: readonly string[]): Promise<PhaseTotals> {
+  const totals: PhaseTotals = new Map();
+  for (const url of urls) {
+    const res = await fetch(`${url}/metrics`);
+    for (const line of (await res.text()).split("\n")) {
+      const m = PHASE_LINE.exec(line);
+      if (!m) continue;
+      const key = m[1] === "compact_rebuild" ? `rebuild:${m[3]}` : m[3]!;
+      const t = totals.get(key) ?? { sum: 0, count: 0 };
+      if (m[2] === "sum") t.sum += Number(m[4]);
+      else t.count += Number(m[4]);
+      totals.set(key, t);
+    }
+  }
+  return totals;
+}
+
+/** Mean ms per sample of each phase between two readings, and how many samples (heights × nodes). */
+export function phaseMeans(
+  before: PhaseTotals,
+  after: PhaseTotals,
+): Record<string, { meanMs: number; count: number }> {
+  const out: Record<string, { meanMs: number; count: number }> = {};
+  for (const [key, a] of after) {
+    const b = before.get(key) ?? { sum: 0, count: 0 };
+    const count = a.count - b.count;
+    if (count > 0) out[key] = { meanMs: ((a.sum - b.sum) / count) * 1000, count };
+  }
+  return out;
 }

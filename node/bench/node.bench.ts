@@ -30,6 +30,8 @@ import {
   HeadFollower,
   idleLatencies,
   percentile,
+  phaseMeans,
+  phaseTotals,
   runStep,
   type StepResult,
   Submitter,
@@ -103,6 +105,7 @@ async function benchRun(spec: string): Promise<Run> {
         transfers.sign(receiver()),
       );
       const backlogAtStart = await waitForEmptyPool(url);
+      const phasesBefore = await phaseTotals(network.urls);
       const { result, verifyRate } = await aroundStep(() =>
         runStep(rate, txs, submitter, follower, DRAIN_MS),
       );
@@ -111,6 +114,7 @@ async function benchRun(spec: string): Promise<Run> {
         verifyRate,
         ratio: result.committedPerSec / signatureBound(verifyRate, validators),
         backlogAtStart,
+        phases: phaseMeans(phasesBefore, await phaseTotals(network.urls)),
       };
       process.stderr.write(
         `offered ${rate}/s: committed ${Math.round(r.committedPerSec)}/s (ratio ${r.ratio.toFixed(3)}), p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, rejected ${r.rejected}${backlogAtStart ? `, ${backlogAtStart} still pending from earlier steps at its start` : ""}\n`,

@@ -50,6 +50,19 @@ export function printRun(run: Run, quick: boolean): void {
     );
   for (const r of run.results) row(r);
   if (run.half) row(run.half, `½ ${run.half.offered}`);
+  console.log(
+    "where heights spent their time (mean ms per height and validator; consensus/phases.ts):",
+  );
+  for (const r of [...run.results, ...(run.half ? [run.half] : [])]) {
+    const p = r.phases ?? {};
+    const heights = p["commit"]?.count ?? 0;
+    const shown = PHASES.filter((k) => p[k]).map((k) => `${k} ${fix(p[k]!.meanMs)}`);
+    const rebuilt = p["rebuild:rebuilt"];
+    const fetched = p["rebuild:fetched"]?.count ?? 0;
+    console.log(
+      `  ${String(r.offered).padStart(6)}/s: ${heights} heights; ${shown.join(", ")}${rebuilt ? `; compact rebuild ${fix(rebuilt.meanMs, 1)} ms (${rebuilt.count}), fetched whole ${fetched}` : ""}`,
+    );
+  }
   const mixed = [...run.results, ...(run.half ? [run.half] : [])].filter(
     (r) => r.backlogAtStart > 0,
   );
@@ -66,6 +79,8 @@ export function printRun(run: Run, quick: boolean): void {
     `validators: peak RSS ${run.memory.map((m) => (m ? `${fix(m.peak / MiB)}` : "?")).join(" / ")} MiB, RSS at end ${run.memory.map((m) => (m ? `${fix(m.now / MiB)}` : "?")).join(" / ")} MiB; disk per committed tx ${fix(diskPerTx(run))} bytes`,
   );
 }
+
+const PHASES = ["wait", "proposal", "execute", "prevote", "prevotes", "precommits", "commit"];
 
 /** The largest validator's data growth ÷ committed transactions. */
 export function diskPerTx(run: Run): number {

@@ -5,22 +5,25 @@
  * each rule lives in its subsystem, and other builds (the test build's
  * faults) come in through the seams of hooks.ts.
  */
-import { addressFromPublicKey, equalBytes, formatAddress } from "@edgeledger/sdk/protocol";
+import { addressFromPublicKey, equalBytes, formatAddress, toHex } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
 import { type RunningApi, startApi } from "./api/start.ts";
 import { Chain } from "./chain/chain.ts";
 import { createSignatureChecks } from "./chain/signatureChecks.ts";
-import type { NodeConfig } from "./config/config.ts";
+import { haltHeightOf, type NodeConfig } from "./config/config.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
 import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
 import { EvidencePool } from "./evidence/pool.ts";
+import { stallLimitMs } from "./health/health.ts";
+import { type HealthMonitor, startHealthMonitor } from "./health/monitor.ts";
 import type { NodeHooks } from "./hooks.ts";
 import { followChain } from "./mempool/followChain.ts";
 import { Mempool } from "./mempool/mempool.ts";
+import { registerHealthMetrics } from "./metrics/health.ts";
 import { createMetrics } from "./metrics/metrics.ts";
-import { observeMetrics } from "./metrics/observe.ts";
+import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
@@ -80,6 +83,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const guard = signing.guard;
   const evidencePool = new EvidencePool();
   const topics = topicsOf(chainId);
+  // haltHeight: consensus decides nothing after it, block sync commits nothing above it.
+  const haltHeight = haltHeightOf(config);
+  let health: HealthMonitor | null = null;
+  const healthMetrics = registerHealthMetrics(metrics.registry, () => health!.report());
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
   let api: RunningApi | null = null;
@@ -104,6 +111,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     triggerSync: () => sync?.sync.trigger(),
     catchUp: () => void sync?.sync.catchUp(),
     flushTxGossip: () => txGossip?.flush(),
+    observe: consensusObservers(metrics),
+    ...(haltHeight !== null && { haltAfter: (height: number) => height >= haltHeight }),
   });
   const unsubscribers: (() => void)[] = [];
 
@@ -126,7 +135,29 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       bootstrap: config.network.bootstrap,
       messagesFor: consensus.messagesFor,
       acceptConsensus: consensus.admit,
+      ...(haltHeight !== null && { lastHeight: haltHeight }),
     });
+    const syncing = sync.sync;
+    const monitor = startHealthMonitor({
+      chain,
+      peers: () => net.getPeers().length,
+      bestPeerHeight: () => syncing.bestPeerHeight,
+      validatorKey: guard.publicKey,
+      haltHeight,
+      stallMs: stallLimitMs(config.block.heartbeatMs),
+      now: Date.now,
+      onChange: (report, from) => {
+        healthMetrics.changed(report.status);
+        if (report.status === "halted")
+          // warn: seen at the default log level, where an operator waits for it.
+          log.warn(
+            { height: report.height, hash: toHex(chain.head.hash), haltHeight },
+            "halted at haltHeight: not proposing or voting, still serving reads; restart with a higher haltHeight (or none) to continue",
+          );
+        else log.info({ ...report, from }, `health: ${report.status}`);
+      },
+    });
+    health = monitor;
     const gossip = startTxGossip({ host: net, topic: topics.txs, mempool, publish });
     txGossip = gossip;
     const stopTxGossip = () => gossip.stop();
@@ -137,6 +168,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         log.info({ height: head.height, txs: head.header.txCount }, "block committed"),
       ),
       stopTxGossip,
+      () => monitor.stop(),
       ...consensus.bind(net),
     );
     dialBootstrap(net, config.network.bootstrap);
@@ -148,6 +180,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         mempool,
         validatorKey: guard.publicKey,
         version: NODE_VERSION,
+        health: () => monitor.report(),
       },
       {
         logger: log,

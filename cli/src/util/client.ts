@@ -43,13 +43,18 @@ export function trustOf(homeArg: string): { chainId: string; genesisHash: string
   return { chainId: genesis.chainId, genesisHash: toHex(genesisState(genesis).hash) };
 }
 
+/** The API URL a command reaches: the one given, or the home's (default: the dev network's). */
+export function urlOf(target: Pick<ClientTarget, "home" | "url">): string {
+  return target.url ?? apiUrlOf(target.home ?? ".edgeledger/dev");
+}
+
 /**
  * An SDK client for `target`: the URL given, or the home's; the chain id and
  * genesis hash given, or the home's genesis. A URL with neither a home nor
  * both of them is refused: there would be nothing to verify answers against.
  */
 export function clientFor(target: ClientTarget): Client {
-  const url = target.url ?? apiUrlOf(target.home ?? ".edgeledger/dev");
+  const url = urlOf(target);
   const fromHome =
     target.chainId !== undefined && target.genesisHash !== undefined
       ? null

@@ -16,6 +16,7 @@ export const paths = {
   getValidators: "/v1/validators",
   devTransfer: "/v1/dev/transfer",
   getStatus: "/v1/status",
+  getNodeHealth: "/v1/health",
   subscribeHeads: "/v1/heads",
   getMetrics: "/metrics",
 } as const;

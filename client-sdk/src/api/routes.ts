@@ -443,6 +443,52 @@ export const healthSchema = {
   properties: { ok: { type: "boolean", const: true } },
 } as const;
 
+/** The states of GET /v1/health, in the order the node decides them (docs/operations.md#health). */
+export const NODE_HEALTH_STATES = ["halted", "live", "syncing", "catching-up", "ready"] as const;
+
+export const nodeHealthSchema = {
+  type: "object",
+  description:
+    "What a load balancer and an operator need: ready (200) or why not (503); `?probe=live` answers 200 whenever the node serves.",
+  required: [
+    "status",
+    "height",
+    "lastCommitAgeMs",
+    "peers",
+    "validator",
+    "bestPeerHeight",
+    "behind",
+    "haltHeight",
+  ],
+  properties: {
+    status: {
+      type: "string",
+      enum: NODE_HEALTH_STATES,
+      description:
+        "halted: stopped at haltHeight; live: serving, without the peers it needs; syncing: block sync is behind the best peer; catching-up: not behind, but no recent commit; ready: following the chain with peers",
+    },
+    height,
+    lastCommitAgeMs: {
+      ...safeInteger,
+      description: "now minus the time of the last committed block (BFT time), in ms",
+    },
+    peers: { ...safeInteger, description: "connected libp2p peers" },
+    validator: { type: "boolean", description: "this node's key signs the next block" },
+    bestPeerHeight: {
+      ...height,
+      description:
+        "the highest certified block seen from a peer (block sync), or our height if higher",
+    },
+    behind: { ...safeInteger, description: "bestPeerHeight minus height" },
+    haltHeight: {
+      type: ["integer", "null"],
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "the configured haltHeight, or null",
+    },
+  },
+} as const;
+
 /** Every error answer, whatever the status. */
 export const errorSchema = {
   type: "object",
@@ -646,6 +692,25 @@ export const routes = {
     operationId: "getStatus",
     summary: "The node's chain, latest final block, validator identity and mempool size.",
     response: { 200: statusSchema, ...errors },
+  },
+  getNodeHealth: {
+    method: "GET",
+    path: paths.getNodeHealth,
+    operationId: "getNodeHealth",
+    summary:
+      "The node's health: 200 when ready (following the chain with peers and a recent commit), 503 with the same body otherwise (a readiness probe); `?probe=live` answers 200 whenever the node serves (a liveness probe).",
+    querystring: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        probe: {
+          type: "string",
+          enum: ["live", "ready"],
+          description: "ready (default): 503 unless ready; live: 200 whatever the state",
+        },
+      },
+    },
+    response: { 200: nodeHealthSchema, 503: nodeHealthSchema, ...errors },
   },
   subscribeHeads: {
     method: "GET",

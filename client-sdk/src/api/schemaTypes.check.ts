@@ -13,6 +13,7 @@ import type {
   genesisSchema,
   headerSchema,
   healthSchema,
+  nodeHealthSchema,
   receiptSchema,
   statusSchema,
   submitTransactionRequestSchema,
@@ -35,6 +36,7 @@ import type {
   GenesisJson,
   HeaderJson,
   HealthJson,
+  NodeHealthJson,
   ReceiptJson,
   StatusJson,
   SubmitTransactionRequest,
@@ -72,5 +74,6 @@ export type Proofs = [
   Holds<Same<ValidatorsJson, FromSchema<typeof validatorsSchema>>>,
   Holds<Same<StatusJson, FromSchema<typeof statusSchema>>>,
   Holds<Same<HealthJson, FromSchema<typeof healthSchema>>>,
+  Holds<Same<NodeHealthJson, FromSchema<typeof nodeHealthSchema>>>,
   Holds<Same<ErrorJson, FromSchema<typeof errorSchema>>>,
 ];

@@ -183,6 +183,31 @@ export interface HealthJson {
   ok: true;
 }
 
+/**
+ * GET /v1/health: the node's health, decided in this order (the first that
+ * holds): halted (it committed its configured haltHeight and stopped
+ * proposing and voting), live (it serves but has no peer, and needs one),
+ * syncing (block sync found it more than a few blocks behind a peer),
+ * catching-up (not behind, but its last commit is older than the node's
+ * stall limit), ready. 200 when ready, 503 otherwise; `?probe=live`: 200.
+ */
+export interface NodeHealthJson {
+  status: "halted" | "live" | "syncing" | "catching-up" | "ready";
+  height: number;
+  /** Now minus the last committed block's (BFT) time, in ms. */
+  lastCommitAgeMs: number;
+  /** Connected libp2p peers. */
+  peers: number;
+  /** This node's key signs the next block. */
+  validator: boolean;
+  /** The highest certified block seen from a peer, or our height if higher. */
+  bestPeerHeight: number;
+  /** bestPeerHeight minus height. */
+  behind: number;
+  /** The configured haltHeight, or null. */
+  haltHeight: number | null;
+}
+
 /** One event of GET /v1/heads (Server-Sent Events, event name "head"). */
 export type HeadEventJson = CertifiedHeaderJson;
 

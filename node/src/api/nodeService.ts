@@ -11,6 +11,7 @@ import {
   certifiedHeaderJson,
   type GenesisJson,
   genesisJson,
+  type NodeHealthJson,
   blockJson as renderBlock,
   type StatusJson,
   type TransactionStatusJson,
@@ -53,6 +54,8 @@ export interface NodeServiceDeps {
   /** Dev chains only: the funded dev account that POST /v1/dev/transfer spends from. */
   readonly devKey?: SecretKey;
   readonly version: string;
+  /** The node's health report now (health/monitor.ts). */
+  readonly health: () => NodeHealthJson;
 }
 
 export function createNodeService(deps: NodeServiceDeps): NodeService {
@@ -225,6 +228,10 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
             : null,
         mempool: { size: mempool.size, bytes: mempool.bytes },
       };
+    },
+
+    async getNodeHealth(): Promise<NodeHealthJson> {
+      return deps.health();
     },
 
     onHead(listener) {

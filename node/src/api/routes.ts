@@ -187,6 +187,16 @@ export function nodeRoutes(deps: RouteDeps): RouteBindings {
     getOpenApi: on(async () => deps.openApi()),
 
     getHealth: on(async (): Promise<HealthJson> => ({ ok: true })),
+
+    // Readiness by default (503 unless ready, the body in both cases), liveness with ?probe=live.
+    getNodeHealth: on<{ Querystring: { probe?: "live" | "ready" } }>(async (request, reply) => {
+      const health = await service.getNodeHealth();
+      const ok = request.query.probe === "live" || health.status === "ready";
+      return reply
+        .code(ok ? 200 : 503)
+        .header("cache-control", "no-store")
+        .send(health);
+    }),
   };
 }
 

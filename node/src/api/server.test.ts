@@ -20,6 +20,7 @@ import {
   type GenesisJson,
   headerJson,
   type JsonSchema,
+  type NodeHealthJson,
   routes,
   type StatusJson,
   type TransactionStatusJson,
@@ -206,6 +207,17 @@ const statusJson: StatusJson = {
   mempool: { size: 1, bytes: 170 },
 };
 
+const readyHealth: NodeHealthJson = {
+  status: "ready",
+  height: 1,
+  lastCommitAgeMs: 120,
+  peers: 3,
+  validator: true,
+  bestPeerHeight: 1,
+  behind: 0,
+  haltHeight: null,
+};
+
 let aliceJson: AccountJson;
 let bobJson: AccountJson;
 beforeAll(async () => {
@@ -300,6 +312,10 @@ class FakeNodeService implements NodeService {
   }
   async getStatus(): Promise<StatusJson> {
     return statusJson;
+  }
+  health: NodeHealthJson = readyHealth;
+  async getNodeHealth(): Promise<NodeHealthJson> {
+    return this.health;
   }
   onHead(listener: (head: CertifiedHeaderJson) => void): () => void {
     this.#listeners.add(listener);
@@ -658,6 +674,36 @@ describe("happy paths", () => {
     expect(res.json()).toEqual(statusJson);
     vi.spyOn(service, "getStatus").mockResolvedValue({ ...statusJson, validator: null });
     expect((await app.inject({ method: "GET", url: "/v1/status" })).json().validator).toBeNull();
+  });
+
+  it("GET /v1/health: 200 when ready, 503 with the same shape otherwise, 200 for ?probe=live", async () => {
+    const ready = await app.inject({ method: "GET", url: "/v1/health" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual(readyHealth);
+    expect(ready.headers["cache-control"]).toBe("no-store");
+    for (const status of ["live", "syncing", "catching-up", "halted"] as const) {
+      service.health = { ...readyHealth, status, haltHeight: status === "halted" ? 7 : null };
+      const res = await app.inject({ method: "GET", url: "/v1/health" });
+      expect(res.statusCode, status).toBe(503);
+      expect(res.json()).toEqual(service.health);
+      expect((await app.inject({ method: "GET", url: "/v1/health?probe=ready" })).statusCode).toBe(
+        503,
+      );
+      const live = await app.inject({ method: "GET", url: "/v1/health?probe=live" });
+      expect(live.statusCode, status).toBe(200);
+      expect(live.json()).toEqual(service.health);
+    }
+    for (const query of ["probe=alive", "probe=", "x=1", "probe=live&probe=ready"]) {
+      const res = await app.inject({ method: "GET", url: `/v1/health?${query}` });
+      expect(res.statusCode, query).toBe(400);
+      expect(errorOf(res).code).toBe("REQUEST_INVALID");
+    }
+  });
+
+  it("GET /v1/health sends only the fields of the shape", async () => {
+    service.health = { ...readyHealth, secret: "no" } as NodeHealthJson;
+    const res = await app.inject({ method: "GET", url: "/v1/health" });
+    expect(res.json()).toEqual(readyHealth);
   });
 
   it("GET /health answers ok", async () => {

@@ -9,6 +9,7 @@ import type {
   BlockJson,
   CertifiedHeaderJson,
   GenesisJson,
+  NodeHealthJson,
   StatusJson,
   TransactionStatusJson,
   ValidatorsJson,
@@ -48,6 +49,8 @@ export interface NodeService {
   /** The validator set that signs block `height` (default: the next block). */
   getValidators(height?: number): Promise<ValidatorsJson>;
   getStatus(): Promise<StatusJson>;
+  /** Health for probes and operators (health/health.ts decides the state). */
+  getNodeHealth(): Promise<NodeHealthJson>;
   /** Calls `listener` with each newly finalized head; returns an unsubscribe function. */
   onHead(listener: (head: CertifiedHeaderJson) => void): () => void;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_NODE_CACHE_BYTES } from "../db/nodeCache.ts";
-import { defaultConfig, loadConfig } from "./config.ts";
+import { defaultConfig, haltHeightOf, loadConfig } from "./config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "edgeledger-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,5 +34,18 @@ describe("config.json", () => {
     expect(() => load({ storage: { stateCacheMB: -1 } })).toThrow(
       expect.objectContaining({ code: "CONFIG_INVALID" }),
     );
+  });
+
+  // -- upgrades (ops) --
+  it("reads haltHeight (0: none) and refuses one that is not a height", () => {
+    expect(haltHeightOf(load({}))).toBeNull();
+    expect(haltHeightOf(load({ haltHeight: 120 }))).toBe(120);
+    for (const bad of [-1, 1.5, "120", null])
+      expect(() => load({ haltHeight: bad })).toThrow(
+        expect.objectContaining({
+          code: "CONFIG_INVALID",
+          message: expect.stringContaining("haltHeight"),
+        }),
+      );
   });
 });

@@ -28,6 +28,15 @@ export interface NodeConfig {
   network: { listen: string[]; bootstrap: string[]; maxConnections: number };
   /** Memory for state-tree nodes read from or written to LevelDB (db/nodeCache.ts), in MiB. */
   storage: { stateCacheMB: number };
+  // -- upgrades (ops) --
+  /**
+   * The last height this node commits: after it, consensus stops (no
+   * proposal, no vote), block sync goes no further, and GET /v1/health says
+   * `halted` while reads are still served. 0: never. A coordinated upgrade
+   * sets it on every validator (docs/operations.md#upgrades).
+   */
+  haltHeight: number;
+  // -- remote signer (signer) --
   /**
    * A remote signer (`edgeledger signer`) holding the validator key: its
    * host:port and its connection public key (hex), the only one accepted.
@@ -44,8 +53,16 @@ export const defaultConfig: NodeConfig = {
   log: { level: "warn" },
   network: { listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxConnections: 64 },
   storage: { stateCacheMB: DEFAULT_NODE_CACHE_BYTES / 2 ** 20 },
+  // -- upgrades (ops) --
+  haltHeight: 0,
+  // -- remote signer (signer) --
   signer: { address: "", publicKey: "" },
 };
+
+/** The configured halt height, or null when none (0). */
+export function haltHeightOf(config: Pick<NodeConfig, "haltHeight">): number | null {
+  return config.haltHeight > 0 ? config.haltHeight : null;
+}
 
 export const paths = (home: string) => ({
   config: join(home, "config.json"),

@@ -17,6 +17,8 @@ export interface SetupOverrides {
   readonly logger?: Logger;
   /** Dev chains only: the key of the account POST /v1/dev/transfer spends from. */
   readonly devKey?: SecretKey;
+  /** Replaces config.json's haltHeight for this run (`--halt-height`; 0 = none). */
+  readonly haltHeight?: number;
   /** Replaces config.json's remote signer (`edgeledger start --signer-address --signer-public-key`). */
   readonly signer?: NodeConfig["signer"];
 }
@@ -34,6 +36,7 @@ export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetu
   const p = paths(home);
   const config = loadConfig(p.config);
   if (overrides.apiPort !== undefined) config.api.port = overrides.apiPort;
+  if (overrides.haltHeight !== undefined) config.haltHeight = overrides.haltHeight;
   if (overrides.signer) {
     checkSigner(overrides.signer, "the command line");
     config.signer = overrides.signer;

@@ -107,6 +107,8 @@ export interface CompactReceiverDeps {
   readonly fetchWhole: () => void;
   readonly onError: (err: unknown) => void;
   readonly waitMs?: number;
+  /** Told how long each rebuild took, and whether it ended rebuilt or asked for whole. */
+  readonly onRebuild?: (outcome: "rebuilt" | "fetched", seconds: number) => void;
 }
 
 /** Hands whole messages on at once and compact proposals once rebuilt, or asks for them whole. */
@@ -118,8 +120,10 @@ export function compactReceiver(
     if (message.kind !== "compact-proposal") return deps.receive(message, size);
     if (rebuilding >= MAX_REBUILDING) return;
     rebuilding++;
+    const began = performance.now();
     void resolveCompact(message, deps.pool, deps.waitMs)
       .then((rebuilt) => {
+        deps.onRebuild?.(rebuilt ? "rebuilt" : "fetched", (performance.now() - began) / 1000);
         if (rebuilt) deps.receive(rebuilt.message, size + rebuilt.txBytes);
         else deps.fetchWhole();
       })

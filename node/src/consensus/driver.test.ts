@@ -62,6 +62,50 @@ describe("consensus driver", () => {
   });
 });
 
+describe("consensus driver phases", () => {
+  it("reports where each height it commits spent its time, and nothing for one block sync committed", async () => {
+    const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
+    const phases: { height: number; phase: string }[] = [];
+    const driver = new ConsensusDriver(
+      { batchDelayMs: 200, heartbeatMs: 600_000 },
+      {
+        chain,
+        mempool,
+        guard: new LocalSigningGuard(db, nativeSigner(validator), CHAIN),
+        log: pino({ level: "silent" }),
+        now: Date.now,
+        onPhase: (phase) => phases.push({ height: chain.head.height, phase }),
+      },
+    );
+    const elsewhere = await chain.buildBlock([], chain.nextTime(Date.now()), validator.publicKey);
+    const tx = await mempool.add(
+      signed(keyOf(1), 0, transfer(addressOf(2), 5n), { expiresAt: Date.now() + 60_000 }).bytes,
+    );
+    driver.start();
+    await new Promise((r) => setTimeout(r, 50)); // in the batch wait for height 1
+    await chain.commit(
+      elsewhere,
+      certifyAlone(validator, elsewhere.block.header.height, elsewhere.blockHash),
+    );
+    const deadline = Date.now() + 5000;
+    while (db.getTx(tx.hash)?.status !== "committed" && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await driver.stop();
+    // Height 1 came by block sync: no sample. Height 2, its own: every phase once, in order.
+    expect(phases.every((p) => p.height === 2)).toBe(true);
+    expect(phases.map((p) => p.phase)).toEqual([
+      "wait",
+      "proposal",
+      "execute",
+      "prevote",
+      "prevotes",
+      "precommits",
+      "commit",
+    ]);
+    await db.close();
+  });
+});
+
 describe("consensus driver under a flood", () => {
   it("executes a proposed block once however often it arrives, and a round ahead's not before it gets there", async () => {
     const keys = [40, 41, 42, 43].map(keyOf);

@@ -32,6 +32,7 @@ import {
   type EngineEvent,
   type TimeoutConfig,
 } from "./engine.ts";
+import { HeightTimer, type PhaseObserver } from "./phases.ts";
 import type { SigningGuard, ValidValue } from "./signingGuard.ts";
 
 /**
@@ -109,12 +110,16 @@ export interface DriverDeps {
   readonly timeliness?: TimelinessOptions;
   /** Choices of the block this node proposes (a seam: see hooks.ts); unset, the honest ones. */
   readonly proposer?: ProposerChoices;
+  /** True when the block at `height` is the last this node decides (haltHeight): it then starts no next height. */
+  readonly haltAfter?: (height: number) => boolean;
   /** Equivocation evidence: what to record in blocks we propose, and where to report what the engine finds. */
   readonly evidence?: {
     pending(): readonly DuplicateVoteEvidence[];
     found(e: DuplicateVoteEvidence): void;
     unrecordable(items: readonly DuplicateVoteEvidence[]): void;
   };
+  /** Told where each height this node commits spent its time (phases.ts). */
+  readonly onPhase?: PhaseObserver;
 }
 
 export class ConsensusDriver {
@@ -148,6 +153,8 @@ export class ConsensusDriver {
   readonly #invalid = new Set<string>();
   /** The valid round the signing guard keeps for this height (-1: none). */
   #persistedValidRound = -1;
+  /** The current height's phase marks. */
+  #timer = new HeightTimer();
 
   constructor(options: Partial<BlockOptions>, deps: DriverDeps) {
     this.#options = { ...defaultBlockOptions, ...options };
@@ -248,7 +255,9 @@ export class ConsensusDriver {
     // with other transactions) says nothing about the proposal: drop it
     // before it can take the round's slot or mark the hash invalid.
     if (bodyMismatch(m.block) !== null) return;
+    this.#timer.mark("proposal");
     const valid = await this.#validate(m.block, m.proposal);
+    if (valid) this.#timer.mark("executed");
     if (this.#engine !== engine) return;
     const timely = isTimely(
       m.block.header.time,
@@ -345,7 +354,9 @@ export class ConsensusDriver {
   async #nextHeight(): Promise<void> {
     const { chain } = this.#deps;
     if (this.#engine && this.#height === chain.head.height + 1) return; // already running it
+    if (this.#deps.haltAfter?.(chain.head.height)) return; // halted: no proposal, no vote
     this.#height = chain.head.height + 1;
+    this.#timer = new HeightTimer();
     this.#executions.clear();
     this.#deferred.clear();
     this.#blocks.clear();
@@ -354,6 +365,7 @@ export class ConsensusDriver {
     if (this.#stopped) return;
     // The head moved while we waited (block sync): start over at the new height.
     if (chain.head.height + 1 !== this.#height) return this.#nextHeight();
+    this.#timer.mark("started");
     const validators = chain.validatorsAt(this.#height);
     const key = this.#deps.guard?.publicKey;
     // Validating is per height: a key voted in (or out) takes part from the height its set signs.
@@ -530,7 +542,9 @@ export class ConsensusDriver {
     }
     switch (action.type) {
       case "request-value": {
+        this.#timer.mark("proposal");
         const built = await this.#buildOrReuse();
+        this.#timer.mark("executed");
         return { type: "value", round: action.round, blockHash: built.blockHash };
       }
       case "propose": {
@@ -572,6 +586,8 @@ export class ConsensusDriver {
         }
         const signed = { vote: action.vote, signature };
         broadcast?.vote(signed);
+        if (action.vote.blockHash !== null)
+          this.#timer.mark(action.vote.type === "prevote" ? "prevoted" : "precommitted");
         return { type: "vote", vote: signed };
       }
       case "schedule-timeout": {
@@ -583,6 +599,7 @@ export class ConsensusDriver {
         return null;
       }
       case "decide":
+        this.#timer.mark("decided");
         await this.#commit(action.blockHash, action.certificate);
         return null;
       case "evidence":
@@ -641,6 +658,15 @@ export class ConsensusDriver {
     this.#ownCommit = true;
     try {
       await chain.commit(entry, certificate);
+      if (this.#deps.onPhase) this.#timer.finish(this.#deps.onPhase);
+      if (this.#deps.log.isLevelEnabled("debug")) {
+        const ms: Record<string, number> = {};
+        this.#timer.finish((phase, seconds) => (ms[phase] = Math.round(seconds * 1000)));
+        this.#deps.log.debug(
+          { height: this.#height, txs: entry.block.txs.length, ...ms },
+          "height phases",
+        );
+      }
     } catch (err) {
       // Block sync committed this height first; our block is the same final block.
       if (chain.head.height < entry.block.header.height) throw err;

@@ -42,8 +42,8 @@ export interface ConsensusGossipDeps {
   readonly headHeight: () => number;
   /** The set that signs `height` (known up to head + 2). */
   readonly validatorsAt: (height: number) => ValidatorSet;
-  /** A peer works on a height above the next: we are behind (block sync fetches it). */
-  readonly behind?: () => void;
+  /** A peer works on `height`, above the next: we may be behind (sync/behind.ts). */
+  readonly behind?: (height: number) => void;
 }
 
 export interface ConsensusVerdict {
@@ -79,7 +79,7 @@ export function validateConsensusMessage(
   const height =
     message.kind === "vote" ? message.vote.vote.height : message.proposal.proposal.height;
   const head = deps.headHeight();
-  if (height > head + 1) deps.behind?.();
+  if (height > head + 1) deps.behind?.(height);
   if (height <= head || height > head + 2) return { verdict: "ignore", reason: "height" };
   const validators = deps.validatorsAt(height);
   if (message.kind === "vote") {

@@ -20,9 +20,11 @@ import { bindEvidenceTopic } from "../evidence/topic.ts";
 import type { NodeHooks, PublishConsensus } from "../hooks.ts";
 import type { Mempool } from "../mempool/mempool.ts";
 import type { Host } from "../network/host.ts";
-import { compactReceiver } from "./compact.ts";
+import { stillBehind } from "../sync/behind.ts";
+import { type CompactReceiverDeps, compactReceiver } from "./compact.ts";
 import { ConsensusDriver, type DriverDeps } from "./driver.ts";
 import type { ConsensusGossipDeps } from "./gossip.ts";
+import type { PhaseObserver } from "./phases.ts";
 import type { SigningGuard } from "./signingGuard.ts";
 import { admitConsensus, bindConsensusTopic, consensusGossipDeps } from "./topic.ts";
 
@@ -45,6 +47,13 @@ export interface ConsensusStartDeps {
   readonly catchUp: () => void;
   /** Publishes the transactions waiting for tx gossip, so they go out before a proposal naming them. */
   readonly flushTxGossip: () => void;
+  /** Where heights and compact rebuilds spent their time (metrics). */
+  readonly observe?: {
+    readonly phase: PhaseObserver;
+    readonly rebuild: NonNullable<CompactReceiverDeps["onRebuild"]>;
+  };
+  /** The driver's halt (haltHeight): true when the block at `height` is the last it decides. */
+  readonly haltAfter?: (height: number) => boolean;
 }
 
 export interface RunningConsensus {
@@ -92,6 +101,8 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     log,
     now: Date.now,
     timeouts: deps.config.consensus,
+    ...(deps.observe && { onPhase: deps.observe.phase }),
+    ...(deps.haltAfter && { haltAfter: deps.haltAfter }),
   });
   driver.onMissingBlock = deps.triggerSync;
   const receive = compactReceiver({
@@ -99,8 +110,11 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     receive: (message, size) => driver.receive(message, size),
     fetchWhole: deps.catchUp,
     onError: (err) => log.warn({ err }, "rebuilding a compact proposal failed"),
+    ...(deps.observe && { onRebuild: deps.observe.rebuild }),
   });
-  const gossip = consensusGossipDeps(chainId, chain, verifier, deps.triggerSync);
+  // A peer's message from two heights up triggers block sync only if we still trail it soon after.
+  const behind = stillBehind({ headHeight: () => chain.head.height, trigger: deps.triggerSync });
+  const gossip = consensusGossipDeps(chainId, chain, verifier, behind);
   return {
     driver,
     admit: (data) => admitConsensus(data, gossip, receive),

@@ -17,7 +17,7 @@ export function consensusGossipDeps(
   chainId: string,
   chain: Chain,
   verifier: ConsensusGossipDeps["verifier"] & SignatureVerifier,
-  behind: () => void,
+  behind: (height: number) => void,
 ): ConsensusGossipDeps {
   return {
     chainId,

@@ -12,6 +12,8 @@ export interface NodeMetrics {
   readonly mempoolSize: Gauge;
   readonly mempoolDropped: Counter<"code">;
   readonly blockInterval: Histogram;
+  readonly consensusPhase: Histogram<"phase">;
+  readonly compactRebuild: Histogram<"outcome">;
 }
 
 export function createMetrics(): NodeMetrics {
@@ -43,6 +45,20 @@ export function createMetrics(): NodeMetrics {
       name: "edgeledger_block_interval_seconds",
       help: "Time between consecutive committed blocks",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    consensusPhase: new Histogram({
+      name: "edgeledger_consensus_phase_seconds",
+      help: "Time a height this node committed spent in each phase (consensus/phases.ts)",
+      labelNames: ["phase"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    compactRebuild: new Histogram({
+      name: "edgeledger_compact_rebuild_seconds",
+      help: "Time to rebuild a compact proposal from the mempool; outcome rebuilt or fetched (asked whole)",
+      labelNames: ["outcome"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
   };

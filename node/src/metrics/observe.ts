@@ -3,8 +3,19 @@
  * import prom-client; this is where they meet it).
  */
 import type { Chain } from "../chain/chain.ts";
+import type { HeightPhase } from "../consensus/phases.ts";
 import type { Mempool } from "../mempool/mempool.ts";
 import type { NodeMetrics } from "./metrics.ts";
+
+/** What consensus reports (it does not import prom-client either): phases and compact rebuilds. */
+export function consensusObservers(metrics: NodeMetrics) {
+  return {
+    phase: (phase: HeightPhase, seconds: number) =>
+      metrics.consensusPhase.observe({ phase }, seconds),
+    rebuild: (outcome: "rebuilt" | "fetched", seconds: number) =>
+      metrics.compactRebuild.observe({ outcome }, seconds),
+  };
+}
 
 /** Starts observing; returns the function that stops it. */
 export function observeMetrics(metrics: NodeMetrics, chain: Chain, mempool: Mempool): () => void {

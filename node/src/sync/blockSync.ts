@@ -100,6 +100,8 @@ export interface BlockSyncDeps {
    * local ban list and disconnects apply whether or not it is given.
    */
   readonly misbehaved?: (peer: PeerId, code: SyncErrorCode) => void;
+  /** haltHeight: block sync commits no block above it (unset: no limit). */
+  readonly lastHeight?: number;
 }
 
 interface SyncedBlock {
@@ -136,6 +138,8 @@ export class BlockSync {
   #stopped = false;
   /** The peer that served the last good range: asked first next time. */
   #lastGood: string | null = null;
+  /** The highest block a peer served us with a valid certificate (see bestPeerHeight). */
+  #bestPeerHeight = 0;
 
   constructor(deps: BlockSyncDeps, options: Partial<SyncOptions> = {}) {
     this.#deps = deps;
@@ -146,6 +150,16 @@ export class BlockSync {
       catchup: new ServingSlots(o.maxServing),
       mempool: new ServingSlots(o.maxServing),
     };
+  }
+
+  /**
+   * The highest block a peer has shown us, certificate verified (so a peer
+   * cannot inflate it): how far behind block sync knows this node to be.
+   * A range is at most MAX_BLOCKS_PER_REQUEST, so while far behind it is a
+   * lower bound, one or two ranges ahead of the head.
+   */
+  get bestPeerHeight(): number {
+    return this.#bestPeerHeight;
   }
 
   /** Streams being served now, all protocols (tests check that stalled clients free them). */
@@ -304,6 +318,8 @@ export class BlockSync {
       const last = range.blocks[range.blocks.length - 1]!;
       prefetch = this.#prefetch(last.block.header.height + 1, last.hash);
       for (const [i, item] of range.blocks.entries()) {
+        // haltHeight: nothing above it (the prefetch past it resolves null, which ends the run).
+        if (item.block.header.height > (this.#deps.lastHeight ?? Number.POSITIVE_INFINITY)) break;
         let applied: boolean;
         try {
           // Synced to disk at the end of each range only: a crash loses at most
@@ -324,11 +340,19 @@ export class BlockSync {
   }
 
   #prefetch(from: number, parent: Uint8Array): { result: Promise<Range | null>; cancel(): void } {
+    if (from > (this.#deps.lastHeight ?? Number.POSITIVE_INFINITY))
+      return { result: Promise.resolve(null), cancel: () => undefined };
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, this.#stop.signal]);
     const result = this.#fetchFromAny(from, parent, signal);
     // A prefetch we drop must not surface as an unhandled rejection.
-    result.catch(() => undefined);
+    result.then(
+      (range) => {
+        const last = range?.blocks.at(-1)?.block.header.height ?? 0;
+        if (last > this.#bestPeerHeight) this.#bestPeerHeight = last;
+      },
+      () => undefined,
+    );
     return { result, cancel: () => controller.abort(new Error("range no longer wanted")) };
   }
 

@@ -43,7 +43,7 @@ import {
   type ReplayMaterial,
   startHostilePeer,
 } from "../testing/hostilePeer.ts";
-import { BlockSync } from "./blockSync.ts";
+import { BlockSync, type BlockSyncDeps } from "./blockSync.ts";
 import { catchUpProtocol, mempoolProtocol } from "./protocols.ts";
 
 const validator = keyOf(9);
@@ -89,6 +89,7 @@ const hostiles: HostilePeer[] = [];
 async function startNode(
   chain: { chain: Chain; db: Database },
   options: Record<string, unknown> = {},
+  deps: Pick<BlockSyncDeps, "lastHeight"> = {},
 ): Promise<TestNode> {
   const host = await createHost((await newPeerKey()).key, chain.chain.chainId);
   const node: TestNode = {
@@ -123,6 +124,7 @@ async function startNode(
       acceptTxs: async (txs) => void node.txBatches.push([...txs]),
       misbehaved: (peer: PeerId, code: string) =>
         void node.faults.push({ peer: peer.toString(), code }),
+      ...deps,
     },
     { ...OPTIONS, ...options },
   );
@@ -456,4 +458,27 @@ describe("serving a hostile client", () => {
       }
     }, 30_000);
   }
+});
+
+describe("what block sync tells health, and haltHeight", () => {
+  it("knows a peer's height only from certified blocks, and commits none above lastHeight", async () => {
+    const h = await hostile({ sync: "wrongCertificate" }, material);
+    const honest = await startNode(server);
+    const late = await startNode(await openTestChain(genesis), {}, { lastHeight: 200 });
+    await connect(late.host, h.host);
+    late.sync.trigger();
+    await late.sync.idle();
+    // Blocks with bad certificates say nothing about how far behind we are.
+    expect(late.sync.bestPeerHeight).toBe(0);
+    await connect(late.host, honest.host);
+    late.sync.trigger();
+    await late.sync.idle();
+    expect(late.chain.head.height).toBe(200);
+    expect(late.sync.bestPeerHeight).toBeGreaterThanOrEqual(200);
+    expect(late.sync.bestPeerHeight).toBeLessThanOrEqual(BLOCKS);
+    // Asked again, it still goes no further.
+    late.sync.trigger();
+    await late.sync.idle();
+    expect(late.chain.head.height).toBe(200);
+  }, 30_000);
 });

@@ -22,6 +22,7 @@ export async function startHandler(args: StartArgs): Promise<void> {
       : undefined;
   const node = createNode(resolve(args.home), {
     ...(devKey && { devKey }),
+    ...(args.haltHeight !== undefined && { haltHeight: args.haltHeight }),
     ...(signer && { signer }),
   });
   const { apiUrl } = await node.start();

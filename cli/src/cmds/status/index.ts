@@ -5,7 +5,7 @@ import { type StatusArgs, statusOptions } from "./options.ts";
 
 export const status: CliCommand<StatusArgs> = {
   command: "status",
-  describe: "print a node's status (the SDK's getStatus)",
+  describe: "print a node's status (the SDK's getStatus) and its health (GET /v1/health)",
   options: statusOptions,
   handler: statusHandler,
 };

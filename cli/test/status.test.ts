@@ -1,0 +1,72 @@
+/**
+ * `edgeledger start --halt-height` and `edgeledger status`: a one-validator
+ * node (it needs no peers) started with a halt height commits that height
+ * and stops there, and status shows what it showed before (the SDK's
+ * getStatus) plus its health: halted, height, behind, last commit age, peers.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { api, cleanup, kill9, makeHome, sleep } from "@edgeledger/node/testing";
+import type { NodeHealthJson, StatusJson } from "@edgeledger/sdk/api";
+import { afterAll, describe, expect, it } from "vitest";
+
+const cli = resolve(import.meta.dirname, "../src/main.ts");
+let child: ChildProcess | null = null;
+afterAll(async () => {
+  if (child) await kill9(child);
+  await cleanup();
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe("edgeledger start --halt-height, edgeledger status", () => {
+  it("halts at the height given and status shows the health", async () => {
+    // An empty block every 20 ms: without the halt the chain would run far past 3.
+    const home = await makeHome("status-chain", 1000n, { heartbeatMs: 20 });
+    child = spawn(process.execPath, [cli, "start", "--home", home.home, "--halt-height", "3"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let log = "";
+    child.stdout?.on("data", (d) => (log += d));
+    child.stderr?.on("data", (d) => (log += d));
+    const halted = await waitFor("health halted", async () => {
+      const r = await api<NodeHealthJson>(`${home.url}/v1/health`);
+      return r.body.status === "halted" ? r : null;
+    });
+    expect(halted.status).toBe(503);
+    expect(halted.body).toMatchObject({ height: 3, haltHeight: 3, behind: 0, peers: 0 });
+    expect(log).toContain("halted at haltHeight");
+    // Still serving reads, and still at 3 after many heartbeats.
+    await sleep(300);
+    expect((await api<StatusJson>(`${home.url}/v1/status`)).body.height).toBe(3);
+
+    const run = spawnSync(process.execPath, [cli, "status", "--home", home.home], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const shown = JSON.parse(run.stdout) as StatusJson & { health: NodeHealthJson };
+    expect(shown).toMatchObject({
+      chainId: "status-chain",
+      height: 3,
+      validator: expect.any(Object),
+    });
+    expect(shown.health).toMatchObject({
+      status: "halted",
+      height: 3,
+      behind: 0,
+      peers: 0,
+      validator: true,
+      haltHeight: 3,
+    });
+    expect(shown.health.lastCommitAgeMs).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+});
