@@ -12,7 +12,7 @@
  *      records duplicate-vote evidence against that validator.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connectionKeyOf, initSignerHome, paths } from "@edgeledger/node";
@@ -36,7 +36,11 @@ const OTHER = 2;
 async function startSignerProcess(home: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, "signer", "start", "--home", home], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, [LIFELINE_ENV]: "stdin" },
+    env: {
+      ...process.env,
+      ...(process.env["NET_DEBUG"] && { EDGELEDGER_LOG_LEVEL: "debug" }),
+      [LIFELINE_ENV]: "stdin",
+    },
   });
   let output = "";
   await new Promise<void>((done, fail) => {
@@ -50,6 +54,12 @@ async function startSignerProcess(home: string): Promise<ChildProcess> {
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (d: Buffer) => (output += d));
+    // NET_DEBUG=1 keeps the signer's output too, beside the nodes' (harness.ts).
+    if (process.env["NET_DEBUG"]) {
+      const file = join(tmpdir(), `edgeledger-signer-${child.pid}.log`);
+      child.stdout?.on("data", (d: Buffer) => appendFileSync(file, d));
+      child.stderr?.on("data", (d: Buffer) => appendFileSync(file, d));
+    }
     child.once("exit", (code) => {
       clearTimeout(timer);
       fail(new Error(`signer exited (${code}):\n${output}`));

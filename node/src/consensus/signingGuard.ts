@@ -96,6 +96,11 @@ export interface SigningGuard {
   /** The signature, or null when signing could conflict with what was signed (or cannot be had now). */
   signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null>;
   signVote(vote: Vote, valid?: ValidValue | null): Promise<Uint8Array | null>;
+  /**
+   * A guard whose signatures can come late (a remote signer that was
+   * unreachable when asked) hands them here once they do, to be sent.
+   */
+  onLateVote?(listener: (vote: SignedVote) => void): void;
 }
 
 const text = new TextEncoder();

@@ -41,6 +41,13 @@ export const defaultSignerClientTimings = {
   backoffMs: { min: 100, max: 2000 },
 } as const;
 
+/**
+ * How long a request made while disconnected waits for the redial it
+ * triggers: a signer restarted on the same host is back within a few tens
+ * of ms, and the driver waits on each signature, so not longer.
+ */
+const RECONNECT_WAIT_MS = 500;
+
 export class SignerClient {
   readonly #options: SignerClientOptions;
   readonly #log: Logger;
@@ -51,6 +58,9 @@ export class SignerClient {
   #stopped = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
+  /** Requests waiting for a redial they asked for. */
+  readonly #waiters: (() => void)[] = [];
+  readonly #connectedListeners: (() => void)[] = [];
   /** Resolved on the first identity, so a starting node can wait for its key (bounded). */
   #onIdentified: (() => void) | null = null;
   readonly #identified = new Promise<void>((resolve) => {
@@ -95,6 +105,23 @@ export class SignerClient {
     this.#loop = this.#maintain();
   }
 
+  /** Called after each (re)connection, once the signer named its key. */
+  onConnected(listener: () => void): void {
+    this.#connectedListeners.push(listener);
+  }
+
+  async #connectedWithin(ms: number): Promise<void> {
+    if (this.#connected) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#waiters.push(done);
+    });
+  }
+
   /** Resolves once the signer named its validator key, or after `ms` (false). */
   async ready(ms: number): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -115,6 +142,11 @@ export class SignerClient {
 
   /** The signer's reply to `request`; REMOTE_SIGNER_* on any failure (never hangs past the timeout). */
   async request(request: Exclude<SignerRequest, { kind: "identity" }>): Promise<Uint8Array> {
+    // Disconnected: redial now rather than at the end of the backoff, and wait a little for it.
+    if (!this.#connected && this.#link) {
+      this.#poke();
+      await this.#connectedWithin(RECONNECT_WAIT_MS);
+    }
     if (!this.#connected || !this.#link)
       throw new RemoteSignerError(
         "REMOTE_SIGNER_UNREACHABLE",
@@ -203,6 +235,8 @@ export class SignerClient {
     this.#validator = reply.validator;
     this.#connected = true;
     this.#onIdentified?.();
+    for (const done of this.#waiters.splice(0)) done();
+    for (const listener of this.#connectedListeners) listener();
     this.#log.info({ signer: this.#options.address }, "connected to the remote signer");
   }
 

@@ -13,6 +13,7 @@ import {
   type Proposal,
   proposalDigest,
   type SignatureVerifier,
+  type SignedVote,
   type Vote,
   voteDigest,
 } from "@edgeledger/sdk/protocol";
@@ -26,6 +27,9 @@ import {
 import type { SignerClient } from "./client.ts";
 import { RemoteSignerError } from "./errors.ts";
 
+/** Late votes kept: a height's prevote and precommit of its last two rounds. */
+const MAX_LATE_VOTES = 4;
+
 /** A key no validator set holds: the driver then counts this node out until the signer names its key. */
 const NO_KEY = new Uint8Array(32);
 
@@ -34,6 +38,9 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
   readonly #chainId: string;
   readonly #verifier: SignatureVerifier;
   readonly #log: Logger;
+  /** Votes admitted to the journal but not signed for want of the signer (latest height, a few). */
+  #late: Vote[] = [];
+  #onLate: ((vote: SignedVote) => void) | null = null;
 
   constructor(
     db: SigningStore,
@@ -44,6 +51,36 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     this.#chainId = deps.chainId;
     this.#verifier = deps.verifier;
     this.#log = deps.log;
+    this.#client.onConnected(() => void this.#signLate());
+  }
+
+  onLateVote(listener: (vote: SignedVote) => void): void {
+    this.#onLate = listener;
+  }
+
+  /**
+   * The votes of the latest height the signer could not be reached for, once
+   * it is back: the engine counted them as sent, so unless they go out late
+   * no one ever sees them, and a network that needs this validator's vote to
+   * reach two thirds would wait in that round for good. Sent late is only
+   * delayed, which the protocol tolerates; the signer still refuses a conflict.
+   */
+  async #signLate(): Promise<void> {
+    const votes = this.#late.splice(0);
+    for (const vote of votes) {
+      const signature = await this.#remote(
+        { kind: "vote", chainId: this.#chainId, vote },
+        voteDigest(this.#chainId, vote),
+        { height: vote.height, round: vote.round, step: vote.type },
+        null,
+      );
+      if (!signature) continue;
+      this.#log.info(
+        { height: vote.height, round: vote.round, step: vote.type },
+        "sending a vote the remote signer signed late",
+      );
+      this.#onLate?.({ vote, signature });
+    }
   }
 
   get publicKey(): Uint8Array {
@@ -65,6 +102,7 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
       { kind: "vote", chainId: this.#chainId, vote },
       voteDigest(this.#chainId, vote),
       { height: vote.height, round: vote.round, step: vote.type },
+      vote,
     );
   }
 
@@ -72,6 +110,8 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     request: Parameters<SignerClient["request"]>[0],
     digest: Uint8Array,
     at: { height: number; round: number; step: string },
+    /** A vote to sign late if the signer is unreachable now (null: do not). */
+    retry: Vote | null = null,
   ): Promise<Uint8Array | null> {
     try {
       const signature = await this.#client.request(request);
@@ -81,7 +121,17 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     } catch (err) {
       const code = err instanceof RemoteSignerError ? err.code : "REMOTE_SIGNER_UNREACHABLE";
       this.#log.warn({ err, code, ...at }, "no signature from the remote signer; not signing");
+      if (retry && (code === "REMOTE_SIGNER_UNREACHABLE" || code === "REMOTE_SIGNER_TIMEOUT"))
+        this.#keepLate(retry);
       return null;
     }
+  }
+
+  #keepLate(vote: Vote): void {
+    const height = this.#late[0]?.height;
+    if (height !== undefined && vote.height < height) return;
+    if (height !== undefined && vote.height > height) this.#late = [];
+    this.#late.push(vote);
+    if (this.#late.length > MAX_LATE_VOTES) this.#late.shift();
   }
 }

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Vote, voteDigest } from "@edgeledger/sdk/protocol";
+import { type SignedVote, type Vote, voteDigest } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
@@ -243,7 +243,7 @@ describe("remote signer", () => {
     ).rejects.toMatchObject({ code: "REMOTE_SIGNER_CONFLICT" });
   });
 
-  it("while the signer is down the validator's guard does not sign; it signs again once the signer is back", async () => {
+  it("while the signer is down the validator's guard does not sign; once the signer is back it sends the missed vote late and signs again", async () => {
     const own = await generateKeyPair("Ed25519");
     const first = await signer([own]);
     const c = await client(first.server.address, first.key, own);
@@ -259,6 +259,8 @@ describe("remote signer", () => {
       verifier: createNativeVerifier(),
       log,
     });
+    const late: SignedVote[] = [];
+    guard.onLateVote((vote) => late.push(vote));
     expect(guard.publicKey).toEqual(validator.publicKey);
     expect(await guard.signVote(prevote(1, 0))).not.toBeNull();
     await first.server.stop();
@@ -266,7 +268,18 @@ describe("remote signer", () => {
     expect(await guard.signVote(prevote(1, 1))).toBeNull();
     await signer([own], 1000, { key: first.key, listen: first.server.address });
     await waitFor(() => c.connected);
+    // The vote it could not sign goes out late (the engine counted it as cast), once.
+    await waitFor(() => late.length === 1);
+    expect(late[0]?.vote).toEqual(prevote(1, 1));
+    expect(
+      await createNativeVerifier().verify(
+        late[0]!.signature,
+        voteDigest(CHAIN, prevote(1, 1)),
+        validator.publicKey,
+      ),
+    ).toBe(true);
     expect(await guard.signVote(prevote(1, 2))).not.toBeNull();
+    expect(late).toHaveLength(1);
   });
 
   it("keeps its journal across a restart: a conflicting vote is still refused", async () => {
