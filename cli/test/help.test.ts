@@ -25,13 +25,14 @@ function commandsIn(help: string): string[] {
 }
 
 describe("edgeledger --help and bad options", () => {
-  it("lists exactly the commands, and keys' subcommands", () => {
+  it("lists exactly the commands, and keys' and signer's subcommands", () => {
     const run = edgeledger("--help");
     expect(run.status).toBe(0);
     expect(commandsIn(run.stdout)).toEqual([
       "init",
       "keys",
       "start",
+      "signer",
       "dev",
       "edge",
       "testnet",
@@ -42,6 +43,9 @@ describe("edgeledger --help and bad options", () => {
     const keys = edgeledger("keys", "--help");
     expect(keys.status).toBe(0);
     expect(commandsIn(keys.stdout)).toEqual(["new", "show", "help"]);
+    const signer = edgeledger("signer", "--help");
+    expect(signer.status).toBe(0);
+    expect(commandsIn(signer.stdout)).toEqual(["init", "start", "connection-key", "help"]);
   });
 
   it.each([

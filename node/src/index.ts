@@ -17,3 +17,11 @@ export { ConfigError } from "./config/errors.ts";
 export * from "./config/homes.ts";
 export { readKeyFile, writeKeyFile } from "./config/keyFile.ts";
 export { createNode, type EdgeledgerNode, NODE_VERSION, type NodeOverrides } from "./node.ts";
+export {
+  connectionKeyOf,
+  initSignerHome,
+  loadSignerConfig,
+  type SignerConfig,
+  signerPaths,
+  startSigner,
+} from "./signer/home.ts";

@@ -6,14 +6,13 @@
  * faults) come in through the seams of hooks.ts.
  */
 import { addressFromPublicKey, equalBytes, formatAddress, toHex } from "@edgeledger/sdk/protocol";
-import { createNativeVerifier, nativeSigner, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
+import { createNativeVerifier, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
 import { type RunningApi, startApi } from "./api/start.ts";
 import { Chain } from "./chain/chain.ts";
 import { createSignatureChecks } from "./chain/signatureChecks.ts";
 import { haltHeightOf, type NodeConfig } from "./config/config.ts";
 import { loadNodeKey } from "./config/nodeKey.ts";
 import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
-import { SigningGuard } from "./consensus/signingGuard.ts";
 import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
 import { EvidencePool } from "./evidence/pool.ts";
@@ -28,6 +27,7 @@ import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
+import { signingFor } from "./signer/signing.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
 
@@ -69,8 +69,18 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   });
   // Every node has a key and a guard: it signs only at heights whose set holds its key
   // (genesis, or voted in later), so a full node can become a validator without a restart.
-  const signer = nativeSigner(key);
-  const guard = new SigningGuard(db, hooks.signer?.(signer, chainId) ?? signer, chainId);
+  // The key is in its home, or in the remote signer config.json names (signer/signing.ts).
+  const signing = signingFor({
+    key,
+    config,
+    configFile: paths.config,
+    db,
+    chainId,
+    verifier: createNativeVerifier(),
+    log,
+    ...(hooks.signer && { wrapKey: hooks.signer }),
+  });
+  const guard = signing.guard;
   const evidencePool = new EvidencePool();
   const topics = topicsOf(chainId);
   // haltHeight: consensus decides nothing after it, block sync commits nothing above it.
@@ -110,6 +120,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     await db.open();
     await chain.init();
     const nodeKey = await loadNodeKey(paths.nodeKey);
+    await signing.start(nodeKey);
     const net = await createHost(nodeKey, chainId, config.network, hooks.gater);
     host = net;
     hooks.started?.(net);
@@ -131,7 +142,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       chain,
       peers: () => net.getPeers().length,
       bestPeerHeight: () => syncing.bestPeerHeight,
-      validatorKey: key.publicKey,
+      validatorKey: guard.publicKey,
       haltHeight,
       stallMs: stallLimitMs(config.block.heartbeatMs),
       now: Date.now,
@@ -182,14 +193,15 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     consensus.driver.start();
     const validating = chain
       .validatorsAt(chain.head.height + 1)
-      .some((v) => equalBytes(v.publicKey, key.publicKey));
-    const validator = validating ? formatAddress(addressFromPublicKey(key.publicKey)) : null;
+      .some((v) => equalBytes(v.publicKey, guard.publicKey));
+    const validator = validating ? formatAddress(addressFromPublicKey(guard.publicKey)) : null;
     log.info({ apiUrl: api.url, height: chain.head.height, validator }, "node started");
     return { apiUrl: api.url };
   };
   const stop = async (): Promise<void> => {
     await api?.close();
     await consensus.driver.stop();
+    await signing.stop();
     await sync?.stop();
     hooks.stopping?.();
     // Unsubscribe while pubsub still runs, then stop the host.

@@ -8,6 +8,7 @@ import { dev } from "./dev/index.ts";
 import { edge } from "./edge/index.ts";
 import { init } from "./init/index.ts";
 import { keys } from "./keys/index.ts";
+import { signer } from "./signer/index.ts";
 import { start } from "./start/index.ts";
 import { status } from "./status/index.ts";
 import { testnet } from "./testnet/index.ts";
@@ -17,6 +18,7 @@ export const cmds: readonly CliCommand[] = [
   init,
   keys,
   start,
+  signer,
   dev,
   edge,
   testnet,

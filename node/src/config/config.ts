@@ -5,7 +5,7 @@
  *
  *   home/config.json          settings (this file's NodeConfig)
  *   home/genesis.json         the chain's genesis (chain/genesis.ts)
- *   home/validator_key.json   this node's Ed25519 key, mode 0600
+ *   home/validator_key.json   this node's Ed25519 key, mode 0600 (none with a remote signer)
  *   home/node_key.json        its libp2p peer identity, mode 0600
  *   home/data/                LevelDB
  */
@@ -36,6 +36,13 @@ export interface NodeConfig {
    * sets it on every validator (docs/operations.md#upgrades).
    */
   haltHeight: number;
+  // -- remote signer (signer) --
+  /**
+   * A remote signer (`edgeledger signer`) holding the validator key: its
+   * host:port and its connection public key (hex), the only one accepted.
+   * Empty: the key is home/validator_key.json.
+   */
+  signer: { address: string; publicKey: string };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -48,6 +55,8 @@ export const defaultConfig: NodeConfig = {
   storage: { stateCacheMB: DEFAULT_NODE_CACHE_BYTES / 2 ** 20 },
   // -- upgrades (ops) --
   haltHeight: 0,
+  // -- remote signer (signer) --
+  signer: { address: "", publicKey: "" },
 };
 
 /** The configured halt height, or null when none (0). */
@@ -79,7 +88,28 @@ export function loadConfig(file: string): NodeConfig {
       },
     );
   }
-  return merge(defaultConfig, raw, file, "") as NodeConfig;
+  const config = merge(defaultConfig, raw, file, "") as NodeConfig;
+  checkSigner(config.signer, file);
+  return config;
+}
+
+/** The remote signer's two keys go together: an address without a pinned key is refused. */
+export function checkSigner(signer: NodeConfig["signer"], file: string): void {
+  if (signer.address === "" && signer.publicKey === "") return;
+  if (!/^[^\s:]+:\d{1,5}$/.test(signer.address))
+    throw ConfigError.invalid(
+      file,
+      "signer.address",
+      "must be host:port",
+      'e.g. "127.0.0.1:26659"',
+    );
+  if (!/^[0-9a-f]{64}$/.test(signer.publicKey))
+    throw ConfigError.invalid(
+      file,
+      "signer.publicKey",
+      "must be the signer's connection key (64 hex characters)",
+      "copy the connection key `edgeledger signer init` printed",
+    );
 }
 
 function merge(defaults: unknown, value: unknown, file: string, path: string): unknown {

@@ -21,7 +21,7 @@ import {
   transfer,
 } from "../testing/fixtures.ts";
 import { ConsensusDriver } from "./driver.ts";
-import { SigningGuard } from "./signingGuard.ts";
+import { LocalSigningGuard } from "./signingGuard.ts";
 
 const validator = keyOf(9);
 const genesis = loneValidatorGenesis(validator, Date.now() - 1000);
@@ -36,7 +36,7 @@ describe("consensus driver", () => {
       {
         chain,
         mempool,
-        guard: new SigningGuard(db, nativeSigner(validator), CHAIN),
+        guard: new LocalSigningGuard(db, nativeSigner(validator), CHAIN),
         log: pino({ level: "silent" }),
         now: Date.now,
       },
@@ -71,7 +71,7 @@ describe("consensus driver phases", () => {
       {
         chain,
         mempool,
-        guard: new SigningGuard(db, nativeSigner(validator), CHAIN),
+        guard: new LocalSigningGuard(db, nativeSigner(validator), CHAIN),
         log: pino({ level: "silent" }),
         now: Date.now,
         onPhase: (phase) => phases.push({ height: chain.head.height, phase }),
@@ -130,7 +130,7 @@ describe("consensus driver under a flood", () => {
       {
         chain,
         mempool,
-        guard: new SigningGuard(db, nativeSigner(self), CHAIN),
+        guard: new LocalSigningGuard(db, nativeSigner(self), CHAIN),
         log: pino({ level: "silent" }),
         now: Date.now,
         timeouts: { proposeMs: 60_000, prevoteMs: 60_000, precommitMs: 60_000 },
@@ -177,7 +177,7 @@ describe("consensus driver under a flood", () => {
 describe("consensus driver after a restart", () => {
   it("re-proposes the valid value the guard kept, with its polka, and commits it", async () => {
     const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
-    const guard = new SigningGuard(db, nativeSigner(validator), CHAIN);
+    const guard = new LocalSigningGuard(db, nativeSigner(validator), CHAIN);
     // Before the "crash": a block with a polka in round 2 at height 1, kept as the valid value.
     const built = await chain.buildBlock([], chain.nextTime(Date.now()), validator.publicKey);
     const prevote = {
@@ -237,7 +237,7 @@ describe("consensus driver and unexecutable transactions", () => {
       {
         chain,
         mempool,
-        guard: new SigningGuard(db, nativeSigner(validator), CHAIN),
+        guard: new LocalSigningGuard(db, nativeSigner(validator), CHAIN),
         log: pino({ level: "silent" }),
         now: Date.now,
       },

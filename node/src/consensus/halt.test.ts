@@ -14,7 +14,7 @@ import {
   removeTestDirs,
 } from "../testing/fixtures.ts";
 import { ConsensusDriver } from "./driver.ts";
-import { SigningGuard } from "./signingGuard.ts";
+import { LocalSigningGuard } from "./signingGuard.ts";
 
 const validator = keyOf(11);
 afterEach(removeTestDirs);
@@ -31,7 +31,7 @@ describe("haltHeight in the consensus driver", () => {
   it("commits the halt height, then stops; a higher halt on restart continues", async () => {
     const genesis = loneValidatorGenesis(validator, Date.now() - 1000);
     const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
-    const guard = new SigningGuard(db, nativeSigner(validator), CHAIN);
+    const guard = new LocalSigningGuard(db, nativeSigner(validator), CHAIN);
     const signed: number[] = [];
     const driverWith = (haltHeight: number) =>
       new ConsensusDriver(

@@ -12,7 +12,7 @@ import { nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../db/database.ts";
 import { CHAIN, keyOf } from "../testing/fixtures.ts";
-import { SigningGuard } from "./signingGuard.ts";
+import { LocalSigningGuard } from "./signingGuard.ts";
 
 const key = keyOf(1);
 const hash = (b: number) => new Uint8Array(32).fill(b);
@@ -52,7 +52,7 @@ async function openGuard(dir?: string) {
   if (!dir) dirs.push(d);
   const db = new Database(d);
   await db.open();
-  return { db, dir: d, guard: new SigningGuard(db, nativeSigner(key), CHAIN) };
+  return { db, dir: d, guard: new LocalSigningGuard(db, nativeSigner(key), CHAIN) };
 }
 
 afterEach(() => {

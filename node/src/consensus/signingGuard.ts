@@ -19,6 +19,11 @@
  *     polka's prevotes and the block's bytes), so that after all honest
  *     validators restart with locks on different blocks, the one that knows
  *     the highest polka can re-propose it and unlock the others.
+ *
+ * The record is the `SigningJournal`; `SigningGuard` is what the driver asks
+ * to sign, implemented here by `LocalSigningGuard` (journal + the key in
+ * this process) and by signer/remoteGuard.ts (journal + a remote signer,
+ * whose own journal refuses conflicts whoever asks).
  */
 import {
   type Block,
@@ -34,6 +39,12 @@ import {
   voteDigest,
 } from "@edgeledger/sdk/protocol";
 import type { Database } from "../db/database.ts";
+
+/** Where a journal keeps its record: the node's `signing` bucket, or the remote signer's file. */
+export type SigningStore = Pick<
+  Database,
+  "getSigningRecord" | "getSigningBlock" | "putSigningRecord"
+>;
 
 interface SignedEntry {
   kind: "proposal" | "prevote" | "precommit";
@@ -76,18 +87,33 @@ export interface SigningKey {
   signSync(digest: Uint8Array): Uint8Array;
 }
 
+/** What the consensus driver asks of whatever holds its key (local or remote). */
+export interface SigningGuard {
+  readonly publicKey: Uint8Array;
+  resume(height: number): Resume | null;
+  rememberValid(height: number, valid: ValidValue): Promise<void>;
+  proposedBlock(height: number): Block | null;
+  /** The signature, or null when signing could conflict with what was signed (or cannot be had now). */
+  signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null>;
+  signVote(vote: Vote, valid?: ValidValue | null): Promise<Uint8Array | null>;
+  /**
+   * A guard whose signatures can come late (a remote signer that was
+   * unreachable when asked) hands them here once they do, to be sent.
+   */
+  onLateVote?(listener: (vote: SignedVote) => void): void;
+}
+
 const text = new TextEncoder();
 const untext = new TextDecoder();
 
-export class SigningGuard {
-  readonly #db: Database;
-  readonly #key: SigningKey;
+/** The record of what was signed, and the rules above; signs nothing itself. */
+export class SigningJournal {
+  readonly #db: SigningStore;
   readonly #chainId: string;
   #loaded: GuardRecord | null = null;
 
-  constructor(db: Database, key: SigningKey, chainId: string) {
+  constructor(db: SigningStore, chainId: string) {
     this.#db = db;
-    this.#key = key;
     this.#chainId = chainId;
   }
 
@@ -100,10 +126,6 @@ export class SigningGuard {
         : { height: 0, signed: [], proposed: false };
     }
     return this.#loaded;
-  }
-
-  get publicKey(): Uint8Array {
-    return this.#key.publicKey;
   }
 
   /**
@@ -160,8 +182,16 @@ export class SigningGuard {
     return bytes ? decodeBlock(bytes) : null;
   }
 
-  /** `blockBytes`: the proposed block's canonical encoding, kept to propose it again after a restart. */
-  async signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null> {
+  /**
+   * Records `proposal` (synced) and returns the digest to sign, or null if
+   * signing it could conflict. `blockBytes`: the proposed block's canonical
+   * encoding, kept to propose it again after a restart (null: a remote
+   * signer, which never sees blocks).
+   */
+  async admitProposal(
+    proposal: Proposal,
+    blockBytes: Uint8Array | null,
+  ): Promise<Uint8Array | null> {
     const digest = proposalDigest(this.#chainId, proposal);
     const entry: SignedEntry = {
       kind: "proposal",
@@ -169,12 +199,15 @@ export class SigningGuard {
       blockHash: toHex(proposal.blockHash),
       digest: toHex(digest),
     };
-    if (!(await this.#admit(proposal.height, entry, blockBytes, null))) return null;
-    return this.#key.signSync(digest);
+    return (await this.#admit(proposal.height, entry, blockBytes, null)) ? digest : null;
   }
 
-  /** `valid`: the engine's valid value, when it changed with this vote (kept in the same write). */
-  async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
+  /**
+   * Records `vote` (synced) and returns the digest to sign, or null if signing
+   * it could conflict. `valid`: the engine's valid value, when it changed with
+   * this vote (kept in the same write).
+   */
+  async admitVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
     const digest = voteDigest(this.#chainId, vote);
     const entry: SignedEntry = {
       kind: vote.type,
@@ -182,8 +215,7 @@ export class SigningGuard {
       blockHash: vote.blockHash ? toHex(vote.blockHash) : null,
       digest: toHex(digest),
     };
-    if (!(await this.#admit(vote.height, entry, null, valid))) return null;
-    return this.#key.signSync(digest);
+    return (await this.#admit(vote.height, entry, null, valid)) ? digest : null;
   }
 
   /** Records `entry` (persisted) if signing it cannot conflict; false otherwise. */
@@ -231,6 +263,58 @@ export class SigningGuard {
   ): Promise<void> {
     await this.#db.putSigningRecord(text.encode(JSON.stringify(next)), blocks);
     this.#loaded = next;
+  }
+}
+
+/**
+ * What every guard shares: the journal, and the driver's questions it
+ * answers (resume, valid value, proposed block). A guard adds where its
+ * signatures come from: `LocalSigningGuard` below, signer/remoteGuard.ts.
+ */
+export abstract class JournaledGuard {
+  protected readonly journal: SigningJournal;
+
+  constructor(db: SigningStore, chainId: string) {
+    this.journal = new SigningJournal(db, chainId);
+  }
+
+  resume(height: number): Resume | null {
+    return this.journal.resume(height);
+  }
+
+  rememberValid(height: number, valid: ValidValue): Promise<void> {
+    return this.journal.rememberValid(height, valid);
+  }
+
+  proposedBlock(height: number): Block | null {
+    return this.journal.proposedBlock(height);
+  }
+}
+
+/** The guard of a node that holds its key: the journal, then the key, in this process. */
+export class LocalSigningGuard extends JournaledGuard implements SigningGuard {
+  readonly #key: SigningKey;
+
+  constructor(db: SigningStore, key: SigningKey, chainId: string) {
+    super(db, chainId);
+    this.#key = key;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.#key.publicKey;
+  }
+
+  async signProposal(
+    proposal: Proposal,
+    blockBytes: Uint8Array | null,
+  ): Promise<Uint8Array | null> {
+    const digest = await this.journal.admitProposal(proposal, blockBytes);
+    return digest && this.#key.signSync(digest);
+  }
+
+  async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
+    const digest = await this.journal.admitVote(vote, valid);
+    return digest && this.#key.signSync(digest);
   }
 }
 

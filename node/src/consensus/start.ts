@@ -105,6 +105,11 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     ...(deps.haltAfter && { haltAfter: deps.haltAfter }),
   });
   driver.onMissingBlock = deps.triggerSync;
+  // A vote a remote signer signed late: out to peers, and to our own engine, as if just cast.
+  deps.guard.onLateVote?.((vote) => {
+    broadcast({ kind: "vote", vote });
+    driver.receive({ kind: "vote", vote });
+  });
   const receive = compactReceiver({
     pool: deps.mempool,
     receive: (message, size) => driver.receive(message, size),

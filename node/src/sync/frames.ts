@@ -303,7 +303,7 @@ export interface Exchange {
  * if the reply was not read to its end).
  */
 export async function openRequest(
-  host: Host,
+  host: Pick<Host, "dialProtocol">,
   peer: PeerId,
   protocol: string,
   request: Uint8Array,

@@ -16,9 +16,14 @@ import type { StartArgs } from "./options.ts";
  */
 export async function startHandler(args: StartArgs): Promise<void> {
   const devKey = args.devKey !== undefined ? readKeyFile(resolve(args.devKey)) : undefined;
+  const signer =
+    args.signerAddress !== undefined || args.signerPublicKey !== undefined
+      ? { address: args.signerAddress ?? "", publicKey: args.signerPublicKey ?? "" }
+      : undefined;
   const node = createNode(resolve(args.home), {
     ...(devKey && { devKey }),
     ...(args.haltHeight !== undefined && { haltHeight: args.haltHeight }),
+    ...(signer && { signer }),
   });
   const { apiUrl } = await node.start();
   const devNote = devKey

@@ -12,6 +12,9 @@ export interface StartArgs {
   devKey?: string;
   /** Replaces config.json's haltHeight for this run (0: none). */
   haltHeight?: number;
+  /** A remote signer's host:port and connection key (config.json's signer, replaced). */
+  signerAddress?: string;
+  signerPublicKey?: string;
 }
 
 export const startOptions: CliOptions<StartArgs> = {
@@ -25,5 +28,15 @@ export const startOptions: CliOptions<StartArgs> = {
     description:
       "commit this height, then stop proposing and voting and keep serving reads (health: halted); 0: none; replaces config.json's haltHeight for this run",
     parse: whole,
+  },
+  signerAddress: {
+    flags: "--signer-address <host:port>",
+    description:
+      "sign through the remote signer there (`edgeledger signer start`); the home then holds no key",
+  },
+  signerPublicKey: {
+    flags: "--signer-public-key <hex>",
+    description:
+      "the remote signer's connection key, the only one accepted (with --signer-address)",
   },
 };
