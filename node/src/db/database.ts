@@ -9,20 +9,37 @@
  *   certs    height                 → encoded FinalityCertificate
  *   hashes   block hash             → height
  *   txs      tx hash                → TxRecord (JSON): committed (height, index) or dropped (code)
- *   state    state-tree node hash   → node bytes (content-addressed, never overwritten)
- *   meta     name                   → JSON (head, genesis)
+ *   state    state-tree node hash   → node bytes (content-addressed; the same bytes may be put again)
+ *   meta     name                   → JSON (head, genesis, pruned)
  *   signing  "record"               → what this validator signed (see consensus/signingGuard.ts)
+ *
+ * Pruning (pruning.keepRecent, retainBlocks; the policy is pruner.ts):
+ *   stale    height ‖ node hash     → empty: the node left the tree at that height
+ *   born     node hash              → height it was last written at
+ *   headers  height                 → encoded header of a block whose body was dropped
+ *
+ * Why `born`: nodes are content-addressed, so a node that left the tree at
+ * height s can be written again at r ≥ s (a balance returns to an earlier
+ * value: the same leaf, the same subtrees). A stale entry alone would then
+ * delete a live node. The entry (s, X) deletes X only if X's last write is
+ * before s: then X is in no tree from s on. Both records go in the block's
+ * own batch, and a prune step (one batch: deletions, entries, meta) is
+ * serialized with commits, so a crash between any two batches leaves every
+ * kept height's state complete.
  */
 import {
   type Block,
+  type BlockHeader,
   decodeBlock,
+  decodeBlockHeader,
   decodeFinalityCertificate,
+  encodeBlockHeader,
   encodeFinalityCertificate,
   type FinalityCertificate,
   type NodeStore,
   type NodeWrite,
 } from "@edgeledger/sdk/protocol";
-import { ClassicLevel } from "classic-level";
+import { type BatchOperation, ClassicLevel } from "classic-level";
 import { DEFAULT_NODE_CACHE_BYTES, NodeCache } from "./nodeCache.ts";
 
 type Bytes = Uint8Array;
@@ -31,6 +48,7 @@ function openBucket(db: ClassicLevel<Bytes, Bytes>, bucketName: string) {
   return db.sublevel<Bytes, Bytes>(bucketName, OPTS);
 }
 type Bucket = ReturnType<typeof openBucket>;
+type Op = BatchOperation<ClassicLevel<Bytes, Bytes>, Bytes, Bytes>;
 
 export interface HeadRecord {
   readonly height: number;
@@ -66,10 +84,40 @@ export interface BlockCommit {
   readonly certificate: FinalityCertificate;
   readonly txHashes: readonly Bytes[];
   readonly stateWrites: readonly NodeWrite[];
+  /** Nodes of the parent's tree this block's tree no longer reaches (kept only when pruning). */
+  readonly staleNodes?: readonly Bytes[];
   readonly head: HeadRecord;
   /** Meta records that change with this block (e.g. the validator-set schedule). */
   readonly meta?: readonly { key: string; value: unknown }[];
 }
+
+/** What to keep; 0 keeps everything (an archive node). Defaults in config/config.ts. */
+export interface RetentionOptions {
+  /** The state (tree) of this many most recent heights. */
+  readonly keepRecent: number;
+  /** Bodies of this many most recent blocks; older ones keep header and certificate. */
+  readonly retainBlocks: number;
+}
+
+/** Oldest heights whose state / block body a prune pass may already have deleted below. */
+export interface PrunedRecord {
+  readonly state: number;
+  readonly blocks: number;
+}
+
+export interface PruneStepResult {
+  /** Stale entries read (each one removed). */
+  readonly entries: number;
+  /** State nodes deleted. */
+  readonly deleted: number;
+  /** True when no entry at or below the target height is left. */
+  readonly done: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+const PRUNED_META = "pruned";
+/** The first height whose stale nodes were recorded without a gap (see Pruner). */
+export const STALE_SINCE_META = "staleSince";
 
 export class Database {
   readonly #db: ClassicLevel<Bytes, Bytes>;
@@ -80,6 +128,13 @@ export class Database {
   readonly #state: Bucket;
   readonly #meta: Bucket;
   readonly #signing: Bucket;
+  readonly #stale: Bucket;
+  readonly #born: Bucket;
+  readonly #headers: Bucket;
+  readonly retention: RetentionOptions;
+  /** Commits and prune steps, one at a time: a step's decision must not race a commit's writes. */
+  #writes: Promise<unknown> = Promise.resolve();
+  #pruned: PrunedRecord = { state: 0, blocks: 0 };
 
   /**
    * State-tree nodes are immutable (content-addressed), so a cache of them
@@ -88,7 +143,11 @@ export class Database {
    */
   readonly #nodeCache: NodeCache;
 
-  constructor(path: string, options: { nodeCacheBytes?: number } = {}) {
+  constructor(
+    path: string,
+    options: { nodeCacheBytes?: number; retention?: RetentionOptions } = {},
+  ) {
+    this.retention = options.retention ?? { keepRecent: 0, retainBlocks: 0 };
     this.#nodeCache = new NodeCache(options.nodeCacheBytes ?? DEFAULT_NODE_CACHE_BYTES);
     this.#db = new ClassicLevel<Bytes, Bytes>(path, OPTS);
     const bucket = (n: string) => openBucket(this.#db, n);
@@ -99,6 +158,9 @@ export class Database {
     this.#state = bucket("state");
     this.#meta = bucket("meta");
     this.#signing = bucket("signing");
+    this.#stale = bucket("stale");
+    this.#born = bucket("born");
+    this.#headers = bucket("headers");
   }
 
   async open(): Promise<void> {
@@ -113,8 +175,46 @@ export class Database {
         this.#state,
         this.#meta,
         this.#signing,
+        this.#stale,
+        this.#born,
+        this.#headers,
       ].map((b) => b.open()),
     );
+    this.#pruned = this.getMeta<PrunedRecord>(PRUNED_META) ?? { state: 0, blocks: 0 };
+    await this.#continueStaleRecords();
+  }
+
+  /**
+   * Stale records are written only while pruning is on. A run without them
+   * (an archive run) is a gap in which writes left no `born` record, so the
+   * entries from before it must not delete anything: a pruning run records
+   * where its unbroken records begin, an archive run forgets it.
+   */
+  async #continueStaleRecords(): Promise<void> {
+    const since = this.getMeta<number>(STALE_SINCE_META);
+    if (this.retention.keepRecent === 0) {
+      if (since !== undefined)
+        await this.#db.batch([{ type: "del", sublevel: this.#meta, key: name(STALE_SINCE_META) }], {
+          sync: true,
+        });
+      return;
+    }
+    if (since === undefined) {
+      const head = this.getMeta<HeadRecord>("head")?.height ?? 0;
+      await this.putMeta(STALE_SINCE_META, head + 1);
+    }
+  }
+
+  /** The oldest height whose state this node serves, with `head` the last committed height. */
+  oldestState(head: number): number {
+    const { keepRecent } = this.retention;
+    return Math.max(keepRecent > 0 ? head - keepRecent + 1 : 0, this.#pruned.state, 0);
+  }
+
+  /** The oldest height whose block body this node serves (headers and certificates stay). */
+  oldestBlock(head: number): number {
+    const { retainBlocks } = this.retention;
+    return Math.max(retainBlocks > 0 ? head - retainBlocks + 1 : 1, this.#pruned.blocks, 1);
   }
 
   close(): Promise<void> {
@@ -162,6 +262,13 @@ export class Database {
   getBlock(height: number): Block | undefined {
     const v = this.#blocks.getSync(heightKey(height));
     return v ? decodeBlock(v) : undefined;
+  }
+
+  /** A final block's header: from its block, or kept alone once the body was dropped. */
+  getHeader(height: number): BlockHeader | undefined {
+    const kept = this.#headers.getSync(heightKey(height));
+    if (kept) return decodeBlockHeader(kept);
+    return this.getBlock(height)?.header;
   }
 
   getBlockBytes(height: number): Bytes | undefined {
@@ -237,9 +344,129 @@ export class Database {
         value: json(m.value),
       })),
       { type: "put" as const, sublevel: this.#meta, key: name("head"), value: json(c.head) },
+      ...this.#staleRecords(c),
     ];
-    await this.#db.batch(ops, { sync: options.sync });
+    await this.#exclusive(() => this.#db.batch(ops, { sync: options.sync }));
     for (const w of c.stateWrites) this.#nodeCache.set(w.hash, w.node);
+  }
+
+  /** Pruning's records for a block: when each written node was born, which nodes went stale. */
+  #staleRecords(c: BlockCommit) {
+    if (this.retention.keepRecent === 0) return [];
+    const h = heightKey(c.block.header.height);
+    return [
+      ...c.stateWrites.map((w) => ({
+        type: "put" as const,
+        sublevel: this.#born,
+        key: w.hash,
+        value: h,
+      })),
+      ...(c.staleNodes ?? []).map((hash) => ({
+        type: "put" as const,
+        sublevel: this.#stale,
+        key: staleKey(h, hash),
+        value: EMPTY,
+      })),
+    ];
+  }
+
+  #exclusive<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(write);
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Below these heights a prune pass may have deleted state / block bodies. */
+  getPruned(): PrunedRecord {
+    return this.#pruned;
+  }
+
+  async #putPruned(ops: Op[], next: PrunedRecord): Promise<void> {
+    ops.push({ type: "put", sublevel: this.#meta, key: name(PRUNED_META), value: json(next) });
+    await this.#db.batch(ops);
+    this.#pruned = next;
+  }
+
+  /**
+   * One step of pruning the state below `oldest` (the oldest height whose
+   * state is kept): up to `limit` stale entries of heights ≤ `oldest`, in one
+   * batch with the record that states below `oldest` are gone. Entries from
+   * before STALE_SINCE_META (recorded before a gap in the bookkeeping, when the node
+   * ran as an archive) are dropped without deleting their node: a write in
+   * the gap left no `born` record, so the entry cannot tell.
+   */
+  pruneState(oldest: number, limit: number): Promise<PruneStepResult> {
+    return this.#exclusive(async () => {
+      // No record of where unbroken records begin (an archive run): delete nothing.
+      const since = this.getMeta<number>(STALE_SINCE_META) ?? Number.POSITIVE_INFINITY;
+      const keys = await this.#stale.keys({ lt: heightKey(oldest + 1), limit: limit + 1 }).all();
+      const step = keys.slice(0, limit);
+      const hashes = step.map((k) => k.subarray(8));
+      const born = await this.#born.getMany(hashes);
+      const ops: Op[] = [];
+      let deleted = 0;
+      step.forEach((k, i) => {
+        ops.push({ type: "del", sublevel: this.#stale, key: k });
+        const staleAt = heightOf(k);
+        const last = born[i];
+        if (staleAt < since || (last && heightOf(last) >= staleAt)) return;
+        ops.push({ type: "del", sublevel: this.#state, key: hashes[i]! });
+        ops.push({ type: "del", sublevel: this.#born, key: hashes[i]! });
+        deleted++;
+      });
+      const pruned = this.#pruned;
+      if (pruned.state < oldest) await this.#putPruned(ops, { ...pruned, state: oldest });
+      else if (ops.length > 0) await this.#db.batch(ops);
+      return { entries: step.length, deleted, done: keys.length <= limit };
+    });
+  }
+
+  /**
+   * Drops the bodies of up to `limit` blocks below `oldest`, from the first
+   * not dropped yet; each keeps its header (and its certificate), which light
+   * clients and the edge verify against. One batch with the new record.
+   */
+  pruneBlocks(oldest: number, limit: number): Promise<number> {
+    return this.#exclusive(async () => {
+      const pruned = this.#pruned;
+      const from = Math.max(pruned.blocks, 1);
+      const to = Math.min(oldest, from + limit);
+      if (to <= from) return 0;
+      const ops: Op[] = [];
+      for (let h = from; h < to; h++) {
+        const block = this.getBlock(h);
+        if (!block) continue;
+        const key = heightKey(h);
+        ops.push({
+          type: "put",
+          sublevel: this.#headers,
+          key,
+          value: encodeBlockHeader(block.header),
+        });
+        ops.push({ type: "del", sublevel: this.#blocks, key });
+      }
+      await this.#putPruned(ops, { ...pruned, blocks: to });
+      return to - from;
+    });
+  }
+
+  /** Stale entries waiting (for tests and metrics: counts them all, so not for hot paths). */
+  async staleEntryCount(): Promise<number> {
+    return (await this.#stale.keys().all()).length;
+  }
+
+  /** True if the `state` bucket itself holds the node (the cache aside). */
+  hasStateNode(hash: Bytes): boolean {
+    return this.#state.getSync(hash) !== undefined;
+  }
+
+  /**
+   * LevelDB's compactRange over the whole database: rewrites the files so
+   * that deleted records give their space back now, not when LevelDB's own
+   * compactions reach them.
+   */
+  compact(): Promise<void> {
+    return this.#db.compactRange(new Uint8Array([0x00]), new Uint8Array([0xff]));
   }
 
   getSigningRecord(): Bytes | undefined {
@@ -275,6 +502,17 @@ export class Database {
       { sync: true },
     );
   }
+}
+
+function staleKey(height: Bytes, hash: Bytes): Bytes {
+  const k = new Uint8Array(8 + hash.length);
+  k.set(height, 0);
+  k.set(hash, 8);
+  return k;
+}
+
+function heightOf(key: Bytes): number {
+  return Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
 }
 
 /** "block" is the proposed block's key from before the valid value was kept too. */
