@@ -34,10 +34,11 @@ class Harness {
   readonly roots: Uint8Array[] = [];
   db: Database;
   tree: SparseMerkleTree;
-  constructor(
-    readonly dir: string,
-    readonly retention: RetentionOptions,
-  ) {
+  readonly dir: string;
+  readonly retention: RetentionOptions;
+  constructor(dir: string, retention: RetentionOptions) {
+    this.dir = dir;
+    this.retention = retention;
     this.db = new Database(dir, { nodeCacheBytes: 1, retention });
     this.tree = new SparseMerkleTree(this.db.stateStore);
   }
