@@ -28,6 +28,20 @@ export interface NodeConfig {
   network: { listen: string[]; bootstrap: string[]; maxConnections: number };
   /** Memory for state-tree nodes read from or written to LevelDB (db/nodeCache.ts), in MiB. */
   storage: { stateCacheMB: number };
+  /**
+   * Pruning and bounded storage (db/pruner.ts). keepRecent: the state of
+   * this many most recent heights is kept and proofs at older ones are
+   * refused (STATE_PRUNED); 0 keeps every height (an archive node).
+   * Default 1000: a client that pins a height (many reads at one height,
+   * an edge's cached header) has minutes at our block rate, while disk stays
+   * bounded by the churn of 1000 blocks (node/bench/storage.bench.ts).
+   * retainBlocks: block bodies of this many most recent heights are kept,
+   * older ones keep only header and certificate (light clients verify those);
+   * 0 keeps every body, so the node can serve block sync from genesis.
+   * compactAfterNodes: compact LevelDB after this many deleted state nodes,
+   * 0 never (LevelDB's own compactions reclaim the space: see the bench).
+   */
+  pruning: { keepRecent: number; retainBlocks: number; compactAfterNodes: number };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -38,6 +52,7 @@ export const defaultConfig: NodeConfig = {
   log: { level: "warn" },
   network: { listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxConnections: 64 },
   storage: { stateCacheMB: DEFAULT_NODE_CACHE_BYTES / 2 ** 20 },
+  pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0 },
 };
 
 export const paths = (home: string) => ({
