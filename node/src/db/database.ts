@@ -38,6 +38,7 @@ import {
   type FinalityCertificate,
   type NodeStore,
   type NodeWrite,
+  transactionHash,
 } from "@edgeledger/sdk/protocol";
 import { type BatchOperation, ClassicLevel } from "classic-level";
 import { DEFAULT_NODE_CACHE_BYTES, NodeCache } from "./nodeCache.ts";
@@ -423,8 +424,10 @@ export class Database {
 
   /**
    * Drops the bodies of up to `limit` blocks below `oldest`, from the first
-   * not dropped yet; each keeps its header (and its certificate), which light
-   * clients and the edge verify against. One batch with the new record.
+   * not dropped yet, and their transactions' index entries (such a
+   * transaction is then unknown here); each keeps its header and
+   * certificate, which light clients and the edge verify against. One batch
+   * with the new record.
    */
   pruneBlocks(oldest: number, limit: number): Promise<number> {
     return this.#exclusive(async () => {
@@ -444,6 +447,9 @@ export class Database {
           value: encodeBlockHeader(block.header),
         });
         ops.push({ type: "del", sublevel: this.#blocks, key });
+        // Its transactions' index entries too, or they would grow without bound.
+        for (const stx of block.txs)
+          ops.push({ type: "del", sublevel: this.#txs, key: transactionHash(stx.tx) });
       }
       await this.#putPruned(ops, { ...pruned, blocks: to });
       return to - from;
