@@ -9,23 +9,26 @@
  *   certs    height                 → encoded FinalityCertificate
  *   hashes   block hash             → height
  *   txs      tx hash                → TxRecord (JSON): committed (height, index) or dropped (code)
- *   state    state-tree node hash   → node bytes (content-addressed; the same bytes may be put again)
+ *   state    state-tree node hash   → node bytes ‖ u32 height of its last write (see below)
  *   meta     name                   → JSON (head, genesis, pruned)
  *   signing  "record"               → what this validator signed (see consensus/signingGuard.ts)
  *
  * Pruning (pruning.keepRecent, retainBlocks; the policy is pruner.ts):
- *   stale    height ‖ node hash     → empty: the node left the tree at that height
- *   born     node hash              → height it was last written at
+ *   stale    height                 → hashes (32 bytes each) of the nodes that left the tree there
  *   headers  height                 → encoded header of a block whose body was dropped
  *
- * Why `born`: nodes are content-addressed, so a node that left the tree at
- * height s can be written again at r ≥ s (a balance returns to an earlier
- * value: the same leaf, the same subtrees). A stale entry alone would then
- * delete a live node. The entry (s, X) deletes X only if X's last write is
- * before s: then X is in no tree from s on. Both records go in the block's
- * own batch, and a prune step (one batch: deletions, entries, meta) is
- * serialized with commits, so a crash between any two batches leaves every
- * kept height's state complete.
+ * Why a node's value carries the height of its last write: nodes are
+ * content-addressed, so a node that left the tree at height s can be written
+ * again at r ≥ s (a balance returns to an earlier value: the same leaf, the
+ * same subtrees). A stale list alone would then delete a live node. The
+ * entry (s, X) deletes X only if X's last write is before s: then X is in no
+ * tree from s on. Every write puts the height (archive nodes too, so a run
+ * without pruning leaves no gap), at no extra record: measured, a separate
+ * record per write and per stale node made a block's commit ~5× dearer (the
+ * cost is per batch operation). The stale list goes in the block's own
+ * batch, and a prune step (one batch: deletions, lists, meta) is serialized
+ * with commits, so a crash between any two batches leaves every kept
+ * height's state complete.
  */
 import {
   type Block,
@@ -115,10 +118,24 @@ export interface PruneStepResult {
   readonly done: boolean;
 }
 
-const EMPTY = new Uint8Array(0);
+const BUCKETS = [
+  "blocks",
+  "certs",
+  "hashes",
+  "txs",
+  "state",
+  "meta",
+  "signing",
+  "stale",
+  "headers",
+] as const;
+export type BucketName = (typeof BUCKETS)[number];
 const PRUNED_META = "pruned";
-/** The first height whose stale nodes were recorded without a gap (see Pruner). */
-export const STALE_SINCE_META = "staleSince";
+/** Marks a database whose state values carry their write height (see the module comment). */
+const STATE_FORMAT_META = "stateFormat";
+const STATE_FORMAT = 2;
+/** Bytes after a node in its value: the height of its last write, u32 BE. */
+const BORN_BYTES = 4;
 
 export class Database {
   readonly #db: ClassicLevel<Bytes, Bytes>;
@@ -130,12 +147,13 @@ export class Database {
   readonly #meta: Bucket;
   readonly #signing: Bucket;
   readonly #stale: Bucket;
-  readonly #born: Bucket;
   readonly #headers: Bucket;
   readonly retention: RetentionOptions;
   /** Commits and prune steps, one at a time: a step's decision must not race a commit's writes. */
   #writes: Promise<unknown> = Promise.resolve();
   #pruned: PrunedRecord = { state: 0, blocks: 0 };
+  /** Stale entries of heights below this are all processed (this run; 0 after a restart). */
+  #staleDone = 0;
 
   /**
    * State-tree nodes are immutable (content-addressed), so a cache of them
@@ -160,7 +178,6 @@ export class Database {
     this.#meta = bucket("meta");
     this.#signing = bucket("signing");
     this.#stale = bucket("stale");
-    this.#born = bucket("born");
     this.#headers = bucket("headers");
   }
 
@@ -177,33 +194,17 @@ export class Database {
         this.#meta,
         this.#signing,
         this.#stale,
-        this.#born,
         this.#headers,
       ].map((b) => b.open()),
     );
     this.#pruned = this.getMeta<PrunedRecord>(PRUNED_META) ?? { state: 0, blocks: 0 };
-    await this.#continueStaleRecords();
-  }
-
-  /**
-   * Stale records are written only while pruning is on. A run without them
-   * (an archive run) is a gap in which writes left no `born` record, so the
-   * entries from before it must not delete anything: a pruning run records
-   * where its unbroken records begin, an archive run forgets it.
-   */
-  async #continueStaleRecords(): Promise<void> {
-    const since = this.getMeta<number>(STALE_SINCE_META);
-    if (this.retention.keepRecent === 0) {
-      if (since !== undefined)
-        await this.#db.batch([{ type: "del", sublevel: this.#meta, key: name(STALE_SINCE_META) }], {
-          sync: true,
-        });
-      return;
-    }
-    if (since === undefined) {
-      const head = this.getMeta<HeadRecord>("head")?.height ?? 0;
-      await this.putMeta(STALE_SINCE_META, head + 1);
-    }
+    const format = this.getMeta<number>(STATE_FORMAT_META);
+    if (format === STATE_FORMAT) return;
+    if (this.getMeta("genesis") !== undefined)
+      throw new Error(
+        "This database stores state nodes without their write height (written before pruning existed). Fix: move the data folder away and sync the node again.",
+      );
+    await this.putMeta(STATE_FORMAT_META, STATE_FORMAT);
   }
 
   /** The oldest height whose state this node serves, with `head` the last committed height. */
@@ -227,8 +228,10 @@ export class Database {
     get: (hash) => {
       const hit = this.#nodeCache.get(hash);
       if (hit) return hit;
-      const node = this.#state.getSync(hash) ?? undefined;
-      if (node) this.#nodeCache.set(hash, node);
+      const value = this.#state.getSync(hash);
+      if (!value) return undefined;
+      const node = value.subarray(0, value.length - BORN_BYTES);
+      this.#nodeCache.set(hash, node);
       return node;
     },
   };
@@ -247,12 +250,7 @@ export class Database {
     await this.#db.batch(
       [
         { type: "put", sublevel: this.#meta, key: name(key), value: json(value) },
-        ...extraState.map((w) => ({
-          type: "put" as const,
-          sublevel: this.#state,
-          key: w.hash,
-          value: w.node,
-        })),
+        ...this.#statePuts(extraState, 0),
       ],
       { sync: true },
     );
@@ -332,12 +330,7 @@ export class Database {
           index,
         } satisfies TxRecord),
       })),
-      ...c.stateWrites.map((w) => ({
-        type: "put" as const,
-        sublevel: this.#state,
-        key: w.hash,
-        value: w.node,
-      })),
+      ...this.#statePuts(c.stateWrites, c.block.header.height),
       ...(c.meta ?? []).map((m) => ({
         type: "put" as const,
         sublevel: this.#meta,
@@ -351,23 +344,32 @@ export class Database {
     for (const w of c.stateWrites) this.#nodeCache.set(w.hash, w.node);
   }
 
-  /** Pruning's records for a block: when each written node was born, which nodes went stale. */
-  #staleRecords(c: BlockCommit) {
-    if (this.retention.keepRecent === 0) return [];
-    const h = heightKey(c.block.header.height);
+  /** Puts of state nodes, each value the node and `height` (see the module comment). */
+  #statePuts(writes: readonly NodeWrite[], height: number): Op[] {
+    // One buffer for all the values: LevelDB copies them, and an allocation
+    // per node costs more than the copy.
+    let total = 0;
+    for (const w of writes) total += w.node.length + BORN_BYTES;
+    const buffer = new Uint8Array(total);
+    const view = new DataView(buffer.buffer);
+    let at = 0;
+    return writes.map((w) => {
+      buffer.set(w.node, at);
+      view.setUint32(at + w.node.length, height);
+      const value = buffer.subarray(at, at + w.node.length + BORN_BYTES);
+      at += value.length;
+      return { type: "put", sublevel: this.#state, key: w.hash, value };
+    });
+  }
+
+  /** The block's stale list, one record (kept only when pruning). */
+  #staleRecords(c: BlockCommit): Op[] {
+    const stale = c.staleNodes ?? [];
+    if (this.retention.keepRecent === 0 || stale.length === 0) return [];
+    const list = new Uint8Array(32 * stale.length);
+    for (const [i, hash] of stale.entries()) list.set(hash, 32 * i);
     return [
-      ...c.stateWrites.map((w) => ({
-        type: "put" as const,
-        sublevel: this.#born,
-        key: w.hash,
-        value: h,
-      })),
-      ...(c.staleNodes ?? []).map((hash) => ({
-        type: "put" as const,
-        sublevel: this.#stale,
-        key: staleKey(h, hash),
-        value: EMPTY,
-      })),
+      { type: "put", sublevel: this.#stale, key: heightKey(c.block.header.height), value: list },
     ];
   }
 
@@ -390,35 +392,58 @@ export class Database {
 
   /**
    * One step of pruning the state below `oldest` (the oldest height whose
-   * state is kept): up to `limit` stale entries of heights ≤ `oldest`, in one
-   * batch with the record that states below `oldest` are gone. Entries from
-   * before STALE_SINCE_META (recorded before a gap in the bookkeeping, when the node
-   * ran as an archive) are dropped without deleting their node: a write in
-   * the gap left no `born` record, so the entry cannot tell.
+   * state is kept): the stale lists of heights ≤ `oldest`, up to about
+   * `limit` nodes, in one batch with the record that states below `oldest`
+   * are gone. A node is deleted only if its last write is before the height
+   * it went stale at (see the module comment).
    */
   pruneState(oldest: number, limit: number): Promise<PruneStepResult> {
     return this.#exclusive(async () => {
-      // No record of where unbroken records begin (an archive run): delete nothing.
-      const since = this.getMeta<number>(STALE_SINCE_META) ?? Number.POSITIVE_INFINITY;
-      const keys = await this.#stale.keys({ lt: heightKey(oldest + 1), limit: limit + 1 }).all();
-      const step = keys.slice(0, limit);
-      const hashes = step.map((k) => k.subarray(8));
-      const born = await this.#born.getMany(hashes);
+      // From the first height not known to be done: the lists before it are
+      // deleted, and LevelDB would step over each tombstone until compaction
+      // drops it (measured: a pass per block then cost O(all pruned so far)).
+      const iterator = this.#stale.iterator({
+        gte: heightKey(this.#staleDone),
+        lt: heightKey(oldest + 1),
+      });
+      const lists: { key: Bytes; height: number; hashes: Bytes[] }[] = [];
+      let nodes = 0;
+      let done = true;
+      try {
+        for (let entry = await iterator.next(); entry; entry = await iterator.next()) {
+          if (nodes >= limit) {
+            done = false;
+            break;
+          }
+          const [key, list] = entry;
+          const hashes: Bytes[] = [];
+          for (let at = 0; at < list.length; at += 32) hashes.push(list.subarray(at, at + 32));
+          lists.push({ key, height: heightOf(key), hashes });
+          nodes += hashes.length;
+        }
+      } finally {
+        await iterator.close();
+      }
+      const all = lists.flatMap((l) => l.hashes);
+      const values = await this.#state.getMany(all);
       const ops: Op[] = [];
       let deleted = 0;
-      step.forEach((k, i) => {
-        ops.push({ type: "del", sublevel: this.#stale, key: k });
-        const staleAt = heightOf(k);
-        const last = born[i];
-        if (staleAt < since || (last && heightOf(last) >= staleAt)) return;
-        ops.push({ type: "del", sublevel: this.#state, key: hashes[i]! });
-        ops.push({ type: "del", sublevel: this.#born, key: hashes[i]! });
-        deleted++;
-      });
+      let i = 0;
+      for (const list of lists) {
+        ops.push({ type: "del", sublevel: this.#stale, key: list.key });
+        for (const hash of list.hashes) {
+          const value = values[i++];
+          // Gone already (listed at an earlier height too), or written again since.
+          if (!value || bornOf(value) >= list.height) continue;
+          ops.push({ type: "del", sublevel: this.#state, key: hash });
+          deleted++;
+        }
+      }
       const pruned = this.#pruned;
       if (pruned.state < oldest) await this.#putPruned(ops, { ...pruned, state: oldest });
       else if (ops.length > 0) await this.#db.batch(ops);
-      return { entries: step.length, deleted, done: keys.length <= limit };
+      if (done) this.#staleDone = Math.max(this.#staleDone, oldest + 1);
+      return { entries: nodes, deleted, done };
     });
   }
 
@@ -456,14 +481,25 @@ export class Database {
     });
   }
 
-  /** Stale entries waiting (for tests and metrics: counts them all, so not for hot paths). */
+  /** Stale nodes listed and not yet pruned (for tests: reads every list, so not for hot paths). */
   async staleEntryCount(): Promise<number> {
-    return (await this.#stale.keys().all()).length;
+    let n = 0;
+    for (const list of await this.#stale.values().all()) n += list.length / 32;
+    return n;
   }
 
   /** True if the `state` bucket itself holds the node (the cache aside). */
   hasStateNode(hash: Bytes): boolean {
     return this.#state.getSync(hash) !== undefined;
+  }
+
+  /** Approximate bytes on disk per bucket (LevelDB's file-level estimate; the memtable is not counted). */
+  async bucketBytes(): Promise<Record<BucketName, number>> {
+    const out = {} as Record<BucketName, number>;
+    // A sublevel's keys are "!name!" ‖ key; '"' follows '!'.
+    for (const b of BUCKETS)
+      out[b] = await this.#db.approximateSize(text.encode(`!${b}!`), text.encode(`!${b}"`));
+    return out;
   }
 
   /**
@@ -510,11 +546,10 @@ export class Database {
   }
 }
 
-function staleKey(height: Bytes, hash: Bytes): Bytes {
-  const k = new Uint8Array(8 + hash.length);
-  k.set(height, 0);
-  k.set(hash, 8);
-  return k;
+function bornOf(value: Bytes): number {
+  return new DataView(value.buffer, value.byteOffset, value.length).getUint32(
+    value.length - BORN_BYTES,
+  );
 }
 
 function heightOf(key: Bytes): number {

@@ -207,10 +207,10 @@ describe("state pruning", () => {
     await h.db.close();
   });
 
-  it("deletes nothing that a gap in its records (an archive run) could have written again", async () => {
+  it("deletes nothing live after an archive run in between (its writes record their height too)", async () => {
     const h = await Harness.open({ keepRecent: 1, retainBlocks: 0 }, [0, 0, 0]);
     await h.commit([[0, 1]]); // 1: key 0's leaf (value 0) stale, recorded
-    // An archive run: writes leave no `born` record.
+    // An archive run: no stale lists, but its writes record their height.
     await h.db.close();
     const archive = new Harness(h.dir, { keepRecent: 0, retainBlocks: 0 });
     await archive.db.open();
