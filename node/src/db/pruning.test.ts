@@ -9,6 +9,7 @@ import {
   sha256,
   toHex,
 } from "@edgeledger/sdk/protocol";
+import { ClassicLevel } from "classic-level";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { certifyAlone, keyOf } from "../testing/fixtures.ts";
@@ -257,5 +258,18 @@ describe("block pruning (retainBlocks)", () => {
     await h.reopen();
     expect(h.db.oldestBlock(h.head)).toBe(6);
     await h.db.close();
+  });
+});
+
+describe("state format", () => {
+  it("refuses a database whose state nodes lack their write height (from before pruning)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "prune-"));
+    dirs.push(dir);
+    const old = new ClassicLevel<string, string>(dir);
+    await old.sublevel<string, string>("meta", {}).put("genesis", "{}");
+    await old.close();
+    const db = new Database(dir);
+    await expect(db.open()).rejects.toThrow(/without their write height/);
+    await db.close();
   });
 });
