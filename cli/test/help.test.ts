@@ -37,6 +37,7 @@ describe("edgeledger --help and bad options", () => {
       "testnet",
       "status",
       "transfer",
+      "compact",
       "help",
     ]);
     const keys = edgeledger("keys", "--help");

@@ -10,16 +10,15 @@ import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Chain } from "../chain/chain.ts";
-import type { Genesis } from "../chain/genesis.ts";
 import type { Database } from "../db/database.ts";
 import { Pruner } from "../db/pruner.ts";
 import type { PendingTx } from "../mempool/mempool.ts";
 import { createHost, type Host, newPeerKey } from "../network/host.ts";
 import {
   addressOf,
-  CHAIN,
   certifyAlone,
   keyOf,
+  loneValidatorGenesis,
   NOW,
   openTestChain,
   removeTestDirs,
@@ -29,12 +28,7 @@ import {
 import { BlockSync } from "./blockSync.ts";
 
 const validator = keyOf(9);
-const genesis: Genesis = {
-  chainId: CHAIN,
-  time: NOW - 1_000_000,
-  validators: [{ publicKey: validator.publicKey, power: 1n }],
-  accounts: [{ address: addressOf(1), balance: 10n ** 12n }],
-};
+const genesis = loneValidatorGenesis(validator, NOW - 1_000_000);
 const verifier = createNativeVerifier();
 const BLOCKS = 60;
 const DEADLINES = { idleMs: 2000, totalMs: 10_000 };
