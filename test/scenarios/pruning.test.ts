@@ -5,7 +5,9 @@
  * height with STATE_PRUNED (naming the oldest height it has) and a dropped
  * body with BLOCK_PRUNED, still serves every header, and a full node that
  * joins late syncs the whole chain from the archive validators (the pruned
- * one refuses the old range with SYNC_PRUNED, at no cost to it).
+ * one refuses the old range with SYNC_PRUNED, at no cost to it). Killed
+ * with -9 and started again, it serves verifiable proofs at the oldest and
+ * newest heights it keeps.
  */
 import { genesisHashOf } from "@edgeledger/node/testing";
 import { ApiError, createClient } from "@edgeledger/sdk";
@@ -71,8 +73,26 @@ describe("a pruning validator", () => {
         const late = await net.transfer(4);
         await net.waitCommitted([late], 0);
         await net.waitCommitted([late], 4);
-        // The pruned validator keeps up with consensus all along.
-        await net.waitCommitted([late], 0);
+
+        // Killed (-9) while it commits and prunes, and started again: it
+        // follows consensus again, and proofs at the oldest and the newest
+        // height it serves verify (the unit tests walk whole trees).
+        const during = [await net.transfer(1), await net.transfer(2)];
+        await net.kill(0);
+        during.push(await net.transfer(1));
+        await net.waitCommitted(during, 1);
+        await net.start(0);
+        await net.waitCommitted(during, 0);
+        const after = await net.height(0);
+        const first = await client.getAccount({ address: net.fundedAddress, height: 1 }).then(
+          () => null,
+          (err: unknown) => (err as ApiError).details?.["oldest"] as number,
+        );
+        expect(first).toBeGreaterThan(0);
+        for (const height of [first!, after])
+          expect((await client.getAccount({ address: net.fundedAddress, height })).height).toBe(
+            height,
+          );
       },
     ));
 });
