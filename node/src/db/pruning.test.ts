@@ -1,18 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type Block,
-  EMPTY_ROOT,
-  encodeBlock,
-  SparseMerkleTree,
-  sha256,
-  toHex,
-} from "@edgeledger/sdk/protocol";
+import { SparseMerkleTree, toHex } from "@edgeledger/sdk/protocol";
 import { ClassicLevel } from "classic-level";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { certifyAlone, keyOf } from "../testing/fixtures.ts";
+import { keyOf } from "../testing/fixtures.ts";
+import { commitStateBlock, missingNodes, stateKey, stateValue } from "../testing/stateBlocks.ts";
 import { Database, type RetentionOptions } from "./database.ts";
 import { Pruner } from "./pruner.ts";
 
@@ -22,8 +16,6 @@ afterEach(() => {
 });
 
 const validator = keyOf(9);
-const key = (i: number) => sha256(Uint8Array.of(i, 0x77));
-const val = (v: number) => Uint8Array.of(v, 0xaa);
 
 /**
  * A database driven the way Chain drives it, without transactions: each
@@ -49,7 +41,7 @@ class Harness {
     dirs.push(dir);
     const h = new Harness(dir, retention);
     await h.db.open();
-    const built = SparseMerkleTree.build(initial.map((v, i) => [key(i), val(v)]));
+    const built = SparseMerkleTree.build(initial.map((v, i) => [stateKey(i), stateValue(v)]));
     await h.db.putMeta("genesisRoot", toHex(built.root), built.writes);
     h.roots.push(built.root);
     return h;
@@ -68,43 +60,21 @@ class Harness {
 
   async commit(changes: [number, number][]): Promise<void> {
     const height = this.head + 1;
-    const update = await this.tree.update(
-      this.roots[this.head]!,
-      changes.map(([k, v]) => [key(k), val(v)]),
+    this.roots.push(
+      await commitStateBlock(
+        this.db,
+        this.tree,
+        validator,
+        this.roots[this.head]!,
+        height,
+        changes,
+      ),
     );
-    const block = blockAt(height, update.root);
-    const blockBytes = encodeBlock(block);
-    const hash = sha256(blockBytes);
-    await this.db.commitBlock({
-      block,
-      blockBytes,
-      blockHash: hash,
-      certificate: certifyAlone(validator, height, hash),
-      txHashes: [],
-      stateWrites: update.writes,
-      staleNodes: update.stale,
-      head: { height, hash: toHex(hash), stateRoot: toHex(update.root) },
-    });
-    this.roots.push(update.root);
   }
 
   /** Hashes of the nodes a root needs that the state bucket lacks. */
   missing(root: Uint8Array): string[] {
-    const out: string[] = [];
-    const walk = (hash: Uint8Array) => {
-      if (toHex(hash) === toHex(EMPTY_ROOT)) return;
-      if (!this.db.hasStateNode(hash)) {
-        out.push(toHex(hash));
-        return;
-      }
-      const node = this.db.stateStore.get(hash)!;
-      if (node[0] === 0x03) {
-        walk(node.subarray(1, 33));
-        walk(node.subarray(33, 65));
-      }
-    };
-    walk(root);
-    return out;
+    return missingNodes(this.db, root);
   }
 
   /** Every kept height's state, complete in the bucket. */
@@ -113,27 +83,6 @@ class Harness {
     for (let h = oldest; h <= this.head; h++)
       expect(this.missing(this.roots[h]!), `height ${h}`).toEqual([]);
   }
-}
-
-function blockAt(height: number, stateRoot: Uint8Array): Block {
-  const zero = new Uint8Array(32);
-  return {
-    header: {
-      chainId: "test-chain",
-      height,
-      time: 1_000 + height,
-      parentHash: zero,
-      txRoot: zero,
-      txCount: 0,
-      evidenceRoot: zero,
-      stateRoot,
-      validatorsHash: zero,
-      nextValidatorsHash: zero,
-      proposer: validator.publicKey,
-    },
-    txs: [],
-    evidence: [],
-  };
 }
 
 describe("state pruning", () => {
