@@ -38,6 +38,7 @@ describe("edgeledger --help and bad options", () => {
       "testnet",
       "status",
       "transfer",
+      "compact",
       "help",
     ]);
     const keys = edgeledger("keys", "--help");

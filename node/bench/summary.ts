@@ -1,10 +1,10 @@
 /**
  * The end of `npm run bench` in node/: every figure of both node benches in
  * one table (value, the limit it is divided by, ratio, target, holds), read
- * from bench/out/node.json and bench/out/sync.json as this run wrote them.
+ * from bench/out/node.json, sync.json and storage.json as this run wrote them.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { figures, printFigures, type Run, type SyncResult } from "./report.ts";
+import { type Figure, figures, printFigures, type Run, type SyncResult } from "./report.ts";
 
 const read = <T>(name: string): T | null => {
   const file = new URL(`./out/${name}`, import.meta.url);
@@ -15,4 +15,25 @@ const sync = read<SyncResult>("sync.json");
 console.log(
   `\nnode benches, summary${node?.quick ? " (BENCH_QUICK: small counts, not the figures)" : ""}; node bench ${node ? `${node.date}, ${Math.round(node.wallSeconds)} s` : "missing"}. The state-tree figure is client-sdk's (bench/protocol.bench.ts).\n`,
 );
-printFigures(figures(node?.runs ?? [], sync));
+const storage = read<{
+  quick: boolean;
+  pruned: { blocks: number; bytes: number }[];
+  factor: number;
+  boundedFactor: number;
+  historyPerBlock: number;
+  targetFactor: number;
+}>("storage.json");
+// The storage bench's figure (storage.bench.ts): disk at the last sample ÷ at 1 000 blocks.
+const storageRows: Figure[] = storage
+  ? [
+      {
+        figure: `disk under pruning less headers+certificates: ${storage.pruned.at(-1)?.blocks} blocks ÷ 1000${storage.quick ? " (BENCH_QUICK)" : ""}`,
+        value: `all of it ×${storage.factor.toFixed(2)}`,
+        limit: `headers+certs ${(storage.historyPerBlock / 1024).toFixed(2)} KiB/block`,
+        ratio: storage.boundedFactor.toFixed(2),
+        target: `≤ ${storage.targetFactor}`,
+        holds: storage.boundedFactor <= storage.targetFactor ? "yes" : "no",
+      },
+    ]
+  : [];
+printFigures([...figures(node?.runs ?? [], sync), ...storageRows]);

@@ -16,6 +16,7 @@ export { defaultConfig, loadConfig, type NodeConfig, paths } from "./config/conf
 export { ConfigError } from "./config/errors.ts";
 export * from "./config/homes.ts";
 export { readKeyFile, writeKeyFile } from "./config/keyFile.ts";
+export { CompactError, type CompactResult, compactDatabase } from "./db/compact.ts";
 export { createNode, type EdgeledgerNode, NODE_VERSION, type NodeOverrides } from "./node.ts";
 export {
   connectionKeyOf,

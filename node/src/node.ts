@@ -15,6 +15,7 @@ import { loadNodeKey } from "./config/nodeKey.ts";
 import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
 import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
+import { Pruner } from "./db/pruner.ts";
 import { EvidencePool } from "./evidence/pool.ts";
 import { stallLimitMs } from "./health/health.ts";
 import { type HealthMonitor, startHealthMonitor } from "./health/monitor.ts";
@@ -52,7 +53,12 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const { paths, config, log, genesis, key } = loadNodeSetup(home, overrides);
   const hooks = overrides.hooks ?? {};
   const chainId = genesis.chainId;
-  const db = new Database(paths.data, { nodeCacheBytes: config.storage.stateCacheMB * 2 ** 20 });
+  const { keepRecent, retainBlocks, compactAfterNodes } = config.pruning;
+  const db = new Database(paths.data, {
+    nodeCacheBytes: config.storage.stateCacheMB * 2 ** 20,
+    retention: { keepRecent, retainBlocks },
+  });
+  const pruner = new Pruner(db, { compactAfterNodes }, log);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
@@ -119,6 +125,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const startAll = async (): Promise<{ apiUrl: string }> => {
     await db.open();
     await chain.init();
+    // Resumes what a previous run left to prune (a stop or crash between steps).
+    pruner.onCommit(chain.head.height);
     const nodeKey = await loadNodeKey(paths.nodeKey);
     await signing.start(nodeKey);
     const net = await createHost(nodeKey, chainId, config.network, hooks.gater);
@@ -167,6 +175,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       chain.onHead((head) =>
         log.info({ height: head.height, txs: head.header.txCount }, "block committed"),
       ),
+      chain.onHead((head) => pruner.onCommit(head.height)),
       stopTxGossip,
       () => monitor.stop(),
       ...consensus.bind(net),
@@ -209,6 +218,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     const net = host;
     host = null;
     await net?.stop();
+    await pruner.stop();
     await db.close();
     await checks.close();
   };

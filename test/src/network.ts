@@ -41,6 +41,8 @@ export interface NetworkOptions {
   funds?: bigint;
   /** Per node index: faults to inject from the start (see node/src/testing/faults.ts). */
   faults?: Record<number, Faults>;
+  /** Per node index: config.json sections to set before it starts (e.g. `{ pruning: … }`). */
+  config?: Record<number, Record<string, unknown>>;
 }
 
 /** What node/src/testing/faults.ts reads from the file named by EDGELEDGER_FAULTS. */
@@ -123,6 +125,10 @@ export class TestNetwork {
     }));
     const net = new TestNetwork(dir, nodes, written.chainId, funded);
     for (const [i, f] of Object.entries(opts.faults ?? {})) net.setFaults(Number(i), f);
+    for (const [i, sections] of Object.entries(opts.config ?? {})) {
+      const file = join(net.nodes[Number(i)]!.home, "config.json");
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readProc(file, "utf8")), ...sections }));
+    }
     const later = new Set(opts.startLater ?? []);
     await Promise.all(net.nodes.filter((n) => !later.has(n.index)).map((n) => net.start(n.index)));
     return net;

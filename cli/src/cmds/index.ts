@@ -4,6 +4,7 @@
  * line here.
  */
 import type { CliCommand } from "../util/command.ts";
+import { compact } from "./compact/index.ts";
 import { dev } from "./dev/index.ts";
 import { edge } from "./edge/index.ts";
 import { init } from "./init/index.ts";
@@ -24,4 +25,5 @@ export const cmds: readonly CliCommand[] = [
   testnet,
   status,
   transfer,
+  compact,
 ];

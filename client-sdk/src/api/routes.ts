@@ -611,7 +611,11 @@ export const routes = {
     querystring: heightQuery,
     response: {
       200: accountSchema,
-      404: notFound("HEIGHT_NOT_AVAILABLE: the height is not final yet or pruned"),
+      404: notFound("HEIGHT_NOT_AVAILABLE: the height is not final yet"),
+      410: {
+        ...errorSchema,
+        description: "STATE_PRUNED: this node no longer keeps that height's state",
+      },
       ...errors,
     },
   },
@@ -633,7 +637,15 @@ export const routes = {
         },
       },
     },
-    response: { 200: blockSchema, 404: notFound("no final block with this id"), ...errors },
+    response: {
+      200: blockSchema,
+      404: notFound("no final block with this id"),
+      410: {
+        ...errorSchema,
+        description: "BLOCK_PRUNED: the body was dropped here (its header stays)",
+      },
+      ...errors,
+    },
   },
   getHeader: {
     method: "GET",

@@ -14,6 +14,9 @@ export const apiErrorStatus: Readonly<Record<ApiErrorCode, number>> = {
   BODY_TOO_LARGE: 413,
   NOT_FOUND: 404,
   HEIGHT_NOT_AVAILABLE: 404,
+  // Gone, not "not yet": another node (an archive) may still have it.
+  STATE_PRUNED: 410,
+  BLOCK_PRUNED: 410,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -132,6 +132,10 @@ export type ApiErrorCode =
   | "BODY_TOO_LARGE"
   | "NOT_FOUND"
   | "HEIGHT_NOT_AVAILABLE"
+  /** The state at that height was pruned here; `details.oldest` is the first served (ask an archive node). */
+  | "STATE_PRUNED"
+  /** That block's body was dropped here (its header stays); `details.oldest` is the first body served. */
+  | "BLOCK_PRUNED"
   | "UNAVAILABLE"
   | "INTERNAL";
 

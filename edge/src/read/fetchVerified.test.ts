@@ -1,7 +1,7 @@
 /**
  * fetchVerified against scripted upstreams: a lying upstream is skipped
- * and counted, never served; a lagging one is passed over; a refusal is
- * final; and the two ways of finding no answer are told apart.
+ * and counted, never served; a lagging one, or one that pruned what is
+ * asked, is passed over; a refusal is final; and the two ways of finding no answer are told apart.
  */
 
 import { VerificationError } from "@edgeledger/sdk";
@@ -14,7 +14,7 @@ import type { AnswerVerifier, Verified } from "../upstream/verify.ts";
 import { type FetchVerifiedDeps, fetchVerified } from "./fetchVerified.ts";
 import type { ReadPlan } from "./plan.ts";
 
-type Script = "good" | "forged" | "down" | "missing" | "refuses";
+type Script = "good" | "forged" | "down" | "missing" | "refuses" | "pruned";
 
 const NOT_FOUND: ErrorJson = { code: "HEIGHT_NOT_AVAILABLE", message: "not yet", details: {} };
 
@@ -33,6 +33,8 @@ function upstreams(script: Script[]) {
             details: { upstream: i, reason: "unreachable" },
           });
         if (s === "missing") return { ok: false, status: 404, error: NOT_FOUND };
+        if (s === "pruned")
+          return { ok: false, status: 410, error: { ...NOT_FOUND, code: "STATE_PRUNED" } };
         if (s === "refuses")
           return { ok: false, status: 400, error: { ...NOT_FOUND, code: "REQUEST_INVALID" } };
         return { ok: true, status: 200, json: { good: s === "good", from: i } };
@@ -146,5 +148,18 @@ describe("fetchVerified", () => {
     });
     expect(asked).toEqual([0]);
     expect(failures).toEqual([]);
+  });
+
+  it("a 410 (pruned there) asks the next upstream, an archive, and is kept for last", async () => {
+    const { deps, asked, failures } = upstreams(["pruned", "good"]);
+    expect((await fetchVerified(deps, plan())).kind).toBe("answer");
+    expect(asked).toEqual([0, 1]);
+    expect(failures).toEqual([]);
+    const allPruned = upstreams(["pruned", "pruned"]);
+    expect(await fetchVerified(allPruned.deps, plan())).toMatchObject({
+      kind: "refusal",
+      status: 410,
+      error: { code: "STATE_PRUNED" },
+    });
   });
 });

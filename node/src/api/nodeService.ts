@@ -62,12 +62,26 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
   const { chain, db, mempool } = deps;
 
   const certifiedHeader = (height: number): CertifiedHeaderJson | null => {
-    const block = db.getBlock(height);
+    // From the kept header: a pruned block's body is gone, its header stays.
+    const header = db.getHeader(height);
     const cert = db.getCertificate(height);
-    return block && cert ? certifiedHeaderJson(block.header, cert) : null;
+    return header && cert ? certifiedHeaderJson(header, cert) : null;
+  };
+
+  /** Throws BLOCK_PRUNED for a body this node dropped (retainBlocks). */
+  const refuseDroppedBody = (height: number): void => {
+    const head = chain.head.height;
+    const oldest = db.oldestBlock(head);
+    if (height >= 1 && height < oldest)
+      throw new ApiError(
+        "BLOCK_PRUNED",
+        `This node keeps block bodies from height ${oldest} on (headers of all); ask an archive node for ${height}.`,
+        { details: { oldest, head } },
+      );
   };
 
   const blockJson = (height: number): BlockJson | null => {
+    refuseDroppedBody(height);
     const bytes = db.getBlockBytes(height);
     const block = db.getBlock(height);
     const cert = db.getCertificate(height);
@@ -132,6 +146,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
           error: { code: record.code, message: record.message },
         };
       }
+      refuseDroppedBody(record.height);
       const block = db.getBlock(record.height);
       const cert = db.getCertificate(record.height);
       if (!block || !cert) throw new ApiError("INTERNAL", "Indexed block is missing.");
@@ -158,21 +173,28 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
           { details: { head } },
         );
       }
+      const oldest = db.oldestState(head);
+      if (at < oldest)
+        throw new ApiError(
+          "STATE_PRUNED",
+          `This node keeps the state from height ${oldest} on; ask an archive node for ${at}.`,
+          { details: { oldest, head } },
+        );
       // Genesis state has no certificate: it is proven against the genesis
       // header itself, which light clients hold as their trust anchor.
-      const block = at === 0 ? { header: chain.genesisHeader } : db.getBlock(at);
+      const header = at === 0 ? chain.genesisHeader : db.getHeader(at);
       const cert = at === 0 ? genesisCertificate(chain.genesisHash) : db.getCertificate(at);
-      if (!block || !cert)
+      if (!header || !cert)
         throw new ApiError("HEIGHT_NOT_AVAILABLE", `No block at height ${at} yet.`, {
           details: { head },
         });
-      const { value, proof } = await chain.tree.prove(block.header.stateRoot, accountKey(address));
+      const { value, proof } = await chain.tree.prove(header.stateRoot, accountKey(address));
       return accountJson({
         address: formatAddress(address),
         height: at,
         account: value ? decodeAccount(value) : null,
         proof: encodeStateProof(proof),
-        header: block.header,
+        header,
         certificate: cert,
       });
     },

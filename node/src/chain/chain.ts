@@ -79,6 +79,8 @@ export interface Execution {
   readonly blockHash: Uint8Array;
   readonly blockBytes: Uint8Array;
   readonly stateWrites: readonly NodeWrite[];
+  /** Nodes of the parent's state tree that this block's no longer reaches (for pruning). */
+  readonly staleNodes: readonly Uint8Array[];
   readonly txHashes: readonly Uint8Array[];
   /** Senders whose nonce moved (bytesKey of their address), for the mempool. */
   readonly senders: readonly string[];
@@ -293,6 +295,7 @@ export class Chain {
       blockHash: blockHash(block.header),
       blockBytes: encodeBlockFromParts(block.header, txBytes, recorded),
       stateWrites: update.writes,
+      staleNodes: update.stale,
       txHashes: included.map((c) => c.hash),
       senders: sendersOf(state),
       accounts: state.touched(),
@@ -348,6 +351,7 @@ export class Chain {
       blockHash: blockHash(h),
       blockBytes: encodeBlock(block),
       stateWrites: update.writes,
+      staleNodes: update.stale,
       txHashes: block.txs.map((t: SignedTransaction) => transactionHash(t.tx)),
       senders: sendersOf(state),
       accounts: state.touched(),
@@ -440,6 +444,7 @@ export class Chain {
         certificate,
         txHashes: exec.txHashes,
         stateWrites: exec.stateWrites,
+        staleNodes: exec.staleNodes,
         head: { height: h.height, hash: toHex(exec.blockHash), stateRoot: toHex(h.stateRoot) },
         ...(exec.validatorChange && {
           meta: [

@@ -48,4 +48,21 @@ describe("config.json", () => {
         }),
       );
   });
+
+  it("reads the pruning keys: 1000 recent states by default, 0 for an archive node", () => {
+    expect(defaultConfig.pruning).toEqual({
+      keepRecent: 1000,
+      retainBlocks: 0,
+      compactAfterNodes: 0,
+    });
+    expect(load({ pruning: { keepRecent: 0 } }).pruning.keepRecent).toBe(0);
+    expect(load({ pruning: { retainBlocks: 5000 } }).pruning).toEqual({
+      keepRecent: 1000,
+      retainBlocks: 5000,
+      compactAfterNodes: 0,
+    });
+    expect(() => load({ pruning: { keepRecent: "archive" } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("pruning.keepRecent") }),
+    );
+  });
 });

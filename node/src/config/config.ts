@@ -43,6 +43,20 @@ export interface NodeConfig {
    * Empty: the key is home/validator_key.json.
    */
   signer: { address: string; publicKey: string };
+  /**
+   * Pruning and bounded storage (db/pruner.ts). keepRecent: the state of
+   * this many most recent heights is kept and proofs at older ones are
+   * refused (STATE_PRUNED); 0 keeps every height (an archive node).
+   * Default 1000: a client that pins a height (many reads at one height,
+   * an edge's cached header) has minutes at our block rate, while disk stays
+   * bounded by the churn of 1000 blocks (node/bench/storage.bench.ts).
+   * retainBlocks: block bodies of this many most recent heights are kept,
+   * older ones keep only header and certificate (light clients verify those);
+   * 0 keeps every body, so the node can serve block sync from genesis.
+   * compactAfterNodes: compact LevelDB after this many deleted state nodes,
+   * 0 never (LevelDB's own compactions reclaim the space: see the bench).
+   */
+  pruning: { keepRecent: number; retainBlocks: number; compactAfterNodes: number };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -57,6 +71,7 @@ export const defaultConfig: NodeConfig = {
   haltHeight: 0,
   // -- remote signer (signer) --
   signer: { address: "", publicKey: "" },
+  pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0 },
 };
 
 /** The configured halt height, or null when none (0). */

@@ -8,6 +8,8 @@
  * Wire format (protocol /edgeledger/<chain>/sync/1):
  *   request   u64 from-height ‖ u32 count (count ≤ MAX_BLOCKS_PER_REQUEST)
  *   response  per block: u32 length ‖ encoded Block ‖ u32 length ‖ encoded FinalityCertificate
+ *             or, from a node that dropped the bodies asked for (retainBlocks):
+ *             u32 0 ‖ u32 8 ‖ u64 its oldest kept body (SYNC_PRUNED: ask another peer)
  *
  * Bounds: a block frame ≤ MAX_BLOCK_BYTES and a certificate ≤
  * MAX_CERTIFICATE_BYTES (their decode bounds); a reply ≤ MAX_SYNC_REPLY_BYTES
@@ -244,6 +246,8 @@ export class BlockSync {
         const view = new DataView(request.buffer);
         const from = Number(view.getBigUint64(0));
         const count = Math.min(view.getUint32(8), MAX_BLOCKS_PER_REQUEST);
+        const oldest = db.oldestBlock(this.#deps.chain.head.height);
+        if (from < oldest) return send(stream, prunedReply(oldest), deadline);
         let total = 0;
         for (let h = from; h < from + count; h++) {
           const block = db.getBlockBytes(h);
@@ -479,6 +483,8 @@ export class BlockSync {
       for (let previous = parent; ; ) {
         const blockBytes = await exchange.reader.frame(MAX_BLOCK_BYTES, "A block");
         if (blockBytes === null) break;
+        if (blockBytes.length === 0 && received.length === 0)
+          throw SyncError.pruned(from, await readOldest(exchange.reader));
         onProgress();
         if (received.length === MAX_BLOCKS_PER_REQUEST)
           throw SyncError.tooLarge(
@@ -597,4 +603,21 @@ export class BlockSync {
     }
     return true;
   }
+}
+
+/** The refusal of a node that dropped the bodies asked for (see the module comment). */
+function prunedReply(oldest: number): Uint8Array {
+  const out = new Uint8Array(16);
+  const v = new DataView(out.buffer);
+  v.setUint32(4, 8);
+  v.setBigUint64(8, BigInt(oldest));
+  return out;
+}
+
+async function readOldest(reader: {
+  frame(bound: number, what: string): Promise<Uint8Array | null>;
+}): Promise<number> {
+  const bytes = await reader.frame(8, "A pruned reply's height");
+  if (bytes === null || bytes.length !== 8) throw SyncError.malformed("a truncated pruned reply");
+  return Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0));
 }

@@ -69,7 +69,7 @@ export function createSyncContext(
     candidates: () => host.getPeers().filter((p) => !penalties.isBanned(p.toString())),
     report(peer, err, what) {
       const code = syncErrorCode(err);
-      if (code === null) {
+      if (code === null || code === "SYNC_PRUNED") {
         log.debug({ err, peer: peer.toString() }, `${what} from peer failed`);
         return;
       }

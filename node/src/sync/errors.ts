@@ -18,7 +18,9 @@ export type SyncErrorCode =
   /** A certified block that does not link to our chain, fails its signatures, or does not execute. */
   | "SYNC_BAD_BLOCK"
   /** An item other than the one asked for (another height, a gap, a replay). */
-  | "SYNC_OUT_OF_ORDER";
+  | "SYNC_OUT_OF_ORDER"
+  /** Not a fault: the peer dropped those block bodies (retainBlocks); ask another. */
+  | "SYNC_PRUNED";
 
 /** Every code, for exhaustive tables (the fault weights in peerPenalties.ts). */
 export const SYNC_ERROR_CODES: readonly SyncErrorCode[] = [
@@ -28,6 +30,7 @@ export const SYNC_ERROR_CODES: readonly SyncErrorCode[] = [
   "SYNC_BAD_CERTIFICATE",
   "SYNC_BAD_BLOCK",
   "SYNC_OUT_OF_ORDER",
+  "SYNC_PRUNED",
 ];
 
 export class SyncError extends BaseError<SyncErrorCode> {
@@ -43,6 +46,14 @@ export class SyncError extends BaseError<SyncErrorCode> {
     return new SyncError("SYNC_TOO_LARGE", `${what} is ${size} bytes; at most ${bound} allowed.`, {
       details: { size, bound },
     });
+  }
+
+  static pruned(from: number, oldest: number): SyncError {
+    return new SyncError(
+      "SYNC_PRUNED",
+      `The peer keeps blocks from height ${oldest} on, not ${from}: ask another peer.`,
+      { details: { from, oldest } },
+    );
   }
 
   static malformed(what: string, options?: BaseErrorOptions): SyncError {

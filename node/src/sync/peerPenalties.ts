@@ -20,6 +20,8 @@ export const FAULT_WEIGHTS: Readonly<Record<SyncErrorCode, number>> = {
   SYNC_BAD_CERTIFICATE: 10,
   SYNC_BAD_BLOCK: 10,
   SYNC_OUT_OF_ORDER: 10,
+  // An honest node that prunes: no penalty, the range is asked of the next peer.
+  SYNC_PRUNED: 0,
 };
 
 export interface PenaltyOptions {

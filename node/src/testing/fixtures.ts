@@ -19,7 +19,7 @@ import {
 import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
 import { Chain } from "../chain/chain.ts";
 import type { Genesis } from "../chain/genesis.ts";
-import { Database } from "../db/database.ts";
+import { Database, type RetentionOptions } from "../db/database.ts";
 import { Mempool } from "../mempool/mempool.ts";
 import type { StateReader } from "../state/ledger.ts";
 
@@ -89,11 +89,11 @@ const testDirs: string[] = [];
  */
 export async function openTestChain(
   genesis: Genesis,
-  options: { dir?: string; now?: () => number } = {},
+  options: { dir?: string; now?: () => number; retention?: RetentionOptions } = {},
 ): Promise<{ db: Database; chain: Chain; mempool: Mempool; dir: string }> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "chain-"));
   if (!options.dir) testDirs.push(dir);
-  const db = new Database(dir);
+  const db = new Database(dir, options.retention ? { retention: options.retention } : {});
   await db.open();
   const chain = new Chain(db, genesis);
   await chain.init();

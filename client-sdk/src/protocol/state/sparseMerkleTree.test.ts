@@ -311,3 +311,60 @@ describe("account proofs", () => {
     expect(() => verifyAccountProof(root, missing, null, proof)).not.toThrow();
   });
 });
+
+/** Every node hash reachable from `root` (hex): the nodes that root's state needs. */
+function reachable(store: MemoryNodeStore, root: Uint8Array): Set<string> {
+  const seen = new Set<string>();
+  const walk = (hash: Uint8Array) => {
+    if (toHex(hash) === toHex(EMPTY_ROOT)) return;
+    seen.add(toHex(hash));
+    const node = store.get(hash)!;
+    if (node[0] === 0x03) {
+      walk(node.subarray(1, 33));
+      walk(node.subarray(33, 65));
+    }
+  };
+  walk(root);
+  return seen;
+}
+
+describe("stale nodes of an update (pruning's bookkeeping)", () => {
+  it("are exactly the old root's nodes that the new root no longer reaches", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 0, max: 400 }), { minLength: 0, maxLength: 80 }),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 400 }), fc.option(fc.integer({ min: 0, max: 3 }))),
+          { minLength: 1, maxLength: 40 },
+        ),
+        async (initial, changes) => {
+          const { store, tree, root } = await treeWith(
+            initial.map((i): [Uint8Array, Uint8Array] => [key(i), value(i)]),
+          );
+          // Values from a small set, so changes often return a leaf (and its
+          // subtrees) to an earlier content: the re-creation case.
+          const u = await tree.update(
+            root,
+            changes.map(([i, v]): [Uint8Array, Uint8Array | null] => [
+              key(i),
+              v === null ? null : value(i, v),
+            ]),
+          );
+          store.write(u.writes);
+          const before = reachable(store, root);
+          const after = reachable(store, u.root);
+          const expected = [...before].filter((h) => !after.has(h)).sort();
+          expect(u.stale.map(toHex).sort()).toEqual(expected);
+        },
+      ),
+      { numRuns: 300, seed: 15 },
+    );
+  });
+
+  it("leave out a leaf set back to the value it had", async () => {
+    const { tree, root } = await treeWith(Array.from({ length: 40 }, (_, i) => [key(i), value(i)]));
+    const same = await tree.update(root, [[key(3), value(3)]]);
+    expect(toHex(same.root)).toBe(toHex(root));
+    expect(same.stale).toEqual([]);
+  });
+});

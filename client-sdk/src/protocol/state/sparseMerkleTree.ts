@@ -182,6 +182,13 @@ export interface TreeUpdate {
   readonly root: Uint8Array;
   /** New nodes to persist before `root` can be read. */
   readonly writes: readonly NodeWrite[];
+  /**
+   * Hashes of the old root's nodes that the new root no longer reaches:
+   * what a pruning store may delete once no kept root needs them. A node
+   * can be stale here and written again by a later update (a value returns
+   * to an earlier one): the store's bookkeeping must allow for that.
+   */
+  readonly stale: readonly Uint8Array[];
 }
 
 /**
@@ -193,6 +200,7 @@ class WriteArena {
   #chunk = new Uint8Array(ARENA_FIRST_CHUNK);
   #used = 0;
   readonly writes: NodeWrite[] = [];
+  readonly stale: Uint8Array[] = [];
 
   reserve(length: number): Uint8Array {
     if (this.#used + length > this.#chunk.length) {
@@ -292,13 +300,26 @@ function updateSub(
     }
     if (existing) merged.push(existing);
     if (node.kind === "leaf" && merged.length === 1 && merged[0]!.key === node.key) return node;
+    // The old leaf survives if it is merged in unchanged or set to the value
+    // it had (a leaf's hash does not depend on its depth); else it is stale.
+    if (node.kind === "leaf" && !merged.some((e) => sameLeaf(e, node))) arena.stale.push(node.hash);
     return buildSub(merged, depth, 0, merged.length, arena);
   }
   const mid = splitByBit(entries, lo, hi, depth);
   const left = updateSub(store, node.left, depth + 1, entries, lo, mid, arena);
   const right = updateSub(store, node.right, depth + 1, entries, mid, hi, arena);
-  // An internal node over the two, unless one side is empty and the other a
-  // lone leaf: then the leaf moves up (the canonical shape).
+  const sub = joinSubs(store, left, right, arena);
+  // An internal node's hash fixes its place in the tree, so it survives
+  // only as the result at its own place.
+  if (sub.kind === "empty" || !equalBytes(sub.hash, node.hash)) arena.stale.push(node.hash);
+  return sub;
+}
+
+/**
+ * An internal node over the two, unless one side is empty and the other a
+ * lone leaf: then the leaf moves up (the canonical shape).
+ */
+function joinSubs(store: NodeStore, left: Sub, right: Sub, arena: WriteArena): Sub {
   if (left.kind === "empty" && right.kind === "empty") return EMPTY;
   if (left.kind === "empty" || right.kind === "empty") {
     const other = left.kind === "empty" ? right : left;
@@ -306,6 +327,10 @@ function updateSub(
     if (resolved.kind === "leaf") return resolved;
   }
   return makeInternal(left, right, arena);
+}
+
+function sameLeaf(e: Entry, leaf: { key: Uint8Array; value: Uint8Array }): boolean {
+  return e.value !== null && equalBytes(e.key, leaf.key) && equalBytes(e.value, leaf.value);
 }
 
 export class SparseMerkleTree {
@@ -340,7 +365,7 @@ export class SparseMerkleTree {
     const entries = sortedUnique(changes);
     const arena = new WriteArena();
     const sub = updateSub(this.#store, root, 0, entries, 0, entries.length, arena);
-    return { root: hashOf(sub).slice(), writes: arena.writes };
+    return { root: hashOf(sub).slice(), writes: arena.writes, stale: arena.stale };
   }
 
   /** Builds a tree from scratch in one pass: one write per final node. */
@@ -348,7 +373,7 @@ export class SparseMerkleTree {
     const sorted = sortedUnique(entries);
     const arena = new WriteArena();
     const root = hashOf(buildSub(sorted, 0, 0, sorted.length, arena)).slice();
-    return { root, writes: arena.writes };
+    return { root, writes: arena.writes, stale: [] };
   }
 }
 

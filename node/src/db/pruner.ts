@@ -1,0 +1,113 @@
+/**
+ * The pruning policy's driver: after each commit, deletes in the background
+ * what the retention options (pruning.keepRecent, retainBlocks) no longer
+ * keep, a bounded step at a time (database.ts holds the bookkeeping and
+ * each step's batch), and compacts LevelDB after enough deletions.
+ *
+ * In the background, not in the commit's batch: a block's commit then costs
+ * only its own records (two puts per changed node), and the deletions, which
+ * read each stale node's `born` record, run between commits. A step is one
+ * batch serialized with commits, so stopping (or crashing) between steps
+ * leaves every kept height complete; the next run resumes from the entries
+ * left.
+ */
+import type { Logger } from "pino";
+import type { Database } from "./database.ts";
+
+export interface PrunerOptions {
+  /** Stale entries per step: one batch, during which commits wait (a few ms). */
+  readonly stepEntries: number;
+  /**
+   * Compact LevelDB after this many deleted nodes (0: never; LevelDB's own
+   * compactions then reclaim the space). See node/bench/storage.bench.ts.
+   */
+  readonly compactAfterNodes: number;
+}
+
+export const defaultPrunerOptions: PrunerOptions = { stepEntries: 4096, compactAfterNodes: 0 };
+
+export class Pruner {
+  readonly #db: Database;
+  readonly #options: PrunerOptions;
+  readonly #log: Logger | undefined;
+  #head = 0;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+  #sinceCompaction = 0;
+  /** Totals since start, for metrics and tests. */
+  readonly totals = { nodesDeleted: 0, blocksDropped: 0, compactions: 0 };
+
+  constructor(db: Database, options: Partial<PrunerOptions> = {}, log?: Logger) {
+    this.#db = db;
+    this.#options = { ...defaultPrunerOptions, ...options };
+    this.#log = log;
+  }
+
+  get enabled(): boolean {
+    const { keepRecent, retainBlocks } = this.#db.retention;
+    return keepRecent > 0 || retainBlocks > 0;
+  }
+
+  /** A block at `head` was committed: prune up to its window, unless a pass is running (it goes again). */
+  onCommit(head: number): void {
+    this.#head = Math.max(this.#head, head);
+    if (this.#stopped || !this.enabled) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#pass()
+      .catch((err: unknown) => this.#log?.warn({ err }, "pruning pass failed"))
+      .finally(() => {
+        this.#running = null;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          this.onCommit(this.#head);
+        }
+      });
+  }
+
+  /** Resolves once no pass runs nor is asked for. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Stops after the current step; what is left is resumed by the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+
+  async #pass(): Promise<void> {
+    const db = this.#db;
+    const head = this.#head;
+    const { stepEntries, compactAfterNodes } = this.#options;
+    if (db.retention.keepRecent > 0) {
+      const oldest = db.oldestState(head);
+      for (let done = false; !done && !this.#stopped; ) {
+        const step = await db.pruneState(oldest, stepEntries);
+        done = step.done;
+        this.totals.nodesDeleted += step.deleted;
+        this.#sinceCompaction += step.deleted;
+      }
+    }
+    if (db.retention.retainBlocks > 0) {
+      const oldest = db.oldestBlock(head);
+      for (;;) {
+        if (this.#stopped) break;
+        const dropped = await db.pruneBlocks(oldest, MAX_BLOCKS_PER_STEP);
+        if (dropped === 0) break;
+        this.totals.blocksDropped += dropped;
+      }
+    }
+    if (compactAfterNodes > 0 && this.#sinceCompaction >= compactAfterNodes && !this.#stopped) {
+      this.#sinceCompaction = 0;
+      await db.compact();
+      this.totals.compactions++;
+    }
+  }
+}
+
+/** Blocks dropped per batch: each is read and its header rewritten. */
+const MAX_BLOCKS_PER_STEP = 256;
