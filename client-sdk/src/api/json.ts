@@ -7,7 +7,13 @@
 
 import type { BaseError } from "../errors/base.ts";
 import { addressFromPublicKey, formatAddress } from "../protocol/address.ts";
-import { type Block, type BlockHeader, blockHash, encodeBlockHeader } from "../protocol/block.ts";
+import {
+  type Block,
+  type BlockHeader,
+  blockHash,
+  encodeBlockHeader,
+  headerProtocolVersion,
+} from "../protocol/block.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { type DuplicateVoteEvidence, encodeEvidence } from "../protocol/evidence.ts";
 import {
@@ -50,6 +56,7 @@ export function headerJson(h: BlockHeader): HeaderJson {
     validatorsHash: toHex(h.validatorsHash),
     nextValidatorsHash: toHex(h.nextValidatorsHash),
     proposer: toHex(h.proposer),
+    protocolVersion: headerProtocolVersion(h),
   };
 }
 

@@ -124,6 +124,7 @@ export const headerSchema = {
     "validatorsHash",
     "nextValidatorsHash",
     "proposer",
+    "protocolVersion",
   ],
   properties: {
     hash: hash32,
@@ -138,6 +139,7 @@ export const headerSchema = {
     validatorsHash: hash32,
     nextValidatorsHash: hash32,
     proposer: publicKey,
+    protocolVersion: { type: "integer", minimum: 1, maximum: 0xffff_ffff },
   },
 } as const;
 

@@ -35,6 +35,7 @@ export const transactionErrorStatus: Readonly<Record<TransactionErrorCode, numbe
   TX_INSUFFICIENT_BALANCE: 400,
   TX_UNKNOWN_ACCOUNT: 400,
   TX_INVALID_AMOUNT: 400,
+  TX_SELF_TRANSFER: 400,
   TX_NOT_VALIDATOR: 400,
   TX_INVALID_VALIDATOR_KEY: 400,
   // Already known: the client's goal is met, nothing to fix in the request.

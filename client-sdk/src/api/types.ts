@@ -27,6 +27,8 @@ export interface HeaderJson {
   validatorsHash: Hex;
   nextValidatorsHash: Hex;
   proposer: Hex;
+  /** The protocol version the block was built under (1 before any activation). */
+  protocolVersion: number;
 }
 
 export interface CertificateJson {

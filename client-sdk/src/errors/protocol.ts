@@ -113,6 +113,8 @@ export type TransactionErrorCode =
   | "TX_INSUFFICIENT_BALANCE"
   | "TX_UNKNOWN_ACCOUNT"
   | "TX_INVALID_AMOUNT"
+  /** From protocol version 2: a transfer to its own sender (the toy rule of upgrades, operations.md). */
+  | "TX_SELF_TRANSFER"
   | "TX_NOT_VALIDATOR"
   | "TX_INVALID_VALIDATOR_KEY"
   | "TX_DUPLICATE"

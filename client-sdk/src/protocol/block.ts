@@ -4,20 +4,13 @@
  * A header commits to its parent, the transactions (RFC 9162 Merkle root and
  * count), the equivocation evidence the block records (Merkle root), the
  * state after the block (sparse Merkle root), the validator set that signs
- * it and the one that signs the next block. The block hash is the
+ * it and the one that signs the next block, and names the protocol version
+ * whose rules it was built under (upgrades.ts). The block hash is the
  * tagged hash of the header's canonical encoding; validators vote on it and
  * the finality certificate carries their signatures.
  */
-import {
-  type Codec,
-  decode,
-  encode,
-  list,
-  sortedSet,
-  struct,
-  u32,
-  versioned,
-} from "./codec/codec.ts";
+import { DecodeError } from "../errors/protocol.ts";
+import { type Codec, decode, encode, list, sortedSet, struct, u32 } from "./codec/codec.ts";
 import {
   type DuplicateVoteEvidence,
   encodeEvidence,
@@ -33,6 +26,7 @@ import {
   type SignedTransaction,
   signedTransactionCodec,
 } from "./transaction.ts";
+import { INITIAL_PROTOCOL_VERSION } from "./upgrades.ts";
 
 export interface BlockHeader {
   readonly chainId: string;
@@ -49,6 +43,12 @@ export interface BlockHeader {
   readonly validatorsHash: Uint8Array;
   readonly nextValidatorsHash: Uint8Array;
   readonly proposer: Uint8Array;
+  /**
+   * The protocol version the block was built under (upgrades.ts). Absent
+   * means INITIAL_PROTOCOL_VERSION: such a header encodes as it did before
+   * versions existed (HEADER_VERSION_V1_RULES), so its hash is unchanged.
+   */
+  readonly protocolVersion?: number;
 }
 
 export interface Block {
@@ -58,25 +58,72 @@ export interface Block {
   readonly evidence: readonly DuplicateVoteEvidence[];
 }
 
-/** 2: the header gained `evidenceRoot` and the block its evidence. */
-export const HEADER_VERSION = 2;
+/** 2: the header gained `evidenceRoot` and the block its evidence. Every header of protocol version 1. */
+export const HEADER_VERSION_V1_RULES = 2;
+/** 3: the header gained `protocolVersion`, which is then 2 or more. */
+export const HEADER_VERSION = 3;
 
-export const blockHeaderCodec: Codec<BlockHeader> = versioned(
-  HEADER_VERSION,
-  struct<BlockHeader>("BlockHeader", {
-    chainId: chainIdField,
-    height: heightField,
-    time: timeField("time"),
-    parentHash: hashField("parentHash"),
-    txRoot: hashField("txRoot"),
-    txCount: u32("txCount"),
-    evidenceRoot: hashField("evidenceRoot"),
-    stateRoot: hashField("stateRoot"),
-    validatorsHash: hashField("validatorsHash"),
-    nextValidatorsHash: hashField("nextValidatorsHash"),
-    proposer: publicKeyField("proposer"),
-  }),
-);
+const headerFields = struct<Omit<BlockHeader, "protocolVersion">>("BlockHeader", {
+  chainId: chainIdField,
+  height: heightField,
+  time: timeField("time"),
+  parentHash: hashField("parentHash"),
+  txRoot: hashField("txRoot"),
+  txCount: u32("txCount"),
+  evidenceRoot: hashField("evidenceRoot"),
+  stateRoot: hashField("stateRoot"),
+  validatorsHash: hashField("validatorsHash"),
+  nextValidatorsHash: hashField("nextValidatorsHash"),
+  proposer: publicKeyField("proposer"),
+});
+
+/** The protocol version a header names (absent: the initial one). */
+export function headerProtocolVersion(header: BlockHeader): number {
+  return header.protocolVersion ?? INITIAL_PROTOCOL_VERSION;
+}
+
+/**
+ * Two encodings, chosen by the protocol version, so that each header has
+ * exactly one: version 1 is encoding 2, byte for byte what every node wrote
+ * before versions existed (old blocks keep their hashes, and a node of this
+ * build makes the same version-1 blocks as one of the last, which is what
+ * lets a rolling restart mix them); version 2 and later is encoding 3,
+ * `protocolVersion` (u32) after the version byte, then the same fields. An
+ * encoding 3 that names version 1 is refused, as it would be a second
+ * encoding of a version-1 header.
+ */
+export const blockHeaderCodec: Codec<BlockHeader> = {
+  name: "BlockHeader",
+  write(w, v) {
+    const version = headerProtocolVersion(v);
+    if (version === INITIAL_PROTOCOL_VERSION) w.u8(HEADER_VERSION_V1_RULES);
+    else {
+      w.u8(HEADER_VERSION);
+      w.u32(version);
+    }
+    headerFields.write(w, v);
+  },
+  read(r) {
+    const encoding = r.u8("BlockHeader version");
+    if (encoding === HEADER_VERSION_V1_RULES) return headerFields.read(r);
+    if (encoding !== HEADER_VERSION)
+      throw new DecodeError(
+        "DECODE_UNKNOWN_VERSION",
+        `Unsupported BlockHeader version ${encoding}.`,
+        {
+          details: { supported: [HEADER_VERSION_V1_RULES, HEADER_VERSION] },
+        },
+      );
+    const protocolVersion = r.u32("protocolVersion");
+    if (protocolVersion <= INITIAL_PROTOCOL_VERSION)
+      throw new DecodeError(
+        "DECODE_NON_CANONICAL",
+        `A version ${HEADER_VERSION} header must name protocol version 2 or later.`,
+        { details: { protocolVersion } },
+      );
+    return { ...headerFields.read(r), protocolVersion };
+  },
+};
 
 /** A block's evidence list: sorted, one per slot (shared with compact proposals). */
 export const blockEvidenceCodec = sortedSet(

@@ -23,5 +23,6 @@ export * from "./signatures/index.ts";
 export * from "./state/index.ts";
 export * from "./transaction.ts";
 export * from "./txBatch.ts";
+export * from "./upgrades.ts";
 export * from "./validatorSet.ts";
 export * from "./vote.ts";

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { DecodeError } from "../errors/protocol.ts";
+import {
+  type BlockHeader,
+  blockHash,
+  decodeBlockHeader,
+  encodeBlockHeader,
+  HEADER_VERSION,
+  HEADER_VERSION_V1_RULES,
+  headerProtocolVersion,
+} from "./block.ts";
+import { encode, struct, u32, versioned } from "./codec/codec.ts";
+import { chainIdField, hashField, heightField, publicKeyField, timeField } from "./fields.ts";
+import { verifyHeaderChain } from "./headerChain.ts";
+import { createNativeVerifier } from "./node.ts";
+import { certify, makeHeader, makeValidators } from "./testing/chain.ts";
+import {
+  protocolVersionAt,
+  scheduleViolation,
+  type UpgradeSchedule,
+  upgradeScheduleHash,
+} from "./upgrades.ts";
+
+// The header codec exactly as it stood before protocol versions: a version-1
+// header must keep these bytes (and so every old block its hash).
+const legacyHeaderCodec = versioned(
+  2,
+  struct<BlockHeader>("BlockHeader", {
+    chainId: chainIdField,
+    height: heightField,
+    time: timeField("time"),
+    parentHash: hashField("parentHash"),
+    txRoot: hashField("txRoot"),
+    txCount: u32("txCount"),
+    evidenceRoot: hashField("evidenceRoot"),
+    stateRoot: hashField("stateRoot"),
+    validatorsHash: hashField("validatorsHash"),
+    nextValidatorsHash: hashField("nextValidatorsHash"),
+    proposer: publicKeyField("proposer"),
+  }),
+);
+
+const vals = makeValidators(4, 7);
+const v1 = makeHeader(null, vals.set);
+const v2 = makeHeader(null, vals.set, vals.set, { protocolVersion: 2 });
+
+const decodeCode = (bytes: Uint8Array) => {
+  try {
+    decodeBlockHeader(bytes);
+    return "ok";
+  } catch (err) {
+    return err instanceof DecodeError ? err.code : String(err);
+  }
+};
+
+describe("header protocol version", () => {
+  it("encodes a version-1 header byte for byte as before versions existed", () => {
+    const legacy = encode(legacyHeaderCodec, v1);
+    expect(encodeBlockHeader(v1)).toEqual(legacy);
+    expect(encodeBlockHeader({ ...v1, protocolVersion: 1 })).toEqual(legacy);
+    expect(legacy[0]).toBe(HEADER_VERSION_V1_RULES);
+    const back = decodeBlockHeader(legacy);
+    expect(headerProtocolVersion(back)).toBe(1);
+    expect(blockHash(back)).toEqual(blockHash(v1));
+  });
+
+  it("round-trips a version-2 header in the new encoding, with another hash", () => {
+    const bytes = encodeBlockHeader(v2);
+    expect(bytes[0]).toBe(HEADER_VERSION);
+    expect(bytes.length).toBe(encodeBlockHeader(v1).length + 4);
+    const back = decodeBlockHeader(bytes);
+    expect(back).toEqual(v2);
+    expect(encodeBlockHeader(back)).toEqual(bytes);
+    expect(blockHash(v2)).not.toEqual(blockHash(v1));
+  });
+
+  it("refuses a new-encoding header naming version 1, and unknown encodings", () => {
+    const bytes = encodeBlockHeader(v2);
+    const one = bytes.slice();
+    new DataView(one.buffer).setUint32(1, 1);
+    expect(decodeCode(one)).toBe("DECODE_NON_CANONICAL");
+    const zero = bytes.slice();
+    new DataView(zero.buffer).setUint32(1, 0);
+    expect(decodeCode(zero)).toBe("DECODE_NON_CANONICAL");
+    const unknown = bytes.slice();
+    unknown[0] = 4;
+    expect(decodeCode(unknown)).toBe("DECODE_UNKNOWN_VERSION");
+  });
+
+  it("verifies a certified chain across the activation: old headers, then new", async () => {
+    const h1 = makeHeader(null, vals.set);
+    const h2 = makeHeader(h1, vals.set);
+    const h3 = makeHeader(h2, vals.set, vals.set, { protocolVersion: 2 });
+    const h4 = makeHeader(h3, vals.set, vals.set, { protocolVersion: 2 });
+    // Through the bytes, as a light client receives them.
+    const wire = (h: BlockHeader) => decodeBlockHeader(encodeBlockHeader(h));
+    const end = await verifyHeaderChain(
+      { header: wire(h1), validators: vals.set },
+      [h2, h3, h4].map((h) => ({
+        header: wire(h),
+        certificate: certify(h, vals, [0, 1, 2]),
+        validators: vals.set,
+      })),
+      createNativeVerifier(),
+    );
+    expect(blockHash(end.header)).toEqual(blockHash(h4));
+    expect(headerProtocolVersion(end.header)).toBe(2);
+  });
+});
+
+describe("activation schedule", () => {
+  const schedule: UpgradeSchedule = [
+    { height: 10, version: 2 },
+    { height: 20, version: 5 },
+  ];
+
+  it("gives version 1 before the first activation and each version from its height on", () => {
+    expect(protocolVersionAt([], 1_000_000)).toBe(1);
+    expect(protocolVersionAt(schedule, 1)).toBe(1);
+    expect(protocolVersionAt(schedule, 9)).toBe(1);
+    expect(protocolVersionAt(schedule, 10)).toBe(2);
+    expect(protocolVersionAt(schedule, 19)).toBe(2);
+    expect(protocolVersionAt(schedule, 20)).toBe(5);
+    expect(protocolVersionAt(schedule, 10_000)).toBe(5);
+  });
+
+  it("accepts increasing heights and versions only", () => {
+    expect(scheduleViolation([])).toBeNull();
+    expect(scheduleViolation(schedule)).toBeNull();
+    expect(scheduleViolation([{ height: 0, version: 2 }])).toMatch(/height/);
+    expect(scheduleViolation([{ height: 5, version: 1 }])).toMatch(/version/);
+    expect(
+      scheduleViolation([
+        { height: 5, version: 2 },
+        { height: 5, version: 3 },
+      ]),
+    ).toMatch(/height/);
+    expect(
+      scheduleViolation([
+        { height: 5, version: 3 },
+        { height: 6, version: 2 },
+      ]),
+    ).toMatch(/version/);
+    expect(scheduleViolation([{ height: 1.5, version: 2 }])).toMatch(/height/);
+  });
+
+  it("hashes the empty schedule to zeros (old genesis hashes stay) and any other to its content", () => {
+    expect(upgradeScheduleHash([])).toEqual(new Uint8Array(32));
+    const a = upgradeScheduleHash(schedule);
+    expect(a).not.toEqual(new Uint8Array(32));
+    expect(upgradeScheduleHash([{ height: 10, version: 2 }])).not.toEqual(a);
+    expect(upgradeScheduleHash([...schedule])).toEqual(a);
+  });
+});
