@@ -14,12 +14,7 @@ import { chainIdField, hashField, heightField, publicKeyField, timeField } from 
 import { verifyHeaderChain } from "./headerChain.ts";
 import { createNativeVerifier } from "./node.ts";
 import { certify, makeHeader, makeValidators } from "./testing/chain.ts";
-import {
-  protocolVersionAt,
-  scheduleViolation,
-  type UpgradeSchedule,
-  upgradeScheduleHash,
-} from "./upgrades.ts";
+import { protocolVersionAt, scheduleViolation, type UpgradeSchedule } from "./upgrades.ts";
 
 // The header codec exactly as it stood before protocol versions: a version-1
 // header must keep these bytes (and so every old block its hash).
@@ -142,13 +137,5 @@ describe("activation schedule", () => {
       ]),
     ).toMatch(/version/);
     expect(scheduleViolation([{ height: 1.5, version: 2 }])).toMatch(/height/);
-  });
-
-  it("hashes the empty schedule to zeros (old genesis hashes stay) and any other to its content", () => {
-    expect(upgradeScheduleHash([])).toEqual(new Uint8Array(32));
-    const a = upgradeScheduleHash(schedule);
-    expect(a).not.toEqual(new Uint8Array(32));
-    expect(upgradeScheduleHash([{ height: 10, version: 2 }])).not.toEqual(a);
-    expect(upgradeScheduleHash([...schedule])).toEqual(a);
   });
 });

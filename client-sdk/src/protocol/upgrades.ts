@@ -7,10 +7,13 @@
  * client holding the genesis, computes the same answer without asking a peer.
  * An empty schedule means version 1 forever: the chains created before
  * versions existed.
+ *
+ * The schedule is not in the genesis hash (the height-0 header's): block 1
+ * names that hash as its parent, so an activation added to a running chain
+ * (after a coordinated haltHeight) would orphan its history. What a block's
+ * version is, validators settle, and the header carries it under their
+ * certificate.
  */
-import { type Codec, encode, list, struct, u32 } from "./codec/codec.ts";
-import { heightField } from "./fields.ts";
-import { taggedHash } from "./hash.ts";
 
 /** The version of every block of a chain until its first activation. */
 export const INITIAL_PROTOCOL_VERSION = 1;
@@ -24,16 +27,8 @@ export interface Upgrade {
 /** Activations in increasing height and increasing version; empty: version 1 forever. */
 export type UpgradeSchedule = readonly Upgrade[];
 
-/** Most activations a schedule may hold (a bound on what a genesis file can make us decode). */
+/** Most activations a schedule may hold (a bound on what a genesis file can make a node hold). */
 export const MAX_UPGRADES = 64;
-
-const upgradeScheduleCodec: Codec<UpgradeSchedule> = list(
-  "upgrades",
-  struct<Upgrade>("Upgrade", { height: heightField, version: u32("version") }),
-  MAX_UPGRADES,
-);
-
-const UPGRADES_TAG = "edgeledger/genesis/upgrades/v1";
 
 /** The protocol version a block at `height` must carry under `schedule`. */
 export function protocolVersionAt(schedule: UpgradeSchedule, height: number): number {
@@ -63,15 +58,4 @@ export function scheduleViolation(schedule: UpgradeSchedule): string | null {
     version = u.version;
   }
   return null;
-}
-
-/**
- * What the genesis header commits to for `schedule` (in its parentHash,
- * which height 0 has no other use for): 32 zero bytes for the empty
- * schedule, so every genesis made before schedules existed keeps its hash;
- * otherwise the tagged hash of the schedule's canonical encoding.
- */
-export function upgradeScheduleHash(schedule: UpgradeSchedule): Uint8Array {
-  if (schedule.length === 0) return new Uint8Array(32);
-  return taggedHash(UPGRADES_TAG, encode(upgradeScheduleCodec, schedule));
 }
