@@ -72,6 +72,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     isKnown: (hash) => db.getTx(hash) !== undefined,
     now: Date.now,
     nextValidators: () => chain.validatorsAt(chain.head.height + 1),
+    nextProtocolVersion: () => chain.protocolVersionAt(chain.head.height + 1),
   });
   // Every node has a key and a guard: it signs only at heights whose set holds its key
   // (genesis, or voted in later), so a full node can become a validator without a restart.

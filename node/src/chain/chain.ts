@@ -30,10 +30,13 @@ import {
   evidenceSlot,
   type FinalityCertificate,
   fromHex,
+  headerProtocolVersion,
+  INITIAL_PROTOCOL_VERSION,
   MAX_BLOCK_EVIDENCE,
   MAX_EVIDENCE_AGE,
   merkleRoot,
   type NodeWrite,
+  protocolVersionAt,
   type SignedTransaction,
   SparseMerkleTree,
   TransactionError,
@@ -146,6 +149,15 @@ export class Chain {
     return this.#genesis.validators;
   }
 
+  /**
+   * The protocol version block `height` must carry (and whose rules it
+   * executes under): the genesis schedule's, the one place that maps
+   * heights to versions. Admission asks it for head + 1.
+   */
+  protocolVersionAt(height: number): number {
+    return protocolVersionAt(this.#genesis.upgrades ?? [], height);
+  }
+
   /** Every set change so far: the genesis set from height 1, then each adopted one. */
   get validatorSchedule(): readonly ScheduledSet[] {
     return this.#schedule;
@@ -234,8 +246,9 @@ export class Chain {
     const parent = this.#head;
     const height = parent.height + 1;
     const validators = this.validatorsAt(height);
+    const protocolVersion = this.protocolVersionAt(height);
     const state = new PendingState(this.accounts);
-    const ctx = { chainId: this.chainId, blockTime: time, validators };
+    const ctx = { chainId: this.chainId, blockTime: time, validators, protocolVersion };
     const included: PendingTx[] = [];
     const failed: { tx: PendingTx; error: TransactionError }[] = [];
     for (const c of candidates) {
@@ -286,6 +299,7 @@ export class Chain {
         validatorsHash: validatorSetHash(validators),
         nextValidatorsHash: validatorSetHash(this.validatorsAt(height + 1)),
         proposer,
+        ...(protocolVersion !== INITIAL_PROTOCOL_VERSION && { protocolVersion }),
       },
       txs,
       evidence: recorded,
@@ -321,6 +335,9 @@ export class Chain {
     if (h.height !== parent.height + 1) fail("not the next height");
     if (!equalBytes(h.parentHash, parent.hash)) fail("parent hash is not the head");
     if (h.time <= parent.header.time) fail("time does not increase");
+    const protocolVersion = this.protocolVersionAt(h.height);
+    if (headerProtocolVersion(h) !== protocolVersion)
+      fail(`protocol version ${headerProtocolVersion(h)}, the schedule says ${protocolVersion}`);
     const body = bodyMismatch(block);
     if (body !== null) fail(body);
     const validators = this.validatorsAt(h.height);
@@ -340,7 +357,7 @@ export class Chain {
     )
       fail("validator set hash");
     const state = new PendingState(this.accounts);
-    const ctx = { chainId: this.chainId, blockTime: h.time, validators };
+    const ctx = { chainId: this.chainId, blockTime: h.time, validators, protocolVersion };
     for (const stx of block.txs) await applyTransaction(state, stx, ctx);
     for (const e of block.evidence) await this.#recordEvidence(state, e, h.height);
     const validatorChange = await this.#validatorChange(state, h.height);

@@ -4,7 +4,9 @@
  * genesis.json with errors that name the key and the fix. Accounts are
  * listed one by one, or derived from a seed (`derivedAccounts`) so that a
  * genesis of 10^6 accounts stays a small file; genesisBuild.ts writes the
- * state of a large one to the database in bounded chunks.
+ * state of a large one to the database in bounded chunks. `upgrades` is the
+ * protocol-version activation schedule (operations.md, "Upgrades"); it is
+ * not in the genesis hash (upgrades.ts says why).
  */
 import {
   ADDRESS_LENGTH,
@@ -20,13 +22,16 @@ import {
   merkleRoot,
   parseAddress,
   SparseMerkleTree,
+  scheduleViolation,
   type TreeUpdate,
   taggedHash,
   toHex,
+  type UpgradeSchedule,
   type ValidatorSet,
   validatorSetHash,
 } from "@edgeledger/sdk/protocol";
 import { ConfigError } from "../config/errors.ts";
+import { SUPPORTED_PROTOCOL_VERSION } from "../state/rules.ts";
 
 /** The chain id `edgeledger dev` (`npm start`) creates. */
 export const DEV_CHAIN_ID = "edgeledger-dev";
@@ -51,6 +56,8 @@ export interface GenesisFile {
   accounts: { address: string; balance: string }[];
   /** `count` accounts of `balance` each, at addresses derived from `seed` (see derivedAddress). */
   derivedAccounts?: { seed: string; count: number; balance: string };
+  /** Protocol-version activations, `{ height, version }` in increasing order; absent: version 1 forever. */
+  upgrades?: { height: number; version: number }[];
 }
 
 /**
@@ -70,6 +77,8 @@ export interface Genesis {
   readonly validators: ValidatorSet;
   readonly accounts: readonly { address: Uint8Array; balance: bigint }[];
   readonly derivedAccounts?: DerivedAccounts;
+  /** Absent or empty: version 1 forever. */
+  readonly upgrades?: UpgradeSchedule;
 }
 
 /**
@@ -139,7 +148,35 @@ export function parseGenesis(raw: unknown, file: string): Genesis {
     validators,
     accounts,
     ...(derived && { derivedAccounts: derived }),
+    ...(g.upgrades !== undefined && { upgrades: parseUpgrades(g.upgrades, bad) }),
   };
+}
+
+function parseUpgrades(
+  raw: unknown,
+  bad: (key: string, problem: string, fix: string) => never,
+): UpgradeSchedule {
+  const example = 'write [{ "height": 1000, "version": 2 }] or leave it out';
+  if (!Array.isArray(raw)) bad("upgrades", "is not a list", example);
+  const schedule = (raw as unknown[]).map((u, i) => {
+    const e = (typeof u === "object" && u !== null ? u : {}) as Record<string, unknown>;
+    if (typeof e["height"] !== "number" || typeof e["version"] !== "number")
+      bad(`upgrades[${i}]`, "must be { height, version } with two integers", example);
+    return { height: e["height"] as number, version: e["version"] as number };
+  });
+  const violation = scheduleViolation(schedule);
+  if (violation !== null)
+    bad("upgrades", violation, "list activations in increasing height and version");
+  // A binary that does not know a version's rules cannot check its blocks:
+  // refusing to start says so now, not at the activation height.
+  const unknown = schedule.find((u) => u.version > SUPPORTED_PROTOCOL_VERSION);
+  if (unknown)
+    bad(
+      "upgrades",
+      `names protocol version ${unknown.version}, this build knows up to ${SUPPORTED_PROTOCOL_VERSION}`,
+      "run a build that implements it",
+    );
+  return schedule;
 }
 
 function parseDerived(
@@ -199,6 +236,7 @@ export function genesisToFile(g: Genesis): GenesisFile {
         balance: g.derivedAccounts.balance.toString(),
       },
     }),
+    ...(g.upgrades && { upgrades: g.upgrades.map((u) => ({ ...u })) }),
   };
 }
 

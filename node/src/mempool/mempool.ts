@@ -79,6 +79,8 @@ export interface MempoolDeps {
   readonly verified?: VerifiedSignatures;
   /** The set that signs the next block: validator-set votes are checked against it at admission. */
   readonly nextValidators: () => ValidatorSet;
+  /** The protocol version of the next block, whose rules admission applies (absent: 1). */
+  readonly nextProtocolVersion?: () => number;
 }
 
 interface Prechecked {
@@ -371,7 +373,12 @@ export class Mempool {
     try {
       checkTransaction(
         stx,
-        { chainId: this.#deps.chainId, time: now, validators: this.#deps.nextValidators() },
+        {
+          chainId: this.#deps.chainId,
+          time: now,
+          validators: this.#deps.nextValidators(),
+          protocolVersion: this.#deps.nextProtocolVersion?.() ?? 1,
+        },
         { account, nonceWindow: o.nonceWindow, spentBefore },
       );
     } catch (err) {

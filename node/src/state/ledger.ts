@@ -48,6 +48,8 @@ export interface ExecutionContext {
   readonly chainId: string;
   readonly blockTime: number;
   readonly validators: ValidatorSet;
+  /** The block's protocol version (rules.ts picks the rules by it); absent: 1. */
+  readonly protocolVersion?: number;
 }
 
 /** A batch of accounts and values read once and changed in memory while a block executes. */
@@ -131,7 +133,12 @@ export async function applyTransaction(
   const account = await state.get(sender);
   checkTransaction(
     stx,
-    { chainId: ctx.chainId, time: ctx.blockTime, validators: ctx.validators },
+    {
+      chainId: ctx.chainId,
+      time: ctx.blockTime,
+      validators: ctx.validators,
+      ...(ctx.protocolVersion !== undefined && { protocolVersion: ctx.protocolVersion }),
+    },
     { account, nonceWindow: 1, spentBefore: 0n },
   );
   const body = tx.body;

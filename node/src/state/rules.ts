@@ -9,11 +9,17 @@
  *   nonce from the sender's next one to `nonceWindow` − 1 ahead of it
  *   (TX_NONCE_TOO_LOW / _HIGH; executing, the window is 1: exactly the next).
  * Transfers: the sender exists (TX_UNKNOWN_ACCOUNT), amount > 0
- *   (TX_INVALID_AMOUNT), the balance covers it and whatever earlier
+ *   (TX_INVALID_AMOUNT), from protocol version 2 the recipient is not the
+ *   sender (TX_SELF_TRANSFER), the balance covers it and whatever earlier
  *   transfers spend first (TX_INSUFFICIENT_BALANCE).
  * Validator votes: the sender is a member of the set signing the block
  *   (TX_NOT_VALIDATOR); a key given power passes the Ed25519 rule
  *   (TX_INVALID_VALIDATOR_KEY).
+ *
+ * Which rules apply is chosen here alone, by the protocol version of the
+ * block (ctx.protocolVersion, from the genesis schedule: chain.ts
+ * `protocolVersionAt`); execution passes the block's, admission the next
+ * height's.
  *
  * What only execution can know stays there: the recipient's balance at that
  * point (its overflow check). Signatures are checked before (mempool
@@ -21,6 +27,7 @@
  */
 import {
   type Account,
+  addressFromPublicKey,
   equalBytes,
   publicKeyViolation,
   type SignedTransaction,
@@ -29,6 +36,15 @@ import {
   type TransactionErrorCode,
   type ValidatorSet,
 } from "@edgeledger/sdk/protocol";
+
+/**
+ * The highest protocol version these rules implement. A genesis scheduling a
+ * later one is refused at start (genesis.ts).
+ *   1: the rules of every chain before versions existed.
+ *   2: the toy rule change that exercises activation: a transfer to oneself
+ *      (a no-op that costs a nonce) is refused.
+ */
+export const SUPPORTED_PROTOCOL_VERSION = 2;
 
 /** The largest balance: amounts and balances are u128. */
 export const MAX_AMOUNT = (1n << 128n) - 1n;
@@ -40,6 +56,8 @@ export interface RulesContext {
   readonly time: number;
   /** The set signing the block it goes in (admitting: the next height's). */
   readonly validators: ValidatorSet;
+  /** The protocol version of the block it goes in (admitting: the next height's); absent: 1. */
+  readonly protocolVersion?: number;
 }
 
 /** The sender as the transaction will find it. */
@@ -105,6 +123,14 @@ export function checkTransaction(
     if (!sender.account)
       refuse("TX_UNKNOWN_ACCOUNT", "The sender's account does not exist: fund it first.");
     if (body.amount <= 0n) refuse("TX_INVALID_AMOUNT", "Transfer amount must be positive.");
+    if ((ctx.protocolVersion ?? 1) >= 2 && equalBytes(addressFromPublicKey(tx.from), body.to))
+      refuse(
+        "TX_SELF_TRANSFER",
+        "A transfer to its own sender is refused from protocol version 2.",
+        {
+          protocolVersion: ctx.protocolVersion,
+        },
+      );
     const needed = body.amount + sender.spentBefore;
     if (sender.account.balance < needed)
       refuse(

@@ -106,6 +106,7 @@ export async function openTestChain(
       isKnown: (h) => db.getTx(h) !== undefined,
       now: options.now ?? (() => NOW),
       nextValidators: () => chain.validatorsAt(chain.head.height + 1),
+      nextProtocolVersion: () => chain.protocolVersionAt(chain.head.height + 1),
     },
   );
   return { db, chain, mempool, dir };
