@@ -43,6 +43,8 @@ export interface NetworkOptions {
   faults?: Record<number, Faults>;
   /** Per node index: config.json sections to set before it starts (e.g. `{ pruning: … }`). */
   config?: Record<number, Record<string, unknown>>;
+  /** Protocol-version activations written into every node's genesis.json (the same for all). */
+  upgrades?: { height: number; version: number }[];
 }
 
 /** What node/src/testing/faults.ts reads from the file named by EDGELEDGER_FAULTS. */
@@ -117,6 +119,12 @@ export class TestNetwork {
         },
       ],
     });
+    if (opts.upgrades)
+      for (const n of written.nodes) {
+        const file = join(n.home, "genesis.json");
+        const genesis = JSON.parse(readProc(file, "utf8")) as Record<string, unknown>;
+        writeFileSync(file, JSON.stringify({ ...genesis, upgrades: opts.upgrades }, null, 2));
+      }
     const nodes = written.nodes.map((n, index) => ({
       ...n,
       index,
@@ -151,8 +159,8 @@ export class TestNetwork {
     node.process = child;
     child.once("exit", (code, signal) => {
       if (node.process === child) node.process = null;
-      // Only SIGKILL is ours (kill9); anything else is a node dying on its own.
-      if (!this.#stopping && signal !== "SIGKILL")
+      // Only SIGKILL (kill9) and a shutdown are ours; anything else is a node dying on its own.
+      if (!this.#stopping && signal !== "SIGKILL" && !this.#shutdowns.has(child))
         this.crashed.push(`node ${i} exited (code ${code}, signal ${signal})`);
     });
   }
@@ -163,6 +171,31 @@ export class TestNetwork {
     node.process = null;
     if (child) await kill9(child);
   }
+
+  /**
+   * Stops node i as an operator does (SIGTERM: the node stops cleanly and
+   * exits); fails if it has not exited within `ms`.
+   */
+  async shutdown(i: number, ms = 30_000): Promise<void> {
+    const node = i === this.auditor.index ? this.auditor : this.nodes[i]!;
+    const child = node.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.#shutdowns.add(child);
+    const exited = new Promise<void>((done) => child.once("exit", () => done()));
+    child.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`node ${i} did not exit within ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([exited, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    node.process = null;
+  }
+
+  readonly #shutdowns = new WeakSet<ChildProcess>();
 
   async restart(i: number): Promise<void> {
     await this.kill(i);
@@ -207,29 +240,39 @@ export class TestNetwork {
    * it to node `via`. Resolves with its hash once the node accepted it.
    */
   async transfer(via: number, amount = 1n): Promise<string> {
+    const res = await this.submitTransfer(via, amount);
+    if (res.status !== 202)
+      throw new Error(`node ${via} refused a transfer: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body["hash"] as string;
+  }
+
+  /**
+   * Like transfer, to `to` (default: a fresh address), but answers with the
+   * node's reply whatever it is; the nonce moves on only when it accepted.
+   */
+  async submitTransfer(
+    via: number,
+    amount = 1n,
+    to: Uint8Array = addressFromPublicKey(SecretKey.generate().publicKey),
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const stx = await signTransaction(
       {
         chainId: this.chainId,
         from: this.funded.publicKey,
         nonce: this.#nonce,
         expiresAt: Date.now() + 30 * 60_000,
-        body: {
-          kind: "transfer",
-          to: addressFromPublicKey(SecretKey.generate().publicKey),
-          amount,
-        },
+        body: { kind: "transfer", to, amount },
       },
       localSigner(this.funded),
     );
     const res = await post(`${this.nodes[via]!.apiUrl}/v1/transactions`, {
       tx: toHex(encodeSignedTransaction(stx)),
     });
-    if (res.status !== 202)
-      throw new Error(`node ${via} refused a transfer: ${res.status} ${JSON.stringify(res.body)}`);
-    this.#nonce++;
-    const hash = res.body["hash"] as string;
-    this.submitted.add(hash);
-    return hash;
+    if (res.status === 202) {
+      this.#nonce++;
+      this.submitted.add(res.body["hash"] as string);
+    }
+    return res;
   }
 
   /** Node i's own key (validator_key.json in its home). */
