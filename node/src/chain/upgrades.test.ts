@@ -121,6 +121,23 @@ describe("scheduled activation", () => {
     await a.db.close();
   });
 
+  it("a running chain's home takes an activation added to its genesis at a halt", async () => {
+    const a = await openTestChain(plain);
+    await commitBlock(a.chain, [await a.mempool.add(selfTransfer(0).bytes)]);
+    const head = toHex(a.chain.head.hash);
+    await a.db.close();
+    const b = await openTestChain(
+      { ...plain, upgrades: [{ height: 2, version: 2 }] },
+      { dir: a.dir },
+    );
+    expect(toHex(b.chain.head.hash)).toBe(head);
+    expect(toHex(b.chain.genesisHash)).toBe(toHex(a.chain.genesisHash));
+    expect(await codeOf(b.mempool.add(selfTransfer(1).bytes))).toBe("TX_SELF_TRANSFER");
+    const b2 = await commitBlock(b.chain, [await b.mempool.add(otherTransfer(1).bytes)]);
+    expect(headerProtocolVersion(b2.block.header)).toBe(2);
+    await b.db.close();
+  });
+
   it("a validator refuses a block built with the old rule or the wrong version for its height", async () => {
     const proposer = await openTestChain(scheduled);
     const validatorChain = await openTestChain(scheduled);
