@@ -132,6 +132,7 @@ export class Mempool {
   #bytes = 0;
   #seq = 0;
   readonly #backlog: Backlog;
+  #shedTotal = 0;
   /** Counts head changes (each calls removeCommitted), so an admission can tell its state read is stale. */
   #headEpoch = 0;
 
@@ -246,7 +247,7 @@ export class Mempool {
     origin: TxOrigin,
   ): Promise<(PendingTx | TransactionError)[]> {
     // Already full: refused before any decoding or signature check (overload must stay cheap).
-    const shed = this.#shed(origin);
+    const shed = this.#shed(origin, list.length);
     if (shed) return list.map(() => shed);
     const checked = list.map((bytes) => {
       try {
@@ -475,12 +476,18 @@ export class Mempool {
     this.#backlog.committed(count, this.#deps.now());
   }
 
+  /** How many pending transactions a client's submission may find now, and how many were shed so far. */
+  clientBacklog(): { capacity: number; shed: number } {
+    return { capacity: this.#backlog.capacity(this.#deps.now()), shed: this.#shedTotal };
+  }
+
   /** The refusal for a client's transaction while the pool holds its backlog's worth, else null. */
-  #shed(origin: TxOrigin): TransactionError | null {
+  #shed(origin: TxOrigin, count = 1): TransactionError | null {
     if (origin !== "client") return null;
     const now = this.#deps.now();
     const capacity = this.#backlog.capacity(now);
     if (this.#byHash.size < capacity) return null;
+    this.#shedTotal += count;
     const rate = this.#backlog.rate(now);
     return new TransactionError(
       "MEMPOOL_FULL",
