@@ -19,6 +19,9 @@ import { api, sleep } from "../src/testing/harness.ts";
 /** Requests in flight, and most transactions per request (paced: a batch holds what is due). */
 const IN_FLIGHT = 8;
 const BATCH = 200;
+/** A refused batch is offered again after this long (ms), until this long past the step's offers. */
+const RETRY_MS = 100;
+const RETRY_FOR_MS = 20_000;
 /** One block in this many is fetched to time its transactions (all would load the node with reads). */
 const LATENCY_SAMPLE = 4;
 
@@ -200,9 +203,10 @@ export class HeadFollower {
  * Offers `txs` at `rate` per second (batches of what is due, at most
  * IN_FLIGHT requests open), then waits (bounded) for what was admitted to
  * commit. Committed/s counts from the first submission to the last commit.
- * What the node refused goes into `refused`, for the next step to offer
- * again first: a sender's later nonces wait behind a refused one (a client
- * that is told MEMPOOL_FULL retries it).
+ * A refused batch is offered again every RETRY_MS, as a client told
+ * MEMPOOL_FULL would (a sender's later nonces wait behind it), for up to
+ * RETRY_FOR_MS past the step's offers; what is still refused then goes into
+ * `refused`, for resubmit before the next step.
  */
 export async function runStep(
   rate: number,
@@ -217,36 +221,52 @@ export async function runStep(
   let rejected = 0;
   const total = txs.length;
   const start = performance.now();
+  // A client told MEMPOOL_FULL tries the same transaction again a moment later
+  // (its later nonces wait behind it), for as long as a patient client would.
+  const retryUntil = start + (total / rate) * 1000 + RETRY_FOR_MS;
+  const retries: { batch: SignedTx[]; at: number }[] = [];
   let next = 0;
   let inFlight = 0;
   await new Promise<void>((done) => {
+    const finished = () => next >= total && inFlight === 0 && retries.length === 0;
+    const send = (batch: SignedTx[]) => {
+      inFlight++;
+      const at = performance.now();
+      // Latency counts from the first offer, as its client sees it.
+      for (const t of batch)
+        if (!follower.submittedAt.has(t.hash)) follower.submittedAt.set(t.hash, at);
+      const refusedNow = (list: SignedTx[]) => {
+        rejected += list.length;
+        if (list.length === 0) return;
+        if (performance.now() < retryUntil)
+          retries.push({ batch: list, at: performance.now() + RETRY_MS });
+        else refused.push(...list);
+      };
+      void submitter
+        .submit(batch)
+        .then(
+          (answer) => {
+            submitted += answer.admitted;
+            refusedNow(answer.refused);
+          },
+          () => refusedNow(batch),
+        )
+        .finally(() => {
+          inFlight--;
+          if (finished()) done();
+        });
+    };
     const pump = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      const now = performance.now();
+      while (inFlight < IN_FLIGHT && retries.length > 0 && retries[0]!.at <= now)
+        send(retries.shift()!.batch);
+      const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
       while (next < due && inFlight < IN_FLIGHT) {
         const batch = txs.slice(next, Math.min(due, next + BATCH));
         next += batch.length;
-        inFlight++;
-        const at = performance.now();
-        for (const t of batch) follower.submittedAt.set(t.hash, at);
-        void submitter
-          .submit(batch)
-          .then(
-            (answer) => {
-              submitted += answer.admitted;
-              rejected += answer.refused.length;
-              refused.push(...answer.refused);
-            },
-            () => {
-              rejected += batch.length;
-              refused.push(...batch);
-            },
-          )
-          .finally(() => {
-            inFlight--;
-            if (next >= total && inFlight === 0) done();
-          });
+        send(batch);
       }
-      if (next < total) setTimeout(pump, 1);
+      if (!finished()) setTimeout(pump, 1);
     };
     pump();
   });

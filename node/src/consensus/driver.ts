@@ -73,17 +73,8 @@ export interface BlockOptions {
   readonly heartbeatMs: number;
 }
 
-/**
- * maxTxs: a few heights' worth at peak (1 400 tx/s in heights of ~0.5 s on
- * the bench machine), not more. A block's cost grows with its size at every
- * step on every validator (rebuild, execute, store); at 5 000, a backlog
- * made the next block huge, its height outran the round timeouts, and more
- * backlog gathered behind it: the bench saw 1 500/s offered fall to tens
- * committed. The client backlog (mempool/backlog.ts) keeps what waits
- * within a few seconds of this.
- */
 export const defaultBlockOptions: BlockOptions = {
-  maxTxs: 2000,
+  maxTxs: 5000,
   maxBytes: 2 * 1024 * 1024,
   batchDelayMs: 20,
   heartbeatMs: 60_000,

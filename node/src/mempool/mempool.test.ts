@@ -290,6 +290,8 @@ describe("mempool client backlog", () => {
       "ok",
     );
     expect(mempool.size).toBe(5);
+    // What the metrics read: the bound now, and every client transaction shed (1 + a batch of 2).
+    expect(mempool.clientBacklog()).toEqual({ capacity: 3, shed: 3 });
   });
 
   it("a batch fills the backlog and the rest of it is refused", async () => {

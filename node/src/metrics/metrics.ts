@@ -13,6 +13,8 @@ export interface NodeMetrics {
   readonly mempoolDropped: Counter<"code">;
   readonly blockInterval: Histogram;
   readonly consensusPhase: Histogram<"phase">;
+  readonly mempoolCapacity: Gauge;
+  readonly mempoolShed: Counter;
   readonly compactRebuild: Histogram<"outcome">;
 }
 
@@ -45,6 +47,16 @@ export function createMetrics(): NodeMetrics {
       name: "edgeledger_block_interval_seconds",
       help: "Time between consecutive committed blocks",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    mempoolCapacity: new Gauge({
+      name: "edgeledger_mempool_client_capacity",
+      help: "Pending transactions a client submission may find and still be admitted (mempool/backlog.ts)",
+      registers: [registry],
+    }),
+    mempoolShed: new Counter({
+      name: "edgeledger_mempool_shed_total",
+      help: "Client transactions refused with MEMPOOL_FULL because the backlog was full",
       registers: [registry],
     }),
     consensusPhase: new Histogram({

@@ -21,6 +21,13 @@ export function consensusObservers(metrics: NodeMetrics) {
 export function observeMetrics(metrics: NodeMetrics, chain: Chain, mempool: Mempool): () => void {
   metrics.height.set(chain.head.height);
   let lastBlockTime = chain.head.header.time;
+  let shedSeen = 0;
+  const backlog = () => {
+    const { capacity, shed } = mempool.clientBacklog();
+    if (Number.isFinite(capacity)) metrics.mempoolCapacity.set(capacity);
+    metrics.mempoolShed.inc(shed - shedSeen);
+    shedSeen = shed;
+  };
   const unsubscribers = [
     chain.onHead((head) => {
       metrics.height.set(head.height);
@@ -28,6 +35,7 @@ export function observeMetrics(metrics: NodeMetrics, chain: Chain, mempool: Memp
       metrics.blockInterval.observe(Math.max(0, head.header.time - lastBlockTime) / 1000);
       lastBlockTime = head.header.time;
       metrics.mempoolSize.set(mempool.size);
+      backlog();
     }),
     mempool.onDrop((e) => {
       metrics.mempoolDropped.inc({ code: e.code });
@@ -35,7 +43,11 @@ export function observeMetrics(metrics: NodeMetrics, chain: Chain, mempool: Memp
     }),
     mempool.onAdd(() => metrics.mempoolSize.set(mempool.size)),
   ];
+  // Sheds happen between heads too (a stalled chain sheds most): read every second as well.
+  const timer = setInterval(backlog, 1000);
+  timer.unref();
   return () => {
+    clearInterval(timer);
     for (const u of unsubscribers) u();
   };
 }
