@@ -29,6 +29,7 @@ import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import { signingFor } from "./signer/signing.ts";
+import { joinIfEmpty, startStateSync } from "./statesync/start.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
 
@@ -124,14 +125,25 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
 
   const startAll = async (): Promise<{ apiUrl: string }> => {
     await db.open();
-    await chain.init();
-    // Resumes what a previous run left to prune (a stop or crash between steps).
-    pruner.onCommit(chain.head.height);
     const nodeKey = await loadNodeKey(paths.nodeKey);
-    await signing.start(nodeKey);
+    // The host first: state sync (an empty database, statesync.enable) needs peers before the chain opens.
     const net = await createHost(nodeKey, chainId, config.network, hooks.gater);
     host = net;
     hooks.started?.(net);
+    // -- state sync (statesync) --
+    await joinIfEmpty({
+      config,
+      db,
+      host: net,
+      chainId,
+      verifier,
+      log,
+      genesisValidators: genesis.validators,
+    });
+    await chain.init();
+    // Resumes what a previous run left to prune (a stop or crash between steps).
+    pruner.onCommit(chain.head.height);
+    await signing.start(nodeKey);
     sync = await startSync({
       host: net,
       chain,
@@ -145,6 +157,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       acceptConsensus: consensus.admit,
       ...(haltHeight !== null && { lastHeight: haltHeight }),
     });
+    // -- state sync (statesync) --
+    const snapshotting = await startStateSync({ config, db, chain, host: net, log });
+    unsubscribers.push(() => void snapshotting.stop());
     const syncing = sync.sync;
     const monitor = startHealthMonitor({
       chain,

@@ -376,6 +376,15 @@ export class SparseMerkleTree {
     return out;
   }
 
+  /** How many internal nodes the path of `key` passes (the depth its search ends at). */
+  depthAlong(root: Uint8Array, key: Uint8Array): number {
+    let node = load(this.#store, root);
+    let depth = 0;
+    for (; node.kind === "internal"; depth++)
+      node = load(this.#store, bit(key, depth) ? node.right : node.left);
+    return depth;
+  }
+
   /** The leaves under position `index` at `depth`, in key order. */
   leavesUnder(root: Uint8Array, depth: number, index: number): [Uint8Array, Uint8Array][] {
     checkFrontierDepth(depth);
