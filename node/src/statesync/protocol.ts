@@ -80,14 +80,14 @@ export class StateSyncServer {
         if (tail === null) throw SyncError.malformed("a truncated state sync request");
         await reader.end();
         const request = decodeRequest(new Uint8Array([...bytes, ...tail]));
-        for (const f of this.#answer(request)) await send(stream, frame(f), deadline);
+        for (const f of this.reply(request)) await send(stream, frame(f), deadline);
       },
       MAX_REQUEST_BYTES,
     );
   }
 
   /** The reply's frames; one empty frame when this node does not keep what was asked. */
-  #answer(r: StateSyncRequest): Uint8Array[] {
+  reply(r: StateSyncRequest): Uint8Array[] {
     const { db, tree, snapshots, validatorsAt } = this.#deps;
     const none = [new Uint8Array()];
     if (r.kind === "list") return [encodeSnapshotList(snapshots.list())];
