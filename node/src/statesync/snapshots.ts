@@ -14,6 +14,8 @@ export interface SnapshotOptions {
   readonly interval: number;
   /** Snapshots kept; older ones go (their state is then pruned as usual). */
   readonly keep: number;
+  /** Cut every snapshot at this depth (tests, to get several chunks of a small state); default: chunkDepth. */
+  readonly depth?: number;
 }
 
 const SNAPSHOTS_META = "snapshots";
@@ -56,7 +58,7 @@ export class Snapshots {
   async onCommit(height: number, stateRoot: Uint8Array): Promise<void> {
     const { interval, keep } = this.#options;
     if (interval === 0 || height % interval !== 0 || this.at(height)) return;
-    const depth = chunkDepth(this.#tree, stateRoot);
+    const depth = this.#options.depth ?? chunkDepth(this.#tree, stateRoot);
     this.#list = [{ height, stateRoot, depth }, ...this.#list].slice(0, Math.max(1, keep));
     this.#protect();
     await this.#db.putMeta(
