@@ -163,7 +163,7 @@ async function tryJoin(
   );
   if (!fetched) return null;
   await deps.db.putStateNodes(manifest.top, height);
-  await finish(deps, certified, root);
+  await recordSnapshotHead(deps, certified, root);
   return { height, ...fetched };
 }
 
@@ -302,8 +302,15 @@ async function fetchChunks(
   return queue.length === 0 ? { chunks, bytes, peers: served.size } : null;
 }
 
-/** The validator schedule from the snapshot height on, and the one batch that makes it the head. */
-async function finish(deps: JoinDeps, certified: HeaderReply, root: Uint8Array): Promise<void> {
+/**
+ * The validator schedule from the snapshot height on, and the one batch
+ * that makes the snapshot height the head (also `snapshot import`'s last step).
+ */
+export async function recordSnapshotHead(
+  deps: Pick<JoinDeps, "db" | "genesisValidators">,
+  certified: HeaderReply,
+  root: Uint8Array,
+): Promise<void> {
   const { header, certificate } = certified;
   const h = header.height;
   // The newest set adopted by votes (in the state) signs from h + 2 at the latest.
