@@ -158,7 +158,14 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       ...(haltHeight !== null && { lastHeight: haltHeight }),
     });
     // -- state sync (statesync) --
-    const snapshotting = await startStateSync({ config, db, chain, host: net, log });
+    const snapshotting = await startStateSync({
+      config,
+      db,
+      chain,
+      host: net,
+      log,
+      ...(hooks.stateSyncChunk && { wrapChunk: (c: Uint8Array) => hooks.stateSyncChunk!(c) }),
+    });
     unsubscribers.push(() => void snapshotting.stop());
     const syncing = sync.sync;
     const monitor = startHealthMonitor({

@@ -38,6 +38,8 @@ export interface StateSyncServeDeps {
   readonly tree: SparseMerkleTree;
   readonly snapshots: Snapshots;
   readonly validatorsAt: (height: number) => ValidatorSet;
+  /** The test build's seam (hooks.ts stateSyncChunk); the identity otherwise. */
+  readonly wrapChunk?: (chunk: Uint8Array) => Uint8Array;
 }
 
 /** Serves the protocol: at most `maxServing` streams at once, each within the serve deadlines. */
@@ -108,7 +110,8 @@ export class StateSyncServer {
     const leaves = tree.leavesUnder(snapshot.stateRoot, r.depth, r.index);
     const chunk = encodeChunk({ height: r.height, depth: r.depth, index: r.index, leaves });
     // Beyond what a receiver reads: a deeper cut (more, smaller chunks) serves this state.
-    return chunk.length > MAX_CHUNK_BYTES ? none : [chunk];
+    if (chunk.length > MAX_CHUNK_BYTES) return none;
+    return [this.#deps.wrapChunk?.(chunk) ?? chunk];
   }
 }
 

@@ -75,6 +75,7 @@ export async function startStateSync(deps: {
   readonly chain: Chain;
   readonly host: Host;
   readonly log: Logger;
+  readonly wrapChunk?: (chunk: Uint8Array) => Uint8Array;
 }): Promise<RunningStateSync> {
   const { config, db, chain, host, log } = deps;
   const snapshots = new Snapshots(db, chain.tree, {
@@ -94,6 +95,7 @@ export async function startStateSync(deps: {
     tree: chain.tree,
     snapshots,
     validatorsAt: (h) => chain.validatorsAt(h),
+    ...(deps.wrapChunk && { wrapChunk: deps.wrapChunk }),
   });
   await server.start();
   const off = chain.onHead((head) => {

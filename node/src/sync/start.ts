@@ -6,8 +6,8 @@
  * behind or missed a round catches up without waiting for new traffic.
  */
 import type { ConsensusMessage } from "@edgeledger/sdk/protocol";
-import type { Mempool } from "../mempool/mempool.ts";
 import type { PeerId } from "@libp2p/interface";
+import type { Mempool } from "../mempool/mempool.ts";
 import { dialBootstrap, type Host } from "../network/host.ts";
 import { PENALTY } from "../network/peerScore.ts";
 import { BlockSync, type BlockSyncDeps } from "./blockSync.ts";
