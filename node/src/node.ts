@@ -138,7 +138,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       chainId,
       verifier,
       log,
-      genesisValidators: genesis.validators,
+      genesis,
     });
     await chain.init();
     // Resumes what a previous run left to prune (a stop or crash between steps).

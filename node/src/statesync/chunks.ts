@@ -25,6 +25,7 @@
  *     MANIFEST  u64 height ‖ u8 depth            → frame: 2^depth × (u8 kind ‖ hash 32)
  *     CHUNK     u64 height ‖ u8 depth ‖ u32 i    → frame: u64 height ‖ u8 depth ‖ u32 i ‖ u32 n ‖
  *                                                         n × (key 32 ‖ u32 length ‖ value)
+ *     GENESIS   (nothing)                        → frame: the genesis state root (32 bytes)
  *   A zero-length first frame: the peer does not keep that (SYNC_PRUNED, no penalty: ask another).
  *
  * Bounds: every frame has its bound below, checked on its length prefix
@@ -48,9 +49,10 @@ import {
 } from "@edgeledger/sdk/protocol";
 import { SyncError } from "../sync/errors.ts";
 
-export const REQUEST = { list: 0, header: 1, manifest: 2, chunk: 3 } as const;
+export const REQUEST = { list: 0, header: 1, manifest: 2, chunk: 3, genesis: 4 } as const;
 export type StateSyncRequest =
   | { readonly kind: "list" }
+  | { readonly kind: "genesis" }
   | { readonly kind: "header"; readonly height: number }
   | { readonly kind: "manifest"; readonly height: number; readonly depth: number }
   | {
@@ -174,6 +176,8 @@ export function encodeRequest(r: StateSyncRequest): Uint8Array {
   switch (r.kind) {
     case "list":
       return Uint8Array.of(REQUEST.list);
+    case "genesis":
+      return Uint8Array.of(REQUEST.genesis);
     case "header":
       return new Writer(9).u8(REQUEST.header).u64(r.height).bytes;
     case "manifest":
@@ -188,6 +192,7 @@ export function decodeRequest(bytes: Uint8Array): StateSyncRequest {
   const kind = r.u8();
   let out: StateSyncRequest;
   if (kind === REQUEST.list) out = { kind: "list" };
+  else if (kind === REQUEST.genesis) out = { kind: "genesis" };
   else if (kind === REQUEST.header) out = { kind: "header", height: r.u64() };
   else if (kind === REQUEST.manifest)
     out = { kind: "manifest", height: r.u64(), depth: checkDepth(r.u8()) };

@@ -175,7 +175,7 @@ export async function importSnapshot(
       await db.putStateNodes(verifyChunk(refs[index]!, chunk), header.height);
     }
     await db.putStateNodes(top, header.height);
-    await recordSnapshotHead({ db, genesisValidators: genesis.validators }, certified, root);
+    await recordSnapshotHead({ db, genesis }, certified, root);
     return {
       height: header.height,
       blockHash: toHex(blockHash(header)),

@@ -147,6 +147,7 @@ beforeAll(async () => {
     tree: server.chain.tree,
     snapshots,
     validatorsAt: (h) => server.chain.validatorsAt(h),
+    genesisRoot: server.chain.genesisHeader.stateRoot,
   });
   await honestServer.start();
 });
@@ -191,7 +192,7 @@ describe("joining by state sync", () => {
       await waitFor("both peers", () => node.ctx.candidates().length === 2);
       const trusted = server.db.getHeader(2)!;
       const result = await joinByStateSync(
-        { ctx: node.ctx, db: node.db, verifier, genesisValidators: genesis.validators },
+        { ctx: node.ctx, db: node.db, verifier, genesis },
         { trustHeight: 2, trustHash: blockHash(trusted), perPeer: 2, waitMs: 10_000 },
       );
       expect(result.height).toBe(8);
@@ -203,6 +204,9 @@ describe("joining by state sync", () => {
       await chain.init();
       const header8 = server.db.getHeader(8)!;
       expect(chain.head.height).toBe(8);
+      // The genesis header was taken from a peer (checked against header 1), not built from its state.
+      expect(toHex(chain.genesisHash)).toBe(toHex(server.chain.genesisHash));
+      expect(node.db.hasStateNode(server.chain.genesisHeader.stateRoot)).toBe(false);
       expect(toHex(chain.head.hash)).toBe(toHex(blockHash(header8)));
       // Not replayed: no block body at or below the snapshot height.
       for (let h = 1; h <= 8; h++) expect(node.db.getBlock(h)).toBeUndefined();

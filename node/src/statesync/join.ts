@@ -27,12 +27,14 @@ import {
   SparseMerkleTree,
   type SubtreeRef,
   toHex,
-  type ValidatorSet,
   validatorSetHash,
+  verifyCommittedHeader,
   verifySkippingHeader,
 } from "@edgeledger/sdk/protocol";
 import type { PeerId } from "@libp2p/interface";
 import { SCHEDULE_META } from "../chain/chain.ts";
+import { type Genesis, genesisHeader } from "../chain/genesis.ts";
+import { recordGenesis } from "../chain/genesisBuild.ts";
 import type { Database } from "../db/database.ts";
 import { VALIDATOR_SET_KEY } from "../state/ledger.ts";
 import type { SyncContext } from "../sync/context.ts";
@@ -63,8 +65,8 @@ export interface JoinDeps {
   readonly ctx: SyncContext;
   readonly db: Database;
   readonly verifier: SignatureVerifier;
-  /** The genesis set: the base of the validator schedule. */
-  readonly genesisValidators: ValidatorSet;
+  /** The genesis: its set is the base of the validator schedule; its header is checked against header 1. */
+  readonly genesis: Genesis;
 }
 
 export interface JoinResult {
@@ -164,6 +166,7 @@ async function tryJoin(
   if (!fetched) return null;
   await deps.db.putStateNodes(manifest.top, height);
   await recordSnapshotHead(deps, certified, root);
+  await adoptGenesis(deps, honest);
   return { height, ...fetched };
 }
 
@@ -303,11 +306,44 @@ async function fetchChunks(
 }
 
 /**
+ * The genesis header without the genesis state: a peer's genesis root is
+ * taken if the header it makes is the parent of header 1, and header 1 is
+ * final under the genesis set (which the genesis file gives). Then
+ * Chain.init reads the header back instead of building the genesis state
+ * (a minute at 10^6 derived accounts). No peer with header 1 (all joined by
+ * state sync themselves): Chain.init builds it, as before.
+ */
+async function adoptGenesis(deps: JoinDeps, offers: readonly Offer[]): Promise<void> {
+  const { ctx, genesis } = deps;
+  const root = await firstGood(ctx, offers, "state sync genesis", async (peer) => {
+    const first = decodeHeaderReply(
+      await requestStateSync(ctx, peer, { kind: "header", height: 1 }),
+    );
+    try {
+      await verifyCommittedHeader(
+        genesis.chainId,
+        { header: first.header, certificate: first.certificate, validators: genesis.validators },
+        deps.verifier,
+      );
+    } catch (cause) {
+      throw new SyncError("SYNC_BAD_SNAPSHOT", "Header 1 is not final under the genesis set.", {
+        cause,
+      });
+    }
+    const [claimed] = await requestStateSync(ctx, peer, { kind: "genesis" });
+    if (!equalBytes(genesisHeader(genesis, claimed!).hash, first.header.parentHash))
+      throw new SyncError("SYNC_BAD_SNAPSHOT", "The genesis root does not make header 1's parent.");
+    return claimed!;
+  });
+  if (root) await recordGenesis(deps.db, genesis, root);
+}
+
+/**
  * The validator schedule from the snapshot height on, and the one batch
  * that makes the snapshot height the head (also `snapshot import`'s last step).
  */
 export async function recordSnapshotHead(
-  deps: Pick<JoinDeps, "db" | "genesisValidators">,
+  deps: Pick<JoinDeps, "db" | "genesis">,
   certified: HeaderReply,
   root: Uint8Array,
 ): Promise<void> {
@@ -321,7 +357,7 @@ export async function recordSnapshotHead(
     adopted ? decodeValidatorSet(adopted) : certified.nextValidators,
   ];
   const schedule: { from: number; set: string }[] = [];
-  let previous = validatorSetHash(deps.genesisValidators);
+  let previous = validatorSetHash(deps.genesis.validators);
   for (const [i, set] of sets.entries()) {
     const hash = validatorSetHash(set);
     if (!equalBytes(hash, previous))

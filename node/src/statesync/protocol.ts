@@ -38,6 +38,8 @@ export interface StateSyncServeDeps {
   readonly tree: SparseMerkleTree;
   readonly snapshots: Snapshots;
   readonly validatorsAt: (height: number) => ValidatorSet;
+  /** This node's genesis state root (a joining node checks it against header 1 and skips the genesis build). */
+  readonly genesisRoot: Uint8Array;
   /** The test build's seam (hooks.ts stateSyncChunk); the identity otherwise. */
   readonly wrapChunk?: (chunk: Uint8Array) => Uint8Array;
 }
@@ -77,7 +79,7 @@ export class StateSyncServer {
       async (reader, deadline) => {
         const bytes = await reader.read(1);
         if (bytes === null) throw SyncError.malformed("an empty state sync request");
-        const rest = [1, 9, 10, 14][bytes[0]!] ?? 1;
+        const rest = [1, 9, 10, 14, 1][bytes[0]!] ?? 1;
         const tail = rest > 1 ? await reader.read(rest - 1) : new Uint8Array();
         if (tail === null) throw SyncError.malformed("a truncated state sync request");
         await reader.end();
@@ -93,6 +95,7 @@ export class StateSyncServer {
     const { db, tree, snapshots, validatorsAt } = this.#deps;
     const none = [new Uint8Array()];
     if (r.kind === "list") return [encodeSnapshotList(snapshots.list())];
+    if (r.kind === "genesis") return [this.#deps.genesisRoot];
     if (r.kind === "header") {
       const header = db.getHeader(r.height);
       const certificate = db.getCertificate(r.height);
@@ -118,6 +121,7 @@ export class StateSyncServer {
 /** Each request's reply: its frames' bounds and the reply's total. */
 const REPLY_BOUNDS: Record<StateSyncRequest["kind"], readonly number[]> = {
   list: [MAX_LIST_BYTES],
+  genesis: [32],
   header: [
     MAX_HEADER_FRAME_BYTES,
     MAX_HEADER_FRAME_BYTES,

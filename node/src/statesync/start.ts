@@ -3,9 +3,10 @@
  * when statesync.enable is set and the database is empty; once it runs,
  * the snapshots it takes and the server that offers them.
  */
-import { fromHex, type SignatureVerifier, type ValidatorSet } from "@edgeledger/sdk/protocol";
+import { fromHex, type SignatureVerifier } from "@edgeledger/sdk/protocol";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
+import type { Genesis } from "../chain/genesis.ts";
 import type { NodeConfig } from "../config/config.ts";
 import type { Database } from "../db/database.ts";
 import { dialBootstrap, type Host } from "../network/host.ts";
@@ -26,7 +27,7 @@ export interface StateSyncJoinDeps {
   readonly host: Host;
   readonly chainId: string;
   readonly verifier: SignatureVerifier;
-  readonly genesisValidators: ValidatorSet;
+  readonly genesis: Genesis;
   readonly log: Logger;
 }
 
@@ -47,7 +48,7 @@ export async function joinIfEmpty(deps: StateSyncJoinDeps): Promise<JoinResult |
   dialBootstrap(host, config.network.bootstrap);
   const started = Date.now();
   const result = await joinByStateSync(
-    { ctx, db, verifier: deps.verifier, genesisValidators: deps.genesisValidators },
+    { ctx, db, verifier: deps.verifier, genesis: deps.genesis },
     {
       trustHeight: s.trustHeight,
       trustHash: fromHex(s.trustHash),
@@ -95,6 +96,7 @@ export async function startStateSync(deps: {
     tree: chain.tree,
     snapshots,
     validatorsAt: (h) => chain.validatorsAt(h),
+    genesisRoot: chain.genesisHeader.stateRoot,
     ...(deps.wrapChunk && { wrapChunk: deps.wrapChunk }),
   });
   await server.start();
