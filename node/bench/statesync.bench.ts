@@ -186,7 +186,9 @@ console.log(
 console.log(
   `  limit: ${written.nodes} nodes hashed at ${Math.round(hashesPerSecond)} native SHA-256/s = ${limitSeconds.toFixed(2)} s; join ÷ limit = ${(joinSeconds / limitSeconds).toFixed(1)}`,
 );
-console.log(`  Chain.init after the join (genesis header adopted, not built): ${initSeconds.toFixed(1)} s`);
+console.log(
+  `  Chain.init after the join (genesis header adopted, not built): ${initSeconds.toFixed(1)} s`,
+);
 
 for (const s of servers) await s.host.stop();
 await host.stop();
