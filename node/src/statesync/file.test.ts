@@ -5,32 +5,12 @@ import { join } from "node:path";
 import { accountKey, toHex } from "@edgeledger/sdk/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { Chain } from "../chain/chain.ts";
-import type { Genesis } from "../chain/genesis.ts";
 import { Database } from "../db/database.ts";
-import type { PendingTx } from "../mempool/mempool.ts";
-import {
-  addressOf,
-  CHAIN,
-  certifyAlone,
-  keyOf,
-  NOW,
-  openTestChain,
-  removeTestDirs,
-  signed,
-  transfer,
-} from "../testing/fixtures.ts";
+import { addressOf, openTestChain, removeTestDirs } from "../testing/fixtures.ts";
+import { commitTransferBlocks, stateSyncGenesis } from "../testing/stateSyncChain.ts";
 import { exportSnapshot, importSnapshot } from "./file.ts";
 
-const validator = keyOf(9);
-const genesis: Genesis = {
-  chainId: CHAIN,
-  time: NOW - 1_000_000,
-  validators: [{ publicKey: validator.publicKey, power: 1n }],
-  accounts: Array.from({ length: 50 }, (_, i) => ({
-    address: addressOf(i + 1),
-    balance: 10n ** 9n,
-  })),
-};
+const genesis = stateSyncGenesis(50);
 const dirs: string[] = [];
 const tmp = (p: string) => {
   const d = mkdtempSync(join(tmpdir(), p));
@@ -45,18 +25,7 @@ afterAll(() => {
 describe("snapshot export and import", () => {
   it("restores the exported height's state and head into an empty home; refuses a tampered file", async () => {
     const source = await openTestChain(genesis);
-    for (let h = 1; h <= 3; h++) {
-      const { stx, bytes } = signed(keyOf(1), h - 1, transfer(addressOf(500 + h), 7n), {
-        expiresAt: NOW + 3_600_000,
-      });
-      const tx: PendingTx = { hash: new Uint8Array(32), key: "", stx, bytes, sender: "", seq: 0 };
-      const built = await source.chain.buildBlock(
-        [tx],
-        source.chain.nextTime(NOW),
-        validator.publicKey,
-      );
-      await source.chain.commit(built, certifyAlone(validator, h, built.blockHash));
-    }
+    await commitTransferBlocks(source.chain, 3);
     const root = source.chain.head.header.stateRoot;
     await source.db.close();
     const file = join(tmp("snapfile-"), "h3.snapshot");
@@ -72,7 +41,7 @@ describe("snapshot export and import", () => {
     await chain.init();
     expect(chain.head.height).toBe(3);
     expect(toHex(chain.head.hash)).toBe(out.blockHash);
-    expect(await chain.tree.get(root, accountKey(addressOf(503)))).not.toBeNull();
+    expect(await chain.tree.get(root, accountKey(addressOf(1003)))).not.toBeNull();
     await db.close();
 
     const tampered = readFileSync(file);

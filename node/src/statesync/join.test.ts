@@ -18,40 +18,20 @@ import type { PeerId, Stream } from "@libp2p/interface";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Chain } from "../chain/chain.ts";
-import type { Genesis } from "../chain/genesis.ts";
 import { Database } from "../db/database.ts";
-import type { PendingTx } from "../mempool/mempool.ts";
 import { createHost, type Host, newPeerKey } from "../network/host.ts";
 import { createSyncContext, defaultSyncOptions } from "../sync/context.ts";
 import { frame, ServingSlots, send } from "../sync/frames.ts";
 import { stateSyncProtocol } from "../sync/protocols.ts";
-import {
-  addressOf,
-  CHAIN,
-  certifyAlone,
-  keyOf,
-  NOW,
-  openTestChain,
-  removeTestDirs,
-  signed,
-  transfer,
-} from "../testing/fixtures.ts";
+import { addressOf, CHAIN, openTestChain, removeTestDirs } from "../testing/fixtures.ts";
+import { commitTransferBlocks, stateSyncGenesis } from "../testing/stateSyncChain.ts";
 import { decodeChunk, decodeRequest, encodeChunk, MAX_CHUNK_BYTES } from "./chunks.ts";
 import { joinByStateSync } from "./join.ts";
 import { StateSyncServer } from "./protocol.ts";
 import { Snapshots } from "./snapshots.ts";
 
-const validator = keyOf(9);
 const ACCOUNTS = 300;
-const genesis: Genesis = {
-  chainId: CHAIN,
-  time: NOW - 1_000_000,
-  validators: [{ publicKey: validator.publicKey, power: 1n }],
-  accounts: Array.from({ length: ACCOUNTS }, (_, i) => ({
-    address: addressOf(i + 1),
-    balance: 10n ** 9n,
-  })),
-};
+const genesis = stateSyncGenesis(ACCOUNTS);
 const verifier = createNativeVerifier();
 const log = pino({ level: "silent" });
 const DEADLINES = { idleMs: 2000, totalMs: 10_000 };
@@ -126,20 +106,7 @@ async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<
 beforeAll(async () => {
   server = await openTestChain(genesis);
   snapshots = new Snapshots(server.db, server.chain.tree, { interval: 4, keep: 2, depth: 3 });
-  for (let h = 1; h <= 9; h++) {
-    const { stx, bytes } = signed(keyOf(1), h - 1, transfer(addressOf(1000 + h), 5n), {
-      expiresAt: NOW + 3_600_000,
-    });
-    const tx: PendingTx = { hash: new Uint8Array(32), key: "", stx, bytes, sender: "", seq: 0 };
-    const built = await server.chain.buildBlock(
-      [tx],
-      server.chain.nextTime(NOW),
-      validator.publicKey,
-    );
-    expect(built.failed).toEqual([]);
-    await server.chain.commit(built, certifyAlone(validator, h, built.blockHash));
-    await snapshots.onCommit(h, built.block.header.stateRoot);
-  }
+  await commitTransferBlocks(server.chain, 9, (h, root) => snapshots.onCommit(h, root));
   honestHost = await newHost();
   honestServer = new StateSyncServer({
     ctx: createSyncContext(honestHost, CHAIN, OPTIONS, log, undefined),
