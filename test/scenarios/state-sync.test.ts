@@ -65,8 +65,8 @@ describe("state sync", () => {
         await net.waitCommitted(sent, 0);
         const head = await net.height(0);
         expect(head).toBeGreaterThanOrEqual(2 * INTERVAL);
-        // Trust: a recent height and its hash, as an operator copies them from a node they trust.
-        const trustHeight = head - 1;
+        // Trust: the newest snapshot height and its hash, as an operator copies them from a node they trust.
+        const trustHeight = Math.floor(head / INTERVAL) * INTERVAL;
         const trustHash = await headerHash(net, 1, trustHeight);
         editJson(join(net.nodes[JOINER]!.home, "config.json"), (c) => ({
           ...c,
@@ -74,9 +74,8 @@ describe("state sync", () => {
         }));
         await net.start(JOINER);
 
-        // It joined at a snapshot height at or above the trusted one: no body at or below it.
-        const joinedAt = Math.ceil(trustHeight / INTERVAL) * INTERVAL;
-        const body = await fetch(`${net.urls[JOINER]}/v1/blocks/${joinedAt}`);
+        // It joined at a snapshot at or above the trusted height: no body at or below that.
+        const body = await fetch(`${net.urls[JOINER]}/v1/blocks/${trustHeight}`);
         expect(body.status).toBe(410);
         expect((await fetch(`${net.urls[JOINER]}/v1/blocks/1`)).status).toBe(410);
         // It reaches the head and follows consensus.
@@ -93,6 +92,9 @@ describe("state sync", () => {
         });
         const account = await client.getAccount({ address: net.fundedAddress });
         expect(account.nonce).toBe(25);
+        // The invariants walk every node's headers from height 1, which a node that
+        // joined by state sync does not have (by design): they are checked on the others.
+        await net.kill(JOINER);
       },
     ));
 });
