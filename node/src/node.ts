@@ -29,7 +29,7 @@ import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import { signingFor } from "./signer/signing.ts";
-import { joinIfEmpty, startStateSync } from "./statesync/start.ts";
+import { joinIfEmpty, openSnapshots, startStateSync } from "./statesync/start.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
 
@@ -141,6 +141,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       genesis,
     });
     await chain.init();
+    // Before the pruner's first pass: snapshot heights keep their state.
+    const snapshots = openSnapshots(config, db, chain);
     // Resumes what a previous run left to prune (a stop or crash between steps).
     pruner.onCommit(chain.head.height);
     await signing.start(nodeKey);
@@ -159,7 +161,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     });
     // -- state sync (statesync) --
     const snapshotting = await startStateSync({
-      config,
+      snapshots,
       db,
       chain,
       host: net,

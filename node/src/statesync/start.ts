@@ -69,20 +69,27 @@ export interface RunningStateSync {
   stop(): Promise<void>;
 }
 
+/**
+ * The snapshots config.json asks for. Made before the pruner's first pass:
+ * it tells the database which heights' state to keep (keepStateFrom).
+ */
+export function openSnapshots(config: NodeConfig, db: Database, chain: Chain): Snapshots {
+  return new Snapshots(db, chain.tree, {
+    interval: config.statesync.snapshotInterval,
+    keep: config.statesync.keep,
+  });
+}
+
 /** Takes snapshots as blocks commit and serves them. */
 export async function startStateSync(deps: {
-  readonly config: NodeConfig;
+  readonly snapshots: Snapshots;
   readonly db: Database;
   readonly chain: Chain;
   readonly host: Host;
   readonly log: Logger;
   readonly wrapChunk?: (chunk: Uint8Array) => Uint8Array;
 }): Promise<RunningStateSync> {
-  const { config, db, chain, host, log } = deps;
-  const snapshots = new Snapshots(db, chain.tree, {
-    interval: config.statesync.snapshotInterval,
-    keep: config.statesync.keep,
-  });
+  const { snapshots, db, chain, host, log } = deps;
   const ctx = createSyncContext(
     host,
     chain.chainId,
