@@ -186,4 +186,23 @@ describe("joining by state sync", () => {
       expect(toHex(exec.block.header.stateRoot)).toBe(toHex(server.db.getHeader(9)!.stateRoot));
       await node.db.close();
     });
+
+  it("refuses a snapshot whose trusted header does not hash to trustHash (SYNC_BAD_SNAPSHOT) and gives up with STATESYNC_NO_SNAPSHOT", async () => {
+    const node = await emptyNode();
+    await node.host.dial(honestHost.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    const wrong = blockHash(server.db.getHeader(3)!);
+    await expect(
+      joinByStateSync(
+        { ctx: node.ctx, db: node.db, verifier, genesis },
+        { trustHeight: 2, trustHash: wrong, perPeer: 2, waitMs: 1000 },
+      ),
+    ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
+    expect(node.faults).toContainEqual({
+      peer: honestHost.peerId.toString(),
+      code: "SYNC_BAD_SNAPSHOT",
+    });
+    expect(node.db.getMeta("head")).toBeUndefined();
+    await node.db.close();
+  });
 });

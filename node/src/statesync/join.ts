@@ -18,6 +18,7 @@
  *      from there, and block sync takes the node to the head.
  */
 import {
+  BaseError,
   blockHash,
   decodeValidatorSet,
   encodeValidatorSet,
@@ -77,7 +78,8 @@ export interface JoinResult {
   readonly peers: number;
 }
 
-export class StateSyncJoinError extends Error {
+/** The join found no snapshot it could verify in time: the node does not start (nothing was made its head). */
+export class StateSyncJoinError extends BaseError<"STATESYNC_NO_SNAPSHOT"> {
   override name = "StateSyncJoinError";
 }
 
@@ -94,6 +96,7 @@ export async function joinByStateSync(deps: JoinDeps, options: JoinOptions): Pro
     }
     if (Date.now() > deadline)
       throw new StateSyncJoinError(
+        "STATESYNC_NO_SNAPSHOT",
         `No peer offered a snapshot at or above height ${options.trustHeight} that verifies, within ${options.waitMs} ms. Fix: check statesync.trustHeight/trustHash and that peers set statesync.snapshotInterval.`,
       );
     // Peers connect (and take snapshots) on their own schedule: look again shortly.
