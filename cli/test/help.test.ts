@@ -39,6 +39,7 @@ describe("edgeledger --help and bad options", () => {
       "status",
       "transfer",
       "compact",
+      "snapshot",
       "help",
     ]);
     const keys = edgeledger("keys", "--help");
@@ -47,6 +48,9 @@ describe("edgeledger --help and bad options", () => {
     const signer = edgeledger("signer", "--help");
     expect(signer.status).toBe(0);
     expect(commandsIn(signer.stdout)).toEqual(["init", "start", "connection-key", "help"]);
+    const snapshot = edgeledger("snapshot", "--help");
+    expect(snapshot.status).toBe(0);
+    expect(commandsIn(snapshot.stdout)).toEqual(["export", "import", "help"]);
   });
 
   it.each([

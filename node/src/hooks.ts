@@ -34,6 +34,8 @@ export interface NodeHooks {
   delivered?(message: ConsensusMessage, publish: PublishConsensus): void;
   /** Wraps the consensus messages this node serves a peer catching up. */
   catchUpReply?(messages: readonly ConsensusMessage[]): readonly ConsensusMessage[];
+  /** Wraps each state sync chunk this node serves (statesync/protocol.ts). */
+  stateSyncChunk?(chunk: Uint8Array): Uint8Array;
   /** The block this node proposes: its time and transactions. */
   readonly proposer?: ProposerChoices;
 }

@@ -26,3 +26,9 @@ export {
   signerPaths,
   startSigner,
 } from "./signer/home.ts";
+export {
+  exportSnapshot,
+  importSnapshot,
+  SnapshotFileError,
+  type SnapshotFileResult,
+} from "./statesync/file.ts";

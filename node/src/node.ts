@@ -29,6 +29,7 @@ import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import { signingFor } from "./signer/signing.ts";
+import { joinIfEmpty, openSnapshots, startStateSync } from "./statesync/start.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
 
@@ -125,14 +126,27 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
 
   const startAll = async (): Promise<{ apiUrl: string }> => {
     await db.open();
-    await chain.init();
-    // Resumes what a previous run left to prune (a stop or crash between steps).
-    pruner.onCommit(chain.head.height);
     const nodeKey = await loadNodeKey(paths.nodeKey);
-    await signing.start(nodeKey);
+    // The host first: state sync (an empty database, statesync.enable) needs peers before the chain opens.
     const net = await createHost(nodeKey, chainId, config.network, hooks.gater);
     host = net;
     hooks.started?.(net);
+    // -- state sync (statesync) --
+    await joinIfEmpty({
+      config,
+      db,
+      host: net,
+      chainId,
+      verifier,
+      log,
+      genesis,
+    });
+    await chain.init();
+    // Before the pruner's first pass: snapshot heights keep their state.
+    const snapshots = openSnapshots(config, db, chain);
+    // Resumes what a previous run left to prune (a stop or crash between steps).
+    pruner.onCommit(chain.head.height);
+    await signing.start(nodeKey);
     sync = await startSync({
       host: net,
       chain,
@@ -146,6 +160,16 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       acceptConsensus: consensus.admit,
       ...(haltHeight !== null && { lastHeight: haltHeight }),
     });
+    // -- state sync (statesync) --
+    const snapshotting = await startStateSync({
+      snapshots,
+      db,
+      chain,
+      host: net,
+      log,
+      ...(hooks.stateSyncChunk && { wrapChunk: (c: Uint8Array) => hooks.stateSyncChunk!(c) }),
+    });
+    unsubscribers.push(() => void snapshotting.stop());
     const syncing = sync.sync;
     const monitor = startHealthMonitor({
       chain,

@@ -10,6 +10,7 @@ import { edge } from "./edge/index.ts";
 import { init } from "./init/index.ts";
 import { keys } from "./keys/index.ts";
 import { signer } from "./signer/index.ts";
+import { snapshot } from "./snapshot/index.ts";
 import { start } from "./start/index.ts";
 import { status } from "./status/index.ts";
 import { testnet } from "./testnet/index.ts";
@@ -26,4 +27,5 @@ export const cmds: readonly CliCommand[] = [
   status,
   transfer,
   compact,
+  snapshot,
 ];

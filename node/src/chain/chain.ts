@@ -59,8 +59,8 @@ import {
 import type { Genesis } from "./genesis.ts";
 import { openGenesis } from "./genesisBuild.ts";
 
-/** The meta record of adopted validator sets (genesis's is implied). */
-const SCHEDULE_META = "validatorSchedule";
+/** The meta record of adopted validator sets (genesis's is implied; state sync writes it too). */
+export const SCHEDULE_META = "validatorSchedule";
 
 /** Head-state accounts kept in memory before the cache starts over. */
 const HEAD_ACCOUNT_CACHE = 200_000;
@@ -182,12 +182,13 @@ export class Chain {
       this.#head = { height: 0, hash: this.genesisHash, header: this.genesisHeader };
       return;
     }
-    const block = this.#db.getBlock(head.height);
-    if (!block)
+    // The header alone: a node that joined by state sync has none of the head's body.
+    const header = this.#db.getHeader(head.height);
+    if (!header)
       throw new Error(
         `Database head says height ${head.height} but that block is missing: the database is corrupt.`,
       );
-    this.#head = { height: head.height, hash: fromHex(head.hash), header: block.header };
+    this.#head = { height: head.height, hash: fromHex(head.hash), header };
   }
 
   /** Called after each commit (by consensus or block sync) with the block's execution. */

@@ -120,6 +120,24 @@ export async function writeGenesisState(
 }
 
 /**
+ * Records the genesis of a database whose state came from elsewhere (state
+ * sync): its root, checked by the caller against header 1's parent, so
+ * openGenesis reads the header back instead of building the genesis state.
+ */
+export async function recordGenesis(
+  db: Database,
+  g: Genesis,
+  stateRoot: Uint8Array,
+): Promise<void> {
+  const built = genesisHeader(g, stateRoot);
+  await db.putMeta("genesis", {
+    hash: toHex(built.hash),
+    stateRoot: toHex(stateRoot),
+    source: sourceOf(g),
+  } satisfies GenesisRecord);
+}
+
+/**
  * The genesis header of this database: built and written on first start
  * (state chunk by chunk, then the record), read back on later ones. Refuses
  * a database made for another genesis.

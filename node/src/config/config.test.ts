@@ -65,4 +65,26 @@ describe("config.json", () => {
       expect.objectContaining({ message: expect.stringContaining("pruning.keepRecent") }),
     );
   });
+
+  it("reads the statesync keys: no snapshots by default; enable needs the trusted height and hash", () => {
+    expect(defaultConfig.statesync).toEqual({
+      enable: false,
+      trustHeight: 0,
+      trustHash: "",
+      snapshotInterval: 0,
+      keep: 2,
+    });
+    const hash = "ab".repeat(32);
+    expect(
+      load({ statesync: { enable: true, trustHeight: 9, trustHash: hash } }).statesync.enable,
+    ).toBe(true);
+    for (const [bad, key] of [
+      [{ enable: true, trustHash: hash }, "statesync.trustHeight"],
+      [{ enable: true, trustHeight: 9, trustHash: "beef" }, "statesync.trustHash"],
+      [{ enable: "yes" }, "statesync.enable"],
+    ] as const)
+      expect(() => load({ statesync: bad })).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(key) }),
+      );
+  });
 });

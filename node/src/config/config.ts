@@ -57,6 +57,25 @@ export interface NodeConfig {
    * 0 never (LevelDB's own compactions reclaim the space: see the bench).
    */
   pruning: { keepRecent: number; retainBlocks: number; compactAfterNodes: number };
+  // -- state sync (statesync) --
+  /**
+   * State sync (statesync/, docs/operations.md#state-sync). enable: a node
+   * whose database is empty takes the state of a recent snapshot from its
+   * peers instead of replaying from genesis; it trusts the header at
+   * trustHeight only if it hashes to trustHash (hex, from a node you
+   * trust), and verifies the snapshot's header from there by certificates.
+   * snapshotInterval: take a snapshot every this many heights (0: none,
+   * this node serves no state sync; CometBFT's default too); keep: how
+   * many. Their state survives pruning until they rotate out, so about
+   * keepRecent + snapshotInterval × keep heights of state stay on disk.
+   */
+  statesync: {
+    enable: boolean;
+    trustHeight: number;
+    trustHash: string;
+    snapshotInterval: number;
+    keep: number;
+  };
 }
 
 export const defaultConfig: NodeConfig = {
@@ -72,6 +91,8 @@ export const defaultConfig: NodeConfig = {
   // -- remote signer (signer) --
   signer: { address: "", publicKey: "" },
   pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0 },
+  // -- state sync (statesync) --
+  statesync: { enable: false, trustHeight: 0, trustHash: "", snapshotInterval: 0, keep: 2 },
 };
 
 /** The configured halt height, or null when none (0). */
@@ -105,7 +126,27 @@ export function loadConfig(file: string): NodeConfig {
   }
   const config = merge(defaultConfig, raw, file, "") as NodeConfig;
   checkSigner(config.signer, file);
+  checkStateSync(config.statesync, file);
   return config;
+}
+
+/** Joining by state sync needs the trusted height and hash. */
+export function checkStateSync(s: NodeConfig["statesync"], file: string): void {
+  if (!s.enable) return;
+  if (s.trustHeight < 1)
+    throw ConfigError.invalid(
+      file,
+      "statesync.trustHeight",
+      "must be a height of 1 or more when statesync.enable is set",
+      "take a recent height from a node you trust",
+    );
+  if (!/^[0-9a-f]{64}$/.test(s.trustHash))
+    throw ConfigError.invalid(
+      file,
+      "statesync.trustHash",
+      "must be the block hash at trustHeight (64 hex characters)",
+      "copy it from a node you trust",
+    );
 }
 
 /** The remote signer's two keys go together: an address without a pinned key is refused. */
@@ -169,6 +210,11 @@ function merge(defaults: unknown, value: unknown, file: string, path: string): u
       );
     }
     return out;
+  }
+  if (typeof defaults === "boolean") {
+    if (typeof value !== "boolean")
+      throw ConfigError.invalid(file, path, "must be true or false", `e.g. ${defaults}`);
+    return value;
   }
   if (typeof defaults === "number") {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {

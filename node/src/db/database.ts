@@ -16,6 +16,12 @@
  * Pruning (pruning.keepRecent, retainBlocks; the policy is pruner.ts):
  *   stale    height                 → hashes (32 bytes each) of the nodes that left the tree there
  *   headers  height                 → encoded header of a block whose body was dropped
+ *                                     (or of a state-sync node's first height: it has no body)
+ *
+ * State sync (statesync/): the snapshots kept (meta "snapshots") are heights
+ * whose state the pruner keeps (`keepStateFrom`); a node that joined by
+ * state sync starts with the snapshot's nodes, born at its height, and a
+ * pruned record saying nothing below it is here.
  *
  * Why a node's value carries the height of its last write: nodes are
  * content-addressed, so a node that left the tree at height s can be written
@@ -155,6 +161,11 @@ export class Database {
   #pruned: PrunedRecord = { state: 0, blocks: 0 };
   /** Stale entries of heights below this are all processed (this run; 0 after a restart). */
   #staleDone = 0;
+  /**
+   * The oldest snapshot height (statesync/snapshots.ts sets it): the pruner
+   * keeps the state from here on, whatever keepRecent says. null: none.
+   */
+  keepStateFrom: number | null = null;
 
   /**
    * State-tree nodes are immutable (content-addressed), so a cache of them
@@ -378,6 +389,43 @@ export class Database {
     const run = this.#writes.then(write);
     this.#writes = run.catch(() => undefined);
     return run;
+  }
+
+  /** State sync: a snapshot's verified nodes, born at `height`. Not synced: finishStateSync's batch is. */
+  async putStateNodes(writes: readonly NodeWrite[], height: number): Promise<void> {
+    await this.#exclusive(() => this.#db.batch(this.#statePuts(writes, height)));
+  }
+
+  /**
+   * State sync's last step, one synced batch: the snapshot height's header
+   * (kept as a dropped body's is), certificate and hash, the meta records
+   * the chain reads (head, validator schedule), and the pruned record: no
+   * state nor body below this height is here.
+   */
+  async finishStateSync(c: {
+    header: BlockHeader;
+    blockHash: Bytes;
+    certificate: FinalityCertificate;
+    head: HeadRecord;
+    meta: readonly { key: string; value: unknown }[];
+  }): Promise<void> {
+    const h = heightKey(c.head.height);
+    const pruned: PrunedRecord = { state: c.head.height, blocks: c.head.height + 1 };
+    const ops: Op[] = [
+      { type: "put", sublevel: this.#headers, key: h, value: encodeBlockHeader(c.header) },
+      {
+        type: "put",
+        sublevel: this.#certs,
+        key: h,
+        value: encodeFinalityCertificate(c.certificate),
+      },
+      { type: "put", sublevel: this.#hashes, key: c.blockHash, value: h },
+      ...[...c.meta, { key: "head", value: c.head }, { key: PRUNED_META, value: pruned }].map(
+        (m): Op => ({ type: "put", sublevel: this.#meta, key: name(m.key), value: json(m.value) }),
+      ),
+    ];
+    await this.#exclusive(() => this.#db.batch(ops, { sync: true }));
+    this.#pruned = pruned;
   }
 
   /** Below these heights a prune pass may have deleted state / block bodies. */

@@ -84,7 +84,8 @@ export class Pruner {
     const head = this.#head;
     const { stepEntries, compactAfterNodes } = this.#options;
     if (db.retention.keepRecent > 0) {
-      const oldest = db.oldestState(head);
+      // Snapshot heights (statesync/snapshots.ts) keep their state until they rotate out.
+      const oldest = Math.min(db.oldestState(head), db.keepStateFrom ?? Number.POSITIVE_INFINITY);
       for (let done = false; !done && !this.#stopped; ) {
         const step = await db.pruneState(oldest, stepEntries);
         done = step.done;

@@ -20,7 +20,11 @@ export type SyncErrorCode =
   /** An item other than the one asked for (another height, a gap, a replay). */
   | "SYNC_OUT_OF_ORDER"
   /** Not a fault: the peer dropped those block bodies (retainBlocks); ask another. */
-  | "SYNC_PRUNED";
+  | "SYNC_PRUNED"
+  /** State sync: a chunk whose leaves do not rebuild the subtree the verified manifest names. */
+  | "SYNC_BAD_CHUNK"
+  /** State sync: a snapshot header, certificate or manifest that does not verify against the trusted header. */
+  | "SYNC_BAD_SNAPSHOT";
 
 /** Every code, for exhaustive tables (the fault weights in peerPenalties.ts). */
 export const SYNC_ERROR_CODES: readonly SyncErrorCode[] = [
@@ -31,6 +35,8 @@ export const SYNC_ERROR_CODES: readonly SyncErrorCode[] = [
   "SYNC_BAD_BLOCK",
   "SYNC_OUT_OF_ORDER",
   "SYNC_PRUNED",
+  "SYNC_BAD_CHUNK",
+  "SYNC_BAD_SNAPSHOT",
 ];
 
 export class SyncError extends BaseError<SyncErrorCode> {

@@ -22,6 +22,9 @@ export const FAULT_WEIGHTS: Readonly<Record<SyncErrorCode, number>> = {
   SYNC_OUT_OF_ORDER: 10,
   // An honest node that prunes: no penalty, the range is asked of the next peer.
   SYNC_PRUNED: 0,
+  // State sync (statesync/): provable garbage like a bad certificate.
+  SYNC_BAD_CHUNK: 10,
+  SYNC_BAD_SNAPSHOT: 10,
 };
 
 export interface PenaltyOptions {

@@ -14,3 +14,8 @@ export function catchUpProtocol(chainId: string): string {
 export function mempoolProtocol(chainId: string): string {
   return `/edgeledger/${chainId}/mempool/1`;
 }
+
+/** State sync: snapshots (height, state root, chunks) and their chunks (statesync/). */
+export function stateSyncProtocol(chainId: string): string {
+  return `/edgeledger/${chainId}/statesync/1`;
+}

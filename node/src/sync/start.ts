@@ -6,10 +6,12 @@
  * behind or missed a round catches up without waiting for new traffic.
  */
 import type { ConsensusMessage } from "@edgeledger/sdk/protocol";
+import type { PeerId } from "@libp2p/interface";
 import type { Mempool } from "../mempool/mempool.ts";
-import { dialBootstrap } from "../network/host.ts";
+import { dialBootstrap, type Host } from "../network/host.ts";
 import { PENALTY } from "../network/peerScore.ts";
 import { BlockSync, type BlockSyncDeps } from "./blockSync.ts";
+import type { SyncErrorCode } from "./errors.ts";
 import { MEMPOOL_PULL_LIMIT } from "./mempoolPull.ts";
 
 export interface SyncStartDeps
@@ -19,6 +21,16 @@ export interface SyncStartDeps
   readonly messagesFor: (height: number) => readonly ConsensusMessage[];
   /** Peers dialled again when looking around. */
   readonly bootstrap: readonly string[];
+}
+
+/** Stream faults cost the peer like invalid gossip (network/peerScore.ts): a stall a little. */
+export function penalizeSyncFault(host: Host): (peer: PeerId, code: SyncErrorCode) => void {
+  return (peer, code) =>
+    host.services.peerScore.penalize(
+      peer,
+      code,
+      code === "SYNC_TIMEOUT" ? PENALTY.minor : PENALTY.invalid,
+    );
 }
 
 /** How often a node asks its peers for blocks, consensus messages and transactions it missed. */
@@ -32,13 +44,7 @@ export async function startSync(
   const { host, mempool } = deps;
   const sync = new BlockSync({
     ...deps,
-    // Stream faults cost the peer like invalid gossip (network/peerScore.ts): a stall a little.
-    misbehaved: (peer, code) =>
-      host.services.peerScore.penalize(
-        peer,
-        code,
-        code === "SYNC_TIMEOUT" ? PENALTY.minor : PENALTY.invalid,
-      ),
+    misbehaved: penalizeSyncFault(host),
     pendingTxs: () => mempool.oldest(MEMPOOL_PULL_LIMIT).map((entry) => entry.bytes),
     // Refusals are expected here (most are duplicates, refused before any signature
     // check); nothing to punish or report. The rest are checked together on the workers.

@@ -50,6 +50,8 @@ export const BYZANTINE_ROLES = [
   "flood-votes",
   /** Sends no proposal and no vote. */
   "silent",
+  /** Serves state sync chunks with their last byte flipped (statesync/). */
+  "bad-chunks",
 ] as const;
 export type ByzantineRole = (typeof BYZANTINE_ROLES)[number];
 
@@ -140,6 +142,7 @@ export class FaultInjector {
         for (const m of this.relayed(message)) publish(m);
       },
       catchUpReply: (messages) => this.catchUpReply(messages),
+      stateSyncChunk: (chunk) => this.stateSyncChunk(chunk),
       proposer: this.proposerChoices,
     };
   }
@@ -223,6 +226,14 @@ export class FaultInjector {
   catchUpReply(messages: readonly ConsensusMessage[]): readonly ConsensusMessage[] {
     if (!this.has("flood-votes")) return messages;
     return messages.flatMap((m) => new Array<ConsensusMessage>(FLOOD_COPIES).fill(m));
+  }
+
+  /** A state sync chunk as this node serves it. */
+  stateSyncChunk(chunk: Uint8Array): Uint8Array {
+    if (!this.has("bad-chunks") || chunk.length === 0) return chunk;
+    const bad = chunk.slice();
+    bad[bad.length - 1]! ^= 1;
+    return bad;
   }
 
   #reload(): void {

@@ -368,6 +368,70 @@ export class SparseMerkleTree {
     return { root: hashOf(sub).slice(), writes: arena.writes, stale: arena.stale };
   }
 
+  /** The 2^depth subtrees at `depth` under `root`, left to right (see SubtreeRef). */
+  frontier(root: Uint8Array, depth: number): SubtreeRef[] {
+    checkFrontierDepth(depth);
+    const out: SubtreeRef[] = [];
+    collectFrontier(this.#store, root, depth, 0, depth, out);
+    return out;
+  }
+
+  /** How many internal nodes the path of `key` passes (the depth its search ends at). */
+  depthAlong(root: Uint8Array, key: Uint8Array): number {
+    let node = load(this.#store, root);
+    let depth = 0;
+    for (; node.kind === "internal"; depth++)
+      node = load(this.#store, bit(key, depth) ? node.right : node.left);
+    return depth;
+  }
+
+  /** The leaves under position `index` at `depth`, in key order. */
+  leavesUnder(root: Uint8Array, depth: number, index: number): [Uint8Array, Uint8Array][] {
+    checkFrontierDepth(depth);
+    let node = load(this.#store, root);
+    for (let d = 0; d < depth && node.kind === "internal"; d++)
+      node = load(this.#store, (index >>> (depth - 1 - d)) & 1 ? node.right : node.left);
+    if (node.kind === "leaf" && positionOf(node.key, depth) !== index) return [];
+    const out: [Uint8Array, Uint8Array][] = [];
+    collectLeaves(this.#store, node, out);
+    return out;
+  }
+
+  /**
+   * The canonical subtree at `depth` over `entries` (all under one
+   * position, sorted and distinct: the caller checks), and its nodes.
+   */
+  static buildSubtree(
+    entries: readonly (readonly [Uint8Array, Uint8Array])[],
+    depth: number,
+  ): { ref: SubtreeRef; writes: readonly NodeWrite[] } {
+    const arena = new WriteArena();
+    const list = entries.map(([key, value]) => ({ key, value }));
+    const sub = buildSub(list, depth, 0, list.length, arena);
+    const ref: SubtreeRef =
+      sub.kind === "empty"
+        ? EMPTY_REF
+        : { kind: sub.kind === "leaf" ? "leaf" : "internal", hash: sub.hash };
+    return { ref, writes: arena.writes };
+  }
+
+  /** The root over a frontier (2^depth refs, left to right) and the internal nodes above it. */
+  static joinFrontier(refs: readonly SubtreeRef[]): {
+    root: Uint8Array;
+    writes: readonly NodeWrite[];
+  } {
+    if (refs.length === 0 || (refs.length & (refs.length - 1)) !== 0)
+      throw new RangeError("A frontier has 2^depth positions.");
+    const arena = new WriteArena();
+    let level = refs;
+    while (level.length > 1) {
+      const up: SubtreeRef[] = [];
+      for (let i = 0; i < level.length; i += 2) up.push(joinRefs(level[i]!, level[i + 1]!, arena));
+      level = up;
+    }
+    return { root: level[0]!.hash.slice(), writes: arena.writes };
+  }
+
   /** Builds a tree from scratch in one pass: one write per final node. */
   static build(entries: Iterable<readonly [Uint8Array, Uint8Array]>): TreeUpdate {
     const sorted = sortedUnique(entries);
@@ -375,6 +439,74 @@ export class SparseMerkleTree {
     const root = hashOf(buildSub(sorted, 0, 0, sorted.length, arena)).slice();
     return { root, writes: arena.writes, stale: [] };
   }
+}
+
+/**
+ * A subtree at a fixed depth, as state sync names it (node/src/statesync):
+ * the tree cut at `depth` into 2^depth positions, each empty, one leaf
+ * (wherever the compact tree keeps it, since a leaf's hash does not depend
+ * on its depth) or an internal node. Joining them back (`joinFrontier`)
+ * gives the root, so a receiver can check each position's leaves on their own.
+ */
+export interface SubtreeRef {
+  readonly kind: "empty" | "leaf" | "internal";
+  readonly hash: Uint8Array;
+}
+
+/** Most levels a frontier cuts at: 2^16 positions. */
+export const MAX_FRONTIER_DEPTH = 16;
+
+/** The position of `key` among the 2^depth subtrees at `depth` (its top `depth` bits). */
+export function positionOf(key: Uint8Array, depth: number): number {
+  return depth === 0 ? 0 : ((key[0]! << 8) | key[1]!) >>> (16 - depth);
+}
+
+function checkFrontierDepth(depth: number): void {
+  if (!Number.isInteger(depth) || depth < 0 || depth > MAX_FRONTIER_DEPTH)
+    throw new RangeError(`A frontier depth is 0..${MAX_FRONTIER_DEPTH}.`);
+}
+
+function refOf(node: Loaded): SubtreeRef {
+  return node.kind === "empty" ? EMPTY_REF : { kind: node.kind, hash: node.hash.slice() };
+}
+const EMPTY_REF: SubtreeRef = { kind: "empty", hash: EMPTY_ROOT };
+
+function collectFrontier(
+  store: NodeStore,
+  hash: Uint8Array,
+  depth: number,
+  at: number,
+  target: number,
+  out: SubtreeRef[],
+): void {
+  const node = load(store, hash);
+  if (at === target || node.kind !== "internal") {
+    const span = 2 ** (target - at);
+    const first = out.length;
+    for (let i = 0; i < span; i++) out.push(EMPTY_REF);
+    if (node.kind !== "empty")
+      out[node.kind === "leaf" ? first + (positionOf(node.key, target) % span) : first] =
+        refOf(node);
+    return;
+  }
+  collectFrontier(store, node.left, depth, at + 1, target, out);
+  collectFrontier(store, node.right, depth, at + 1, target, out);
+}
+
+function collectLeaves(store: NodeStore, node: Loaded, out: [Uint8Array, Uint8Array][]): void {
+  if (node.kind === "leaf") out.push([node.key.slice(), node.value.slice()]);
+  if (node.kind !== "internal") return;
+  collectLeaves(store, load(store, node.left), out);
+  collectLeaves(store, load(store, node.right), out);
+}
+
+/** joinSubs for refs whose kinds are known: the canonical parent of two positions. */
+function joinRefs(left: SubtreeRef, right: SubtreeRef, arena: WriteArena): SubtreeRef {
+  if (left.kind === "empty" && right.kind !== "internal") return right;
+  if (right.kind === "empty" && left.kind === "leaf") return left;
+  const sub = (r: SubtreeRef): Sub =>
+    r.kind === "empty" ? EMPTY : { kind: "unknown", hash: r.hash };
+  return { kind: "internal", hash: hashOf(makeInternal(sub(left), sub(right), arena)) };
 }
 
 function hashOf(sub: Sub): Uint8Array {

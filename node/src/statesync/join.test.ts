@@ -1,0 +1,208 @@
+/**
+ * Joining by state sync over real libp2p streams, in one process: a
+ * one-validator chain with a few hundred accounts and snapshots every 4
+ * heights serves an empty node, beside a hostile peer that answers every
+ * request honestly except chunks, which it tampers with, relabels for another
+ * height, truncates or announces as oversized. The node refuses each bad
+ * chunk with its code, bans the peer that sent it, takes that chunk from the
+ * honest peer, and ends with the snapshot's exact state, its head at the
+ * snapshot height and no block body below it.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { accountKey, blockHash, type SparseMerkleTree, toHex } from "@edgeledger/sdk/protocol";
+import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
+import type { PeerId, Stream } from "@libp2p/interface";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Chain } from "../chain/chain.ts";
+import { Database } from "../db/database.ts";
+import { createHost, type Host, newPeerKey } from "../network/host.ts";
+import { createSyncContext, defaultSyncOptions } from "../sync/context.ts";
+import { frame, ServingSlots, send } from "../sync/frames.ts";
+import { stateSyncProtocol } from "../sync/protocols.ts";
+import { addressOf, CHAIN, openTestChain, removeTestDirs } from "../testing/fixtures.ts";
+import { commitTransferBlocks, stateSyncGenesis } from "../testing/stateSyncChain.ts";
+import { decodeChunk, decodeRequest, encodeChunk, MAX_CHUNK_BYTES } from "./chunks.ts";
+import { joinByStateSync } from "./join.ts";
+import { StateSyncServer } from "./protocol.ts";
+import { Snapshots } from "./snapshots.ts";
+
+const ACCOUNTS = 300;
+const genesis = stateSyncGenesis(ACCOUNTS);
+const verifier = createNativeVerifier();
+const log = pino({ level: "silent" });
+const DEADLINES = { idleMs: 2000, totalMs: 10_000 };
+const OPTIONS = { ...defaultSyncOptions, requestDeadlines: DEADLINES, serveDeadlines: DEADLINES };
+
+type Behaviour = "tamper" | "otherHeight" | "truncate" | "oversized";
+
+const hosts: Host[] = [];
+const dirs: string[] = [];
+let server: Awaited<ReturnType<typeof openTestChain>>;
+let snapshots: Snapshots;
+let honestServer: StateSyncServer;
+let honestHost: Host;
+
+async function newHost(): Promise<Host> {
+  const host = await createHost((await newPeerKey()).key, CHAIN);
+  hosts.push(host);
+  return host;
+}
+
+/** Honest for every request but chunks, which it spoils as `behaviour` says. */
+async function hostilePeer(behaviour: Behaviour): Promise<Host> {
+  const host = await newHost();
+  const slots = new ServingSlots(8);
+  await host.handle(stateSyncProtocol(CHAIN), (stream: Stream) =>
+    slots.serve(
+      stream,
+      DEADLINES,
+      "hostile state sync",
+      async (reader, deadline) => {
+        const first = (await reader.read(1))!;
+        const rest = [0, 8, 9, 13][first[0]!]!;
+        const tail = rest > 0 ? (await reader.read(rest))! : new Uint8Array();
+        const request = decodeRequest(new Uint8Array([...first, ...tail]));
+        const frames = honestServer.reply(request);
+        if (request.kind !== "chunk") {
+          for (const f of frames) await send(stream, frame(f), deadline);
+          return;
+        }
+        const honest = frames[0]!;
+        if (behaviour === "tamper") {
+          const bad = honest.slice();
+          bad[bad.length - 1]! ^= 1;
+          await send(stream, frame(bad), deadline);
+        } else if (behaviour === "otherHeight") {
+          const chunk = decodeChunk(honest, request);
+          await send(stream, frame(encodeChunk({ ...chunk, height: chunk.height - 4 })), deadline);
+        } else if (behaviour === "truncate") {
+          // The prefix promises the whole chunk; the stream ends three bytes short.
+          await send(stream, frame(honest).subarray(0, 4 + honest.length - 3), deadline);
+        } else {
+          const prefix = new Uint8Array(4);
+          new DataView(prefix.buffer).setUint32(0, MAX_CHUNK_BYTES + 1);
+          await send(stream, prefix, deadline);
+          await send(stream, honest, deadline);
+        }
+      },
+      14,
+    ),
+  );
+  return host;
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  server = await openTestChain(genesis);
+  snapshots = new Snapshots(server.db, server.chain.tree, { interval: 4, keep: 2, depth: 3 });
+  await commitTransferBlocks(server.chain, 9, (h, root) => snapshots.onCommit(h, root));
+  honestHost = await newHost();
+  honestServer = new StateSyncServer({
+    ctx: createSyncContext(honestHost, CHAIN, OPTIONS, log, undefined),
+    db: server.db,
+    tree: server.chain.tree,
+    snapshots,
+    validatorsAt: (h) => server.chain.validatorsAt(h),
+    genesisRoot: server.chain.genesisHeader.stateRoot,
+  });
+  await honestServer.start();
+});
+
+afterAll(async () => {
+  for (const h of hosts) await h.stop();
+  await server.db.close();
+  removeTestDirs();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function emptyNode() {
+  const dir = mkdtempSync(join(tmpdir(), "statesync-"));
+  dirs.push(dir);
+  const db = new Database(dir);
+  await db.open();
+  const host = await newHost();
+  const faults: { peer: string; code: string }[] = [];
+  const ctx = createSyncContext(host, CHAIN, OPTIONS, log, (peer: PeerId, code) =>
+    faults.push({ peer: peer.toString(), code }),
+  );
+  return { db, host, ctx, faults };
+}
+
+/** The account of addressOf(i) under `root`, encoded: what the snapshot holds. */
+const stateAt = (tree: SparseMerkleTree, root: Uint8Array, i: number) =>
+  tree.get(root, accountKey(addressOf(i)));
+
+describe("joining by state sync", () => {
+  for (const [behaviour, code] of [
+    ["tamper", "SYNC_BAD_CHUNK"],
+    ["otherHeight", "SYNC_OUT_OF_ORDER"],
+    ["truncate", "SYNC_MALFORMED"],
+    ["oversized", "SYNC_TOO_LARGE"],
+  ] as const)
+    it(`refuses a peer whose chunks are ${behaviour} (${code}), bans it, and joins from the honest one`, async () => {
+      const hostile = await hostilePeer(behaviour);
+      const node = await emptyNode();
+      // The hostile peer first, so it is asked for chunks from the start.
+      await node.host.dial(hostile.getMultiaddrs()[0]!);
+      await node.host.dial(honestHost.getMultiaddrs()[0]!);
+      await waitFor("both peers", () => node.ctx.candidates().length === 2);
+      const trusted = server.db.getHeader(2)!;
+      const result = await joinByStateSync(
+        { ctx: node.ctx, db: node.db, verifier, genesis },
+        { trustHeight: 2, trustHash: blockHash(trusted), perPeer: 2, waitMs: 10_000 },
+      );
+      expect(result.height).toBe(8);
+      expect(node.faults).toContainEqual({ peer: hostile.peerId.toString(), code });
+      expect(node.ctx.penalties.isBanned(hostile.peerId.toString())).toBe(true);
+      expect(node.faults.every((f) => f.peer === hostile.peerId.toString())).toBe(true);
+
+      const chain = new Chain(node.db, genesis);
+      await chain.init();
+      const header8 = server.db.getHeader(8)!;
+      expect(chain.head.height).toBe(8);
+      // The genesis header was taken from a peer (checked against header 1), not built from its state.
+      expect(toHex(chain.genesisHash)).toBe(toHex(server.chain.genesisHash));
+      expect(node.db.hasStateNode(server.chain.genesisHeader.stateRoot)).toBe(false);
+      expect(toHex(chain.head.hash)).toBe(toHex(blockHash(header8)));
+      // Not replayed: no block body at or below the snapshot height.
+      for (let h = 1; h <= 8; h++) expect(node.db.getBlock(h)).toBeUndefined();
+      for (const i of [1, 2, 150, ACCOUNTS])
+        expect(toHex((await stateAt(chain.tree, header8.stateRoot, i))!)).toBe(
+          toHex((await stateAt(server.chain.tree, header8.stateRoot, i))!),
+        );
+      // The next block executes on the synced state, as block sync will do it.
+      const exec = await chain.executeBlock(server.db.getBlock(9)!);
+      expect(toHex(exec.block.header.stateRoot)).toBe(toHex(server.db.getHeader(9)!.stateRoot));
+      await node.db.close();
+    });
+
+  it("refuses a snapshot whose trusted header does not hash to trustHash (SYNC_BAD_SNAPSHOT) and gives up with STATESYNC_NO_SNAPSHOT", async () => {
+    const node = await emptyNode();
+    await node.host.dial(honestHost.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    const wrong = blockHash(server.db.getHeader(3)!);
+    await expect(
+      joinByStateSync(
+        { ctx: node.ctx, db: node.db, verifier, genesis },
+        { trustHeight: 2, trustHash: wrong, perPeer: 2, waitMs: 1000 },
+      ),
+    ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
+    expect(node.faults).toContainEqual({
+      peer: honestHost.peerId.toString(),
+      code: "SYNC_BAD_SNAPSHOT",
+    });
+    expect(node.db.getMeta("head")).toBeUndefined();
+    await node.db.close();
+  });
+});

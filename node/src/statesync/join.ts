@@ -1,0 +1,378 @@
+/**
+ * Joining by state sync: a node with an empty database takes the state at
+ * a recent snapshot height from its peers instead of replaying every block.
+ *
+ *   1. Ask every peer for its snapshots; pick the highest height ≥ the
+ *      trusted height (statesync.trustHeight) that a peer offers.
+ *   2. Trust: the header at trustHeight must hash to statesync.trustHash;
+ *      from it, the snapshot height's header is verified by its certificate
+ *      (the light client's skipping rule, headerChain.ts), and its state
+ *      root is the one the state must have. Offers of another root are
+ *      SYNC_BAD_SNAPSHOT.
+ *   3. The manifest (chunks.ts) must join to that root; then the chunks
+ *      are fetched from all offering peers in parallel, each checked as it
+ *      arrives and written. A peer whose chunk fails is scored and asked
+ *      nothing more; its chunk goes to another peer.
+ *   4. One synced batch records the header, certificate, validator
+ *      schedule and head (Database.finishStateSync); Chain.init then starts
+ *      from there, and block sync takes the node to the head.
+ */
+import {
+  BaseError,
+  blockHash,
+  decodeValidatorSet,
+  encodeValidatorSet,
+  equalBytes,
+  HeaderChainError,
+  type SignatureVerifier,
+  SparseMerkleTree,
+  type SubtreeRef,
+  toHex,
+  validatorSetHash,
+  verifyCommittedHeader,
+  verifySkippingHeader,
+} from "@edgeledger/sdk/protocol";
+import type { PeerId } from "@libp2p/interface";
+import { SCHEDULE_META } from "../chain/chain.ts";
+import { type Genesis, genesisHeader } from "../chain/genesis.ts";
+import { recordGenesis } from "../chain/genesisBuild.ts";
+import type { Database } from "../db/database.ts";
+import { VALIDATOR_SET_KEY } from "../state/ledger.ts";
+import type { SyncContext } from "../sync/context.ts";
+import { SyncError } from "../sync/errors.ts";
+import {
+  decodeChunk,
+  decodeHeaderReply,
+  decodeManifest,
+  decodeSnapshotList,
+  type HeaderReply,
+  type SnapshotInfo,
+  verifyChunk,
+  verifyManifest,
+} from "./chunks.ts";
+import { requestStateSync } from "./protocol.ts";
+
+export interface JoinOptions {
+  /** The header at this height must hash to `trustHash` (from a node the operator trusts). */
+  readonly trustHeight: number;
+  readonly trustHash: Uint8Array;
+  /** Chunk requests in flight per peer. */
+  readonly perPeer: number;
+  /** Give up when no peer offers a snapshot for this long. */
+  readonly waitMs: number;
+}
+
+export interface JoinDeps {
+  readonly ctx: SyncContext;
+  readonly db: Database;
+  readonly verifier: SignatureVerifier;
+  /** The genesis: its set is the base of the validator schedule; its header is checked against header 1. */
+  readonly genesis: Genesis;
+}
+
+export interface JoinResult {
+  readonly height: number;
+  readonly chunks: number;
+  readonly bytes: number;
+  /** Peers that served at least one chunk. */
+  readonly peers: number;
+}
+
+/** The join found no snapshot it could verify in time: the node does not start (nothing was made its head). */
+export class StateSyncJoinError extends BaseError<"STATESYNC_NO_SNAPSHOT"> {
+  override name = "StateSyncJoinError";
+}
+
+export async function joinByStateSync(deps: JoinDeps, options: JoinOptions): Promise<JoinResult> {
+  const { ctx } = deps;
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    const offers = await listOffers(ctx, options.trustHeight);
+    const best = Math.max(...offers.map((o) => o.snapshot.height));
+    const atBest = offers.filter((o) => o.snapshot.height === best);
+    if (atBest.length > 0) {
+      const done = await tryJoin(deps, options, atBest);
+      if (done) return done;
+    }
+    if (Date.now() > deadline)
+      throw new StateSyncJoinError(
+        "STATESYNC_NO_SNAPSHOT",
+        `No peer offered a snapshot at or above height ${options.trustHeight} that verifies, within ${options.waitMs} ms. Fix: check statesync.trustHeight/trustHash and that peers set statesync.snapshotInterval.`,
+      );
+    // Peers connect (and take snapshots) on their own schedule: look again shortly.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+interface Offer {
+  readonly peer: PeerId;
+  readonly snapshot: SnapshotInfo;
+}
+
+async function listOffers(ctx: SyncContext, from: number): Promise<Offer[]> {
+  const offers: Offer[] = [];
+  await Promise.all(
+    ctx.candidates().map(async (peer) => {
+      try {
+        const [bytes] = await requestStateSync(ctx, peer, { kind: "list" });
+        for (const snapshot of decodeSnapshotList(bytes!))
+          if (snapshot.height >= from) offers.push({ peer, snapshot });
+      } catch (err) {
+        ctx.report(peer, err, "state sync list");
+      }
+    }),
+  );
+  return offers;
+}
+
+/** One attempt at the offers of one height; null if no peer's answers verified (the caller looks again). */
+async function tryJoin(
+  deps: JoinDeps,
+  options: JoinOptions,
+  offers: readonly Offer[],
+): Promise<JoinResult | null> {
+  const { ctx } = deps;
+  const height = offers[0]!.snapshot.height;
+  const certified = await firstGood(ctx, offers, "state sync header", (peer) =>
+    verifiedHeader(deps, options, peer, height),
+  );
+  if (!certified) return null;
+  const root = certified.header.stateRoot;
+  const honest = offers.filter((o) => {
+    if (equalBytes(o.snapshot.stateRoot, root)) return true;
+    ctx.report(
+      o.peer,
+      new SyncError(
+        "SYNC_BAD_SNAPSHOT",
+        "The peer offers a snapshot of another state root than the certified one.",
+      ),
+      "state sync list",
+    );
+    return false;
+  });
+  if (honest.length === 0) return null;
+  const depth = honest[0]!.snapshot.depth;
+  const manifest = await firstGood(ctx, honest, "state sync manifest", async (peer) => {
+    const [bytes] = await requestStateSync(ctx, peer, { kind: "manifest", height, depth });
+    const refs = decodeManifest(bytes!, depth);
+    return { refs, top: verifyManifest(root, refs) };
+  });
+  if (!manifest) return null;
+  const fetched = await fetchChunks(
+    deps,
+    options,
+    honest.map((o) => o.peer),
+    height,
+    depth,
+    manifest.refs,
+  );
+  if (!fetched) return null;
+  await deps.db.putStateNodes(manifest.top, height);
+  await recordSnapshotHead(deps, certified, root);
+  await adoptGenesis(deps, honest);
+  return { height, ...fetched };
+}
+
+/** `attempt` on each offering peer in turn until one answers well; faults are reported. */
+async function firstGood<T>(
+  ctx: SyncContext,
+  offers: readonly Offer[],
+  what: string,
+  attempt: (peer: PeerId) => Promise<T>,
+): Promise<T | null> {
+  for (const { peer } of offers) {
+    if (ctx.penalties.isBanned(peer.toString())) continue;
+    try {
+      return await attempt(peer);
+    } catch (err) {
+      ctx.report(peer, err, what);
+    }
+  }
+  return null;
+}
+
+/** The trusted header from `peer`, then the snapshot height's, verified from it (see the module comment). */
+async function verifiedHeader(
+  deps: JoinDeps,
+  options: JoinOptions,
+  peer: PeerId,
+  height: number,
+): Promise<HeaderReply> {
+  const { ctx, verifier } = deps;
+  const fetch = async (h: number) =>
+    decodeHeaderReply(await requestStateSync(ctx, peer, { kind: "header", height: h }));
+  const bad = (message: string, cause?: unknown) =>
+    new SyncError("SYNC_BAD_SNAPSHOT", message, {
+      details: { height },
+      ...(cause !== undefined && { cause }),
+    });
+  const trusted = await fetch(options.trustHeight);
+  if (!equalBytes(blockHash(trusted.header), options.trustHash))
+    throw bad("The header at the trusted height does not hash to statesync.trustHash.");
+  if (
+    !equalBytes(validatorSetHash(trusted.validators), trusted.header.validatorsHash) ||
+    !equalBytes(validatorSetHash(trusted.nextValidators), trusted.header.nextValidatorsHash)
+  )
+    throw bad("The validator sets sent with the trusted header are not the ones it names.");
+  const target = height === options.trustHeight ? trusted : await fetch(height);
+  try {
+    if (target !== trusted)
+      await verifySkippingHeader(
+        { header: trusted.header, validators: trusted.validators },
+        trusted.nextValidators,
+        { header: target.header, certificate: target.certificate, validators: target.validators },
+        verifier,
+      );
+  } catch (cause) {
+    if (cause instanceof HeaderChainError)
+      throw bad("The snapshot height's header does not verify from the trusted one.", cause);
+    throw cause;
+  }
+  if (!equalBytes(validatorSetHash(target.nextValidators), target.header.nextValidatorsHash))
+    throw bad("The next validator set sent is not the one the header names.");
+  return target;
+}
+
+/**
+ * Every non-empty chunk, from `peers` in parallel (options.perPeer each).
+ * A peer at fault is dropped and its chunk asked of another; null when
+ * chunks remain and no peer is left.
+ */
+async function fetchChunks(
+  deps: JoinDeps,
+  options: JoinOptions,
+  peers: readonly PeerId[],
+  height: number,
+  depth: number,
+  refs: readonly SubtreeRef[],
+): Promise<{ chunks: number; bytes: number; peers: number } | null> {
+  const { ctx, db } = deps;
+  const queue = refs.flatMap((ref, index) => (ref.kind === "empty" ? [] : [index]));
+  const chunks = queue.length;
+  let bytes = 0;
+  const served = new Set<string>();
+  const dropped = new Set<string>();
+  let inFlight = 0;
+  // Wakes idle workers when a chunk comes back to the queue (its peer failed) or the last one lands.
+  let wake = () => {};
+  let changed = new Promise<void>((r) => {
+    wake = r;
+  });
+  const notify = () => {
+    wake();
+    changed = new Promise<void>((r) => {
+      wake = r;
+    });
+  };
+  const worker = async (peer: PeerId): Promise<void> => {
+    while (!dropped.has(peer.toString())) {
+      const index = queue.shift();
+      if (index === undefined) {
+        if (inFlight === 0) return;
+        await changed;
+        continue;
+      }
+      inFlight++;
+      let raw: Uint8Array;
+      let writes: ReturnType<typeof verifyChunk>;
+      try {
+        [raw] = (await requestStateSync(ctx, peer, {
+          kind: "chunk",
+          height,
+          depth,
+          index,
+        })) as [Uint8Array];
+        writes = verifyChunk(refs[index]!, decodeChunk(raw, { height, depth, index }));
+      } catch (err) {
+        // Its fault (scored) or gone (a dial error): ask it nothing more; another peer takes the chunk.
+        queue.push(index);
+        dropped.add(peer.toString());
+        inFlight--;
+        notify();
+        ctx.report(peer, err, "state sync chunk");
+        return;
+      }
+      try {
+        await db.putStateNodes(writes, height);
+      } finally {
+        inFlight--;
+        notify();
+      }
+      bytes += raw.length;
+      served.add(peer.toString());
+    }
+  };
+  await Promise.all(
+    peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
+  );
+  return queue.length === 0 ? { chunks, bytes, peers: served.size } : null;
+}
+
+/**
+ * The genesis header without the genesis state: a peer's genesis root is
+ * taken if the header it makes is the parent of header 1, and header 1 is
+ * final under the genesis set (which the genesis file gives). Then
+ * Chain.init reads the header back instead of building the genesis state
+ * (a minute at 10^6 derived accounts). No peer with header 1 (all joined by
+ * state sync themselves): Chain.init builds it, as before.
+ */
+async function adoptGenesis(deps: JoinDeps, offers: readonly Offer[]): Promise<void> {
+  const { ctx, genesis } = deps;
+  const root = await firstGood(ctx, offers, "state sync genesis", async (peer) => {
+    const first = decodeHeaderReply(
+      await requestStateSync(ctx, peer, { kind: "header", height: 1 }),
+    );
+    try {
+      await verifyCommittedHeader(
+        genesis.chainId,
+        { header: first.header, certificate: first.certificate, validators: genesis.validators },
+        deps.verifier,
+      );
+    } catch (cause) {
+      throw new SyncError("SYNC_BAD_SNAPSHOT", "Header 1 is not final under the genesis set.", {
+        cause,
+      });
+    }
+    const [claimed] = await requestStateSync(ctx, peer, { kind: "genesis" });
+    if (!equalBytes(genesisHeader(genesis, claimed!).hash, first.header.parentHash))
+      throw new SyncError("SYNC_BAD_SNAPSHOT", "The genesis root does not make header 1's parent.");
+    return claimed!;
+  });
+  if (root) await recordGenesis(deps.db, genesis, root);
+}
+
+/**
+ * The validator schedule from the snapshot height on, and the one batch
+ * that makes the snapshot height the head (also `snapshot import`'s last step).
+ */
+export async function recordSnapshotHead(
+  deps: Pick<JoinDeps, "db" | "genesis">,
+  certified: HeaderReply,
+  root: Uint8Array,
+): Promise<void> {
+  const { header, certificate } = certified;
+  const h = header.height;
+  // The newest set adopted by votes (in the state) signs from h + 2 at the latest.
+  const adopted = await new SparseMerkleTree(deps.db.stateStore).get(root, VALIDATOR_SET_KEY);
+  const sets = [
+    certified.validators,
+    certified.nextValidators,
+    adopted ? decodeValidatorSet(adopted) : certified.nextValidators,
+  ];
+  const schedule: { from: number; set: string }[] = [];
+  let previous = validatorSetHash(deps.genesis.validators);
+  for (const [i, set] of sets.entries()) {
+    const hash = validatorSetHash(set);
+    if (!equalBytes(hash, previous))
+      schedule.push({ from: h + i, set: toHex(encodeValidatorSet(set)) });
+    previous = hash;
+  }
+  const hash = blockHash(header);
+  await deps.db.finishStateSync({
+    header,
+    blockHash: hash,
+    certificate,
+    head: { height: h, hash: toHex(hash), stateRoot: toHex(root) },
+    meta: [{ key: SCHEDULE_META, value: schedule }],
+  });
+}
