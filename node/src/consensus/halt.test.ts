@@ -19,7 +19,9 @@ import { LocalSigningGuard } from "./signingGuard.ts";
 const validator = keyOf(11);
 afterEach(removeTestDirs);
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+// Generous: the test is about where the chain stops, not how fast it gets there (CI once
+// needed more than 5 s for 3 heights on a loaded machine).
+async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
