@@ -640,6 +640,19 @@ export class ConsensusDriver {
     return built;
   }
 
+  /** One pass over the height's marks, to the observer and (at debug level) the log. */
+  #reportPhases(txs: number): void {
+    const { onPhase, log } = this.#deps;
+    const debug = log.isLevelEnabled("debug");
+    if (!onPhase && !debug) return;
+    const ms: Record<string, number> = {};
+    this.#timer.finish((phase, seconds) => {
+      onPhase?.(phase, seconds);
+      ms[phase] = Math.round(seconds * 1000);
+    });
+    if (debug) log.debug({ height: this.#height, txs, ...ms }, "height phases");
+  }
+
   async #commit(blockHash: Uint8Array, certificate: FinalityCertificate): Promise<void> {
     const entry = this.#executions.get(toHex(blockHash));
     if (!entry || !equalBytes(entry.blockHash, blockHash)) {
@@ -658,15 +671,7 @@ export class ConsensusDriver {
     this.#ownCommit = true;
     try {
       await chain.commit(entry, certificate);
-      if (this.#deps.onPhase) this.#timer.finish(this.#deps.onPhase);
-      if (this.#deps.log.isLevelEnabled("debug")) {
-        const ms: Record<string, number> = {};
-        this.#timer.finish((phase, seconds) => (ms[phase] = Math.round(seconds * 1000)));
-        this.#deps.log.debug(
-          { height: this.#height, txs: entry.block.txs.length, ...ms },
-          "height phases",
-        );
-      }
+      this.#reportPhases(entry.block.txs.length);
     } catch (err) {
       // Block sync committed this height first; our block is the same final block.
       if (chain.head.height < entry.block.header.height) throw err;
