@@ -29,8 +29,13 @@ describe("the explorer at /explorer", () => {
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(page.headers.get("content-security-policy")).toContain("connect-src 'self'");
     const html = await page.text();
-    const config = /<script id="explorer-config" type="application\/json">(.*?)<\/script>/.exec(html);
-    expect(JSON.parse(config![1]!)).toEqual({ chainId: "explorer-test", trust: { genesisHash: GENESIS } });
+    const config = /<script id="explorer-config" type="application\/json">(.*?)<\/script>/.exec(
+      html,
+    );
+    expect(JSON.parse(config![1]!)).toEqual({
+      chainId: "explorer-test",
+      trust: { genesisHash: GENESIS },
+    });
 
     const script = await app.request("/explorer/app.js");
     expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
