@@ -109,7 +109,8 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     serve,
   );
   registerWrites(app, { upstreams, metrics, timeoutMs: o.upstreamTimeoutMs });
-  if (o.explorer) registerExplorer(app, { chainId: o.chainId, trust: o.trust });
+  // No GET /v1/heads here: the explorer's page polls for heads.
+  if (o.explorer) registerExplorer(app, { chainId: o.chainId, trust: o.trust, headStream: false });
   registerFallbacks(app, { served: SERVED, onInternal: o.onInternalError });
 
   const edge: EdgeController = {

@@ -89,7 +89,13 @@ function start(): void {
   const render = () => {
     current.abort();
     current = new AbortController();
-    const ctx: PageContext = { reads, main, signal: current.signal, now: Date.now };
+    const ctx: PageContext = {
+      reads,
+      main,
+      signal: current.signal,
+      now: Date.now,
+      headStream: served.headStream === true,
+    };
     const route = parseRoute(location.hash);
     const page =
       route.page === "home"

@@ -9,6 +9,7 @@
 import {
   addressFromPublicKey,
   type Block,
+  type BlockHeader,
   formatAddress,
   type SignedTransaction,
   toHex,
@@ -23,12 +24,16 @@ import { changeText, setChanges } from "./validatorChanges.ts";
 
 /** How many blocks the latest-blocks page keeps. */
 const LATEST = 10;
+/** How often heads are polled where there is no stream (ms). */
+const POLL_MS = 1000;
 
 export interface PageContext {
   readonly reads: Reads;
   readonly main: HTMLElement;
   readonly signal: AbortSignal;
   readonly now: () => number;
+  /** The server streams heads (GET /v1/heads: a node); else they are polled (an edge). */
+  readonly headStream: boolean;
 }
 
 const addressOf = (publicKey: Uint8Array) => formatAddress(addressFromPublicKey(publicKey));
@@ -139,28 +144,50 @@ export async function latestPage(ctx: PageContext): Promise<void> {
   }
   for (let height = head - 1; height > head - LATEST && height > 0 && !ctx.signal.aborted; height--)
     await add(height);
-  watchHeads(
-    ctx.reads.client,
-    (header) => {
-      status.dataset["stream"] = "live";
-      status.textContent = `Head stream: live · verified head ${header.height} (${formatTime(header.time)})`;
-      // Heights may be skipped between two looks: fill them in.
-      for (
-        let height = Math.max(header.height - LATEST + 1, head + 1);
-        height <= header.height;
-        height++
-      )
-        void add(height);
-      head = Math.max(head, header.height);
-    },
-    {
-      signal: ctx.signal,
-      onError: (err) => {
-        status.dataset["stream"] = "error";
-        status.replaceChildren(warning(err, "Head stream:"));
-      },
-    },
-  );
+  const onHead = (header: BlockHeader) => {
+    status.dataset["stream"] = "live";
+    status.textContent = `${ctx.headStream ? "Head stream: live" : "Heads: polled every second (this server has no head stream)"} · verified head ${header.height} (${formatTime(header.time)})`;
+    // Heights may be skipped between two looks: fill them in.
+    for (
+      let height = Math.max(header.height - LATEST + 1, head + 1);
+      height <= header.height;
+      height++
+    )
+      void add(height);
+    head = Math.max(head, header.height);
+  };
+  const onError = (err: unknown) => {
+    status.dataset["stream"] = "error";
+    status.replaceChildren(warning(err, "Heads:"));
+  };
+  if (ctx.headStream) watchHeads(ctx.reads.client, onHead, { signal: ctx.signal, onError });
+  else void pollHeads(ctx, () => head, onHead, onError);
+}
+
+/**
+ * Heads where the server has no stream (the edge): its status names a
+ * height, only a hint; the header at that height is verified before it is
+ * delivered, like a streamed one.
+ */
+async function pollHeads(
+  ctx: PageContext,
+  last: () => number,
+  onHead: (header: BlockHeader) => void,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  const client = ctx.reads.client;
+  while (!ctx.signal.aborted) {
+    try {
+      const { height } = await client.getStatus();
+      if (height > last() && !ctx.signal.aborted) onHead(await client.lightClient.header(height));
+    } catch (err) {
+      if (!ctx.signal.aborted) onError(err);
+    }
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, POLL_MS);
+      ctx.signal.addEventListener("abort", () => (clearTimeout(timer), done()), { once: true });
+    });
+  }
 }
 
 function txRows(stx: SignedTransaction): (readonly [string, Node | string, string?])[] {
@@ -330,7 +357,7 @@ export async function accountPage(
   );
 }
 
-/** The set that signs the next block (or a height), and how it changed since the genesis set. */
+/** The set that signed the latest block (or a height), and how it changed since the genesis set. */
 export async function validatorsPage(
   ctx: PageContext,
   route: Extract<Route, { page: "validators" }>,
@@ -351,7 +378,7 @@ export async function validatorsPage(
         h(
           "p",
           {},
-          `The set that signs block ${value.height}: ${value.set.length} validators, total power ${total}.`,
+          `The set that signed block ${value.height}${route.height === undefined ? " (the latest)" : ""}: ${value.set.length} validators, total power ${total}.`,
         ),
         h(
           "table",

@@ -143,34 +143,27 @@ export class Reads {
   }
 
   /**
-   * The set that signs `height` (none: the next block), verified, and the
-   * header that names it, whose certificate is checked for the badge too.
+   * The set that signed block `height` (none: the latest block, whose height
+   * the server's status names; only the set is trusted, proven by that
+   * header's validatorsHash), and the header's certificate for the badge.
+   * The latest block's, not the next one's: the next header does not exist
+   * yet, and asking for it is a 404 that the browser logs as an error.
    */
   async validators(height?: number): Promise<Verified<{ height: number; set: ValidatorSet }>> {
+    const at = height ?? (await this.client.getStatus()).height;
     const json = await this.client.transport.request<ValidatorsJson>({
       method: "GET",
       path: paths.getValidators,
-      query: { height },
+      query: { height: at },
     });
-    const { height: at, validators } = await verifyValidatorsAnswer(
-      this.client,
-      json,
-      height === undefined ? {} : { height },
-    );
-    // The header that names the set: its own if final, else its parent's `next`.
-    const own = at <= (this.client.lightClient.latest?.height ?? 0);
-    const named = await this.header(own ? at : at - 1);
+    const { validators } = await verifyValidatorsAnswer(this.client, json, { height: at });
+    const named = await this.header(at);
     return {
       value: { height: at, set: validators },
-      checked: own
-        ? await this.#checked(named.header, named.certificate, {
-            kind: "set",
-            field: "validatorsHash",
-          })
-        : await this.#checked(named.header, named.certificate, {
-            kind: "set",
-            field: "nextValidatorsHash",
-          }),
+      checked: await this.#checked(named.header, named.certificate, {
+        kind: "set",
+        field: "validatorsHash",
+      }),
     };
   }
 

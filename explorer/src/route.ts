@@ -12,7 +12,7 @@ export type Route =
   | { readonly page: "block"; readonly hash: string }
   | { readonly page: "tx"; readonly hash: string }
   | { readonly page: "account"; readonly address: string }
-  /** The set that signs the next block (no height), or the one that signed `height`. */
+  /** The set that signed the latest block (no height), or the one that signed `height`. */
   | { readonly page: "validators"; readonly height?: number }
   /** A 64-hex query: a transaction's hash or a block's, found out by asking. */
   | { readonly page: "search"; readonly query: string }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { explorerAnswer } from "./serve.ts";
 
-const config = { chainId: "c</script><script>", trust: { genesisHash: "aa".repeat(32) } };
+const config = {
+  chainId: "c</script><script>",
+  trust: { genesisHash: "aa".repeat(32) },
+  headStream: false,
+};
 
 describe("serving the explorer", () => {
   it("writes the config into the page where no value can close the script element", () => {

@@ -15,6 +15,8 @@ export const EXPLORER_PATH = "/explorer";
 export interface ExplorerConfig {
   readonly chainId: string;
   readonly trust: TrustAnchor;
+  /** It serves GET /v1/heads (a node), or the page polls for heads (an edge). */
+  readonly headStream: boolean;
 }
 
 export interface ExplorerAnswer {
@@ -50,7 +52,11 @@ export function explorerAnswer(pathname: string, config: ExplorerConfig): Explor
   const body =
     name === "index.html"
       ? file.body.replace('"__EXPLORER_CONFIG__"', () =>
-          scriptJson({ chainId: config.chainId, trust: config.trust }),
+          scriptJson({
+            chainId: config.chainId,
+            trust: config.trust,
+            headStream: config.headStream,
+          }),
         )
       : file.body;
   return {

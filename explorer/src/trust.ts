@@ -13,6 +13,8 @@ import type { TrustAnchor } from "@edgeledger/sdk";
 export interface ServedConfig {
   readonly chainId: string;
   readonly trust: TrustAnchor;
+  /** The server streams heads (GET /v1/heads): a node does, an edge does not. */
+  readonly headStream?: boolean;
 }
 
 export interface ChosenTrust {

@@ -223,7 +223,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         host: config.api.host,
         port: config.api.port,
         ...(config.explorer && {
-          explorer: { chainId, trust: { genesisHash: toHex(chain.genesisHash) } },
+          explorer: { chainId, trust: { genesisHash: toHex(chain.genesisHash) }, headStream: true },
         }),
       },
     );

@@ -1366,11 +1366,15 @@ describe("GET /v1/heads", () => {
 describe("the explorer at /explorer (behind the node's flag)", () => {
   it("is served with the node's anchor when asked for, and not otherwise", async () => {
     const trust = { genesisHash: "ef".repeat(32) };
-    const withExplorer = server({ explorer: { chainId: "explorer-chain", trust } });
+    const withExplorer = server({
+      explorer: { chainId: "explorer-chain", trust, headStream: true },
+    });
     const page = await withExplorer.inject({ method: "GET", url: "/explorer/" });
     expect(page.statusCode).toBe(200);
     expect(page.headers["content-type"]).toMatch(/^text\/html/);
-    expect(page.body).toContain(JSON.stringify({ chainId: "explorer-chain", trust }));
+    expect(page.body).toContain(
+      JSON.stringify({ chainId: "explorer-chain", trust, headStream: true }),
+    );
     expect(
       (await withExplorer.inject({ method: "GET", url: "/explorer" })).headers["location"],
     ).toBe("/explorer/");
