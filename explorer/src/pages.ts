@@ -48,6 +48,14 @@ function section(kind: string, label: string): HTMLElement {
   return h("section", { class: "item", "data-kind": kind, "aria-label": label });
 }
 
+/** A page of one item: its title, and the section the item goes in. */
+function itemPage(ctx: PageContext, heading: string, kind: string, label: string): HTMLElement {
+  title(ctx, heading);
+  const item = section(kind, label);
+  ctx.main.append(item);
+  return item;
+}
+
 /** Runs `read` and shows its result in `into`, or the warning in its place. */
 async function show<T>(
   ctx: PageContext,
@@ -217,9 +225,7 @@ export async function blockPage(
   route: Extract<Route, { page: "block" }>,
 ): Promise<void> {
   const name = "height" in route ? `Block ${route.height}` : `Block ${shortHex(route.hash)}`;
-  title(ctx, name);
-  const item = section("block", name);
-  ctx.main.append(item);
+  const item = itemPage(ctx, name, "block", name);
   await show(
     ctx,
     item,
@@ -281,9 +287,7 @@ export async function txPage(
   ctx: PageContext,
   route: Extract<Route, { page: "tx" }>,
 ): Promise<void> {
-  title(ctx, `Transaction ${shortHex(route.hash)}`);
-  const item = section("tx", "transaction");
-  ctx.main.append(item);
+  const item = itemPage(ctx, `Transaction ${shortHex(route.hash)}`, "tx", "transaction");
   await show(
     ctx,
     item,
@@ -332,9 +336,7 @@ export async function accountPage(
   ctx: PageContext,
   route: Extract<Route, { page: "account" }>,
 ): Promise<void> {
-  title(ctx, "Account");
-  const item = section("account", "account");
-  ctx.main.append(item);
+  const item = itemPage(ctx, "Account", "account", "account");
   await show(
     ctx,
     item,
@@ -451,9 +453,7 @@ export async function searchPage(
   ctx: PageContext,
   route: Extract<Route, { page: "search" }>,
 ): Promise<void> {
-  title(ctx, "Search");
-  const item = section("search", "search");
-  ctx.main.append(item);
+  const item = itemPage(ctx, "Search", "search", "search");
   await show(
     ctx,
     item,

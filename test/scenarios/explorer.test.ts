@@ -82,6 +82,13 @@ afterAll(async () => {
   }
 });
 
+/** The transfer made in beforeAll, as the SDK verified it. */
+async function committedTx() {
+  const tx = await sdk.getTransaction({ hash: txHash });
+  if (tx?.status !== "committed") throw new Error(`${txHash} is not committed`);
+  return tx;
+}
+
 interface Opened {
   readonly page: Page;
   readonly errors: string[];
@@ -173,8 +180,7 @@ describe("the explorer in headless Chromium, against a live network", () => {
   });
 
   it("shows a transaction with its receipt, its block, an account and the validators, each verified", async () => {
-    const tx = await sdk.getTransaction({ hash: txHash });
-    if (tx?.status !== "committed") throw new Error(`${txHash} is not committed`);
+    const tx = await committedTx();
     const { page, errors } = await open(edge.url, `/tx/${txHash}`);
     try {
       expect(await verifiedBadge(page, "tx")).toMatch(
@@ -242,8 +248,7 @@ describe("the explorer in headless Chromium, against a live network", () => {
   });
 
   it("shows a warning, never the values, when the server in front of it tampers with an answer", async () => {
-    const tx = await sdk.getTransaction({ hash: txHash });
-    if (tx?.status !== "committed") throw new Error(`${txHash} is not committed`);
+    const tx = await committedTx();
     const cases = [
       {
         fragment: `/account/${recipient}`,
@@ -355,8 +360,7 @@ describe("the explorer in headless Chromium, against a live network", () => {
   });
 
   it("fits a 375 px phone on every page, without scrolling sideways", async () => {
-    const tx = await sdk.getTransaction({ hash: txHash });
-    const height = tx?.status === "committed" ? tx.height : 1;
+    const { height } = await committedTx();
     for (const fragment of [
       "/",
       `/block/${height}`,
