@@ -193,7 +193,11 @@ async function pollHeads(
     }
     await new Promise<void>((done) => {
       const timer = setTimeout(done, POLL_MS);
-      ctx.signal.addEventListener("abort", () => (clearTimeout(timer), done()), { once: true });
+      const abort = () => {
+        clearTimeout(timer);
+        done();
+      };
+      ctx.signal.addEventListener("abort", abort, { once: true });
     });
   }
 }
