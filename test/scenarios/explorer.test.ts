@@ -24,6 +24,7 @@ import {
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, watchForErrors } from "../src/browser.ts";
+import { startWorkerdEdge } from "../src/edgeWorkerd.ts";
 import { TestNetwork } from "../src/network.ts";
 import { FaultPlan, type UpstreamProxy, upstreamProxy } from "../src/proxy.ts";
 
@@ -357,6 +358,28 @@ describe("the explorer in headless Chromium, against a live network", () => {
       await page.close();
     }
     expect((await fetch(`${net.urls[1]}/explorer/`)).status).toBe(404);
+  });
+
+  it("is served by the edge's Workers entry in workerd too, from its bundle", async () => {
+    const workerd = await startWorkerdEdge({
+      upstreams: net.urls,
+      chainId: net.chainId,
+      genesisHash,
+      headPollMs: 200,
+      rateLimit: { ratePerSecond: 50, burst: 100 },
+    });
+    try {
+      const { page, errors } = await open(workerd.url, `/account/${recipient}`);
+      try {
+        expect(await verifiedBadge(page, "account")).toMatch(/^✔ Verified: state proof/);
+        expect(await text(page, "[data-field=anchor]")).toBe(genesisHash);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await workerd.close();
+    }
   });
 
   it("fits a 375 px phone on every page, without scrolling sideways", async () => {
