@@ -131,7 +131,7 @@ async function verifiedBadge(page: Page, kind: string): Promise<string> {
 }
 
 describe("the explorer in headless Chromium, against a live network", () => {
-  it("shows the latest blocks verified, and new ones arriving from the head stream", async () => {
+  it("shows the latest blocks verified, and new ones arriving (polled from the edge, which has no stream)", async () => {
     const { page, errors } = await open(edge.url, "/");
     try {
       const rows = page.locator("ol.blocks li[data-verified=true]");
