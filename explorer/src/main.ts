@@ -117,7 +117,11 @@ function start(): void {
     main.dataset["ready"] = "false";
     main.dataset["page"] = route.page;
   };
-  window.addEventListener("hashchange", render);
+  window.addEventListener("hashchange", () => {
+    render();
+    // A new page: where a screen reader or the keyboard goes on from.
+    main.focus();
+  });
   document.getElementById("search")!.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = document.getElementById("q") as HTMLInputElement;

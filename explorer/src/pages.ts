@@ -69,7 +69,9 @@ async function show<T>(
     const value = await read();
     if (ctx.signal.aborted) return null;
     into.replaceChildren(...render(value));
-    into.dataset["verified"] = "true";
+    // Verified only where a verified badge is: what nobody can prove (a
+    // pending transaction, "never seen") is shown as the server's word.
+    into.dataset["verified"] = into.querySelector("[data-badge=verified]") ? "true" : "unproven";
     return value;
   } catch (err) {
     if (ctx.signal.aborted) return null;
@@ -299,7 +301,12 @@ export async function txPage(
     () => ctx.reads.transaction(route.hash),
     (found) => {
       if (!found)
-        return [h("p", { "data-field": "status" }, "No server has seen this transaction.")];
+        return [
+          unverifiedBadge(
+            "the server says it has never seen this transaction; that cannot be proven.",
+          ),
+          h("p", { "data-field": "status" }, "Not found."),
+        ];
       const { json, verified } = found;
       if (!verified)
         return [
@@ -474,7 +481,13 @@ export async function searchPage(
       }
     },
     (found) => {
-      if (!found) return [h("p", {}, `No transaction or block has the hash ${route.query}.`)];
+      if (!found)
+        return [
+          unverifiedBadge(
+            "the server says it has no such transaction or block; that cannot be proven.",
+          ),
+          h("p", {}, `Nothing found with the hash ${route.query}.`),
+        ];
       location.replace(hrefOf(found));
       return [];
     },

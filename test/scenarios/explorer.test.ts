@@ -337,6 +337,15 @@ describe("the explorer in headless Chromium, against a live network", () => {
       await page.goto(`${edge.url}/explorer/?genesis=#/`);
       await ready(page);
       expect(await page.locator("[data-trust]").getAttribute("data-trust")).toBe("served");
+      // What nobody can prove is the server's word, marked so: a transaction never seen.
+      await page.goto(`${edge.url}/explorer/#/tx/${"ab".repeat(32)}`);
+      await ready(page);
+      expect(await page.locator("section[data-kind=tx]").getAttribute("data-verified")).toBe(
+        "unproven",
+      );
+      expect(await text(page, "[data-badge=unverified]")).toMatch(
+        /^◌ Unverified: the server says it has never seen/,
+      );
     } finally {
       await page.close();
     }
