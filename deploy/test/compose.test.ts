@@ -64,7 +64,7 @@ describe("deploy/compose.yaml", () => {
   it("validates against the Compose Specification schema, which refuses a broken file", () => {
     expect(schemaErrors(compose)).toBe("");
     const broken = structuredClone(compose);
-    (broken.services["validator-0"] as Record<string, unknown>).read_only = "yes";
+    (broken.services["validator-0"] as Record<string, unknown>)["read_only"] = "yes";
     expect(schemaErrors(broken)).toMatch(/read_only/);
   });
 
@@ -90,7 +90,7 @@ describe("deploy/compose.yaml", () => {
   });
 
   it("puts an edge in front of them that trusts the genesis they were written with", () => {
-    const edge = compose.services.edge!;
+    const edge = compose.services["edge"]!;
     const envFile = join(net.deploy, edge.env_file![0]!);
     expect(readFileSync(envFile, "utf8")).toMatch(
       /^CHAIN_ID=testnet-4\nGENESIS_HASH=[0-9a-f]{64}\n$/,

@@ -57,8 +57,10 @@ export function stages(text: string): Map<string, string[]> {
   let current: string[] | null = null;
   for (const line of lines) {
     const from = /^FROM\s+\S+\s+AS\s+(\S+)$/i.exec(line);
-    if (from) out.set(from[1]!, (current = []));
-    else current?.push(line);
+    if (from) {
+      current = [];
+      out.set(from[1]!, current);
+    } else current?.push(line);
   }
   return out;
 }
@@ -166,7 +168,7 @@ function local(image: Image, argv: string[]): string[] {
 function asImageUser(image: Image, argv: string[], extraEnv: Record<string, string> = {}) {
   const readOnly = join(image.root, "readonly");
   const env = {
-    PATH: process.env.PATH ?? "",
+    PATH: process.env["PATH"] ?? "",
     ...image.env,
     HOME: readOnly,
     TMPDIR: readOnly,
@@ -295,7 +297,7 @@ describe("deploy/Containerfile's runtime stage", () => {
     expect(ready, `the node is ready on ${url}; its output:\n${output}`).toBe(true);
 
     // The HEALTHCHECK, as the engine would run it in the container, told this node's port.
-    const healthUrl = image.env.EDGELEDGER_HEALTH_URL!.replace(
+    const healthUrl = image.env["EDGELEDGER_HEALTH_URL"]!.replace(
       "127.0.0.1:8545",
       `127.0.0.1:${port}`,
     );

@@ -43,9 +43,10 @@ const models: Record<string, Record<string, unknown>> = {
  * still fails).
  */
 function unwrapSecretData(o: KubeObject): KubeObject {
-  if (o.kind !== "Secret" || typeof o.data !== "object" || o.data === null) return o;
+  const raw = o["data"];
+  if (o.kind !== "Secret" || typeof raw !== "object" || raw === null) return o;
   const data = Object.fromEntries(
-    Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, "")]),
+    Object.entries(raw as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, "")]),
   );
   return { ...o, data };
 }
@@ -142,10 +143,10 @@ describe("deploy/kubernetes", () => {
 
   it("refuses what the schemas refuse (the check can fail)", () => {
     const sts = structuredClone(find("StatefulSet", "validator-0")) as Workload;
-    (sts.spec as Record<string, unknown>).replicas = "one";
+    (sts.spec as Record<string, unknown>)["replicas"] = "one";
     expect(() => validate(sts)).toThrow(/StatefulSet\/validator-0/);
     const monitor = structuredClone(find("ServiceMonitor", "edgeledger"));
-    (monitor as { spec: { endpoints: unknown } }).spec.endpoints = "api";
+    (monitor as unknown as { spec: { endpoints: unknown } }).spec.endpoints = "api";
     expect(() => validate(monitor)).toThrow(/ServiceMonitor/);
   });
 
@@ -256,7 +257,7 @@ describe("deploy/kubernetes", () => {
           capabilities: { drop: ["ALL"] },
         });
         expect(c.resources?.requests, `${w.metadata.name}/${c.name}`).toBeDefined();
-        expect(c.resources?.limits?.memory, `${w.metadata.name}/${c.name}`).toBeDefined();
+        expect(c.resources?.limits?.["memory"], `${w.metadata.name}/${c.name}`).toBeDefined();
       }
       const main = spec.containers[0]!;
       const [live, ready] =
@@ -275,22 +276,22 @@ describe("deploy/kubernetes", () => {
     const specOf = (o: KubeObject) => (o as unknown as { spec: Record<string, unknown> }).spec;
     for (const svc of all().filter((o) => o.kind === "Service"))
       expect(
-        matches(specOf(svc).selector as Record<string, string>),
+        matches(specOf(svc)["selector"] as Record<string, string>),
         svc.metadata.name,
       ).toBeGreaterThan(0);
     const pdb = (name: string) =>
       matches(
         (
-          specOf(find("PodDisruptionBudget", name)).selector as {
+          specOf(find("PodDisruptionBudget", name))["selector"] as {
             matchLabels: Record<string, string>;
           }
         ).matchLabels,
       );
     expect([pdb("validators"), pdb("full-nodes"), pdb("edge")]).toEqual([4, 2, 1]);
-    expect(specOf(find("PodDisruptionBudget", "validators")).maxUnavailable).toBe(1);
+    expect(specOf(find("PodDisruptionBudget", "validators"))["maxUnavailable"]).toBe(1);
     for (const np of all().filter((o) => o.kind === "NetworkPolicy"))
       expect(
-        matches((specOf(np).podSelector as { matchLabels: Record<string, string> }).matchLabels),
+        matches((specOf(np)["podSelector"] as { matchLabels: Record<string, string> }).matchLabels),
         np.metadata.name,
       ).toBeGreaterThan(0);
     // The ServiceMonitor scrapes each node's headless Service (ready or not) and the edge's.
