@@ -1,8 +1,9 @@
 /**
  * deploy/Containerfile's runtime stage, without a container engine (none
- * runs here): its steps are read from the file and carried out into a
- * folder that stands for the image's root filesystem (COPY copies, the npm
- * RUN runs, the home is made as its RUN makes it), then the image's
+ * runs here): its steps (and those of the `manifests` stage it copies
+ * from) are read from the file and carried out into a folder that stands
+ * for the image's root filesystem (COPY copies, the npm RUN runs, the home
+ * is made as its RUN makes it), then the image's
  * ENTRYPOINT runs from there as its USER (uid 1000), on this machine's Node
  * 24 (the base image's line). It prints its help, and a node starts on a
  * home laid out as the Kubernetes init container lays it (config and
@@ -69,11 +70,13 @@ const IMAGE_HOME = "/var/lib/edgeledger";
 const isRoot = process.getuid?.() === 0;
 
 /**
- * Carries out the runtime stage's steps into `root`. The build stage is this
- * checkout after `npm ci` (its `/src` is ROOT). A step this does not know
- * fails the test, so the Containerfile cannot gain a step that goes untried.
+ * Carries out a stage's steps into `root`. `COPY --from=<stage>` reads the
+ * folder of a stage carried out before (`stageRoots`); the build stage is
+ * this checkout after `npm ci` (its `/src` is ROOT). A step this does not
+ * know fails the test, so the Containerfile cannot gain a step that goes
+ * untried.
  */
-function buildRuntime(root: string, steps: string[]): Image {
+function carryOut(root: string, steps: string[], stageRoots: Record<string, string> = {}): Image {
   const image: Image = {
     root,
     env: {},
@@ -99,11 +102,16 @@ function buildRuntime(root: string, steps: string[]): Image {
         mkdirSync(at(cwd), { recursive: true });
         break;
       case "COPY": {
-        const fromBuild = words[0] === "--from=build";
-        const args = fromBuild ? words.slice(1) : words;
+        const stage = /^--from=(\S+)$/.exec(words[0]!)?.[1];
+        const args = stage === undefined ? words : words.slice(1);
         const dest = args.pop()!;
         for (const src of args) {
-          const from = fromBuild ? join(ROOT, src.replace(/^\/src\//, "")) : join(ROOT, src);
+          const from =
+            stage === undefined
+              ? join(ROOT, src)
+              : stage === "build"
+                ? join(ROOT, src.replace(/^\/src\//, ""))
+                : join(stageRoots[stage] ?? "(a stage not carried out)", src);
           const isDir = statSync(from).isDirectory();
           const to = isDir || !dest.endsWith("/") ? at(dest) : join(at(dest), basename(src));
           mkdirSync(isDir ? to : dirname(to), { recursive: true });
@@ -194,9 +202,14 @@ beforeAll(() => {
   const root = join(dir, "root");
   mkdirSync(join(root, "readonly"), { recursive: true });
   chmodSync(dir, 0o755);
-  const runtime = stages(readFileSync(join(ROOT, "deploy/Containerfile"), "utf8")).get("runtime");
-  if (!runtime) throw new Error("deploy/Containerfile has no `runtime` stage");
-  image = buildRuntime(root, runtime);
+  const all = stages(readFileSync(join(ROOT, "deploy/Containerfile"), "utf8"));
+  const manifests = all.get("manifests");
+  const runtime = all.get("runtime");
+  if (!manifests || !runtime)
+    throw new Error("deploy/Containerfile has no `manifests` or `runtime` stage");
+  const manifestsRoot = join(dir, "manifests");
+  carryOut(manifestsRoot, manifests);
+  image = carryOut(root, runtime, { manifests: manifestsRoot });
   // Without root (nothing to switch users with), the image's folders are made unwritable instead.
   if (!isRoot) execFileSync("chmod", ["-R", "a-w", join(root, "app"), join(root, "readonly")]);
 });
