@@ -25,6 +25,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -67,6 +68,7 @@ export function stages(text: string): Map<string, string[]> {
 }
 
 const IMAGE_HOME = "/var/lib/edgeledger";
+const NODE_BIN = "/usr/local/bin/node";
 const isRoot = process.getuid?.() === 0;
 
 /**
@@ -161,11 +163,15 @@ function carryOut(root: string, steps: string[], stageRoots: Record<string, stri
   return image;
 }
 
-/** An image path as it lies under `root`; `node` is the base image's Node (here: this one). */
+/**
+ * An image path as it lies under `root`; `node` is the base image's Node
+ * (here: this one, copied to where the base image has it, so the image's
+ * user can run it wherever this checkout lies).
+ */
 function local(image: Image, argv: string[]): string[] {
   return argv.map((a, i) =>
     i === 0 && a === "node"
-      ? process.execPath
+      ? join(image.root, NODE_BIN)
       : a.startsWith("/") && !a.startsWith("/v1")
         ? join(image.root, a)
         : a,
@@ -201,6 +207,8 @@ const dir = mkdtempSync(join(tmpdir(), "image-"));
 beforeAll(() => {
   const root = join(dir, "root");
   mkdirSync(join(root, "readonly"), { recursive: true });
+  mkdirSync(dirname(join(root, NODE_BIN)), { recursive: true });
+  cpSync(realpathSync(process.execPath), join(root, NODE_BIN));
   chmodSync(dir, 0o755);
   const all = stages(readFileSync(join(ROOT, "deploy/Containerfile"), "utf8"));
   const manifests = all.get("manifests");
