@@ -249,6 +249,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
               }
             : null,
         mempool: { size: mempool.size, bytes: mempool.bytes },
+        protocolVersion: chain.protocolVersionAt(head.height + 1),
+        upgrades: chain.upgrades.map((u) => ({ height: u.height, version: u.version })),
       };
     },
 
