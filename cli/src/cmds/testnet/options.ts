@@ -1,9 +1,9 @@
 /**
  * `edgeledger testnet`'s options: how many nodes, where their homes go,
- * their ports and address; and where to write the same network for
- * deploy/kubernetes (and compose), with the namespace it goes to.
+ * their ports and address, the genesis upgrades; and where to write the same
+ * network for deploy/kubernetes (and compose), with the namespace it goes to.
  */
-import { count, port } from "../../options/parsers.ts";
+import { count, port, upgrade } from "../../options/parsers.ts";
 import type { CliOptions } from "../../util/command.ts";
 import { defaultKubernetesOptions } from "./kubernetes.ts";
 
@@ -13,6 +13,7 @@ export interface TestnetArgs {
   out: string;
   basePort: number;
   host: string;
+  upgrades?: { height: number; version: number }[];
   /** Also write the network as deploy/kubernetes's inputs here (kubernetes.ts). */
   kubernetes?: string;
   namespace: string;
@@ -46,6 +47,11 @@ export const testnetOptions: CliOptions<TestnetArgs> = {
     flags: "--host <ip>",
     description: "address every node listens on and is dialed at",
     default: "127.0.0.1",
+  },
+  upgrades: {
+    flags: "--upgrade <height:version>",
+    description: "blocks from HEIGHT carry protocol VERSION (repeatable; genesis upgrades)",
+    parse: upgrade,
   },
   kubernetes: {
     flags: "--kubernetes <dir>",
