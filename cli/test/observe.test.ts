@@ -2,8 +2,9 @@
  * The Grafana dashboard (deploy/grafana/edgeledger.json) and the Prometheus
  * alert rules (deploy/prometheus/alerts.yaml) against what nodes and edges
  * really export: both files parse, every expression in them parses as
- * PromQL (Prometheus's own lezer grammar, @prometheus-io/lezer-promql; and
- * promtool's checks too where promtool is installed), and every metric
+ * PromQL (Prometheus's own lezer grammar, @prometheus-io/lezer-promql; and,
+ * where promtool is installed (Debian's `prometheus` package), its type
+ * checks and the alerts' unit tests in alerts.test.yaml), and every metric
  * they name is on the /metrics of a real node process or of an edge app,
  * or is in the short, named list of other exporters' metrics below. A
  * dashboard naming a metric nobody exports fails here.
@@ -235,6 +236,11 @@ describe("deploy/grafana and deploy/prometheus", () => {
       const dir = mkdtempSync(join(tmpdir(), "promtool-"));
       try {
         execFileSync("promtool", ["check", "rules", ALERTS], { stdio: "pipe" });
+        // The alerts' own unit tests: each fires on the series it is for, and not on its look-alike.
+        execFileSync("promtool", ["test", "rules", "alerts.test.yaml"], {
+          cwd: join(ROOT, "deploy/prometheus"),
+          stdio: "pipe",
+        });
         // promtool type-checks rule files only: the dashboard's queries go in as recording rules.
         const recorded = dashboardExpressions().map((e, i) => ({
           record: `dashboard:query_${i}`,
