@@ -230,6 +230,18 @@ describe("deploy/grafana and deploy/prometheus", () => {
     expect(nodeText).toContain(`edgeledger_chain_info{chain_id="${CHAIN}"} 1`);
   });
 
+  it("runs the offline checks docs/deploy-observe.md shows, as a reader would (promtool lines where it is installed)", () => {
+    const doc = readFileSync(join(ROOT, "docs/deploy-observe.md"), "utf8");
+    const block = doc.split("Checks that run offline")[1]!.split("```sh")[1]!.split("```")[0]!;
+    const lines = block.split("\n").filter((l) => l.trim() !== "");
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) {
+      if (!promtool && line.includes("promtool")) continue;
+      const run = spawnSync("bash", ["-c", line], { cwd: ROOT, encoding: "utf8" });
+      expect(run.status, `${line}\n${run.stdout}${run.stderr}`).toBe(0);
+    }
+  });
+
   it.skipIf(!promtool)(
     "passes promtool's checks (rules, and dashboard queries as recording rules)",
     () => {
