@@ -7,7 +7,8 @@
  * checks and the alerts' unit tests in alerts.test.yaml), and every metric
  * they name is on the /metrics of a real node process or of an edge app,
  * or is in the short, named list of other exporters' metrics below. A
- * dashboard naming a metric nobody exports fails here.
+ * dashboard naming a metric nobody exports fails here. The same node then
+ * commits a transfer, and the consensus metrics the dashboard reads move.
  *
  * Here, in the CLI package, because it is the one above both node and edge.
  */
@@ -17,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEdgeApp } from "@edgeledger/edge";
 import { cleanup, genesisHashOf, makeHome, startNode } from "@edgeledger/node/testing";
+import { createClient, localSigner } from "@edgeledger/sdk";
 import { parser } from "@prometheus-io/lezer-promql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -137,16 +139,25 @@ function unknownMetrics(
   );
 }
 
+/** The first sample of `name` (any labels) in a /metrics text; 0 when there is none. */
+function firstSample(text: string, name: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
 
 describe("deploy/grafana and deploy/prometheus", () => {
   let exported = new Set<string>();
   let nodeText = "";
+  let nodeUrl = "";
+  let home: Awaited<ReturnType<typeof makeHome>>;
 
   beforeAll(async () => {
     // A real node process (its /metrics as an operator scrapes it) and an edge app in-process.
-    const home = await makeHome(CHAIN, 1_000n);
+    home = await makeHome(CHAIN, 1_000n);
     await startNode(home);
+    nodeUrl = home.url;
     nodeText = await (await fetch(`${home.url}/metrics`)).text();
     const edge = createEdgeApp({
       upstreams: [home.url],
@@ -240,6 +251,33 @@ describe("deploy/grafana and deploy/prometheus", () => {
       const run = spawnSync("bash", ["-c", line], { cwd: ROOT, encoding: "utf8" });
       expect(run.status, `${line}\n${run.stdout}${run.stderr}`).toBe(0);
     }
+  });
+
+  it("moves the new consensus metrics on a real node as it commits (node.ts wires them)", async () => {
+    const genesisHash = genesisHashOf(home.home);
+    const client = createClient({ url: nodeUrl, chainId: CHAIN, trust: { genesisHash } });
+    const sent = await client.transfer({
+      signer: localSigner(home.funded),
+      to: home.fundedAddress,
+      amount: 1n,
+    });
+    await sent.wait({ timeoutMs: 30_000 });
+    // The driver reports a height's phases just after its commit: wait for them, with a deadline.
+    const deadline = Date.now() + 10_000;
+    let text = "";
+    do {
+      text = await (await fetch(`${nodeUrl}/metrics`)).text();
+      if (firstSample(text, "edgeledger_consensus_commit_latency_seconds_count") >= 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    expect(
+      firstSample(text, "edgeledger_consensus_commit_latency_seconds_count"),
+    ).toBeGreaterThanOrEqual(1);
+    expect(firstSample(text, "edgeledger_consensus_rounds_count")).toBeGreaterThanOrEqual(1);
+    // The sole validator signs every certificate: counted, never missed, all the power.
+    expect(firstSample(text, "edgeledger_validator_certificates_total")).toBeGreaterThanOrEqual(1);
+    expect(firstSample(text, "edgeledger_validator_missed_certificates_total")).toBe(0);
+    expect(firstSample(text, "edgeledger_consensus_certificate_power_ratio")).toBe(1);
   });
 
   it.skipIf(!promtool)(
