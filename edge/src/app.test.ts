@@ -229,11 +229,15 @@ describe("edge app: caching", () => {
     expect((await t.get("/v1/validators?height=9")).status).toBe(404);
 
     const statusAnswer = await t.get("/v1/status");
-    // The head is the edge's verified one; the mempool figures are the upstream's word.
-    expect(statusAnswer.headers.get("x-edgeledger-unverified")).toBe("mempool");
+    // The head is the edge's verified one; the mempool figures and the upgrade schedule are the upstream's word.
+    expect(statusAnswer.headers.get("x-edgeledger-unverified")).toBe(
+      "mempool, protocolVersion, upgrades",
+    );
     const status = (await statusAnswer.json()) as Record<string, unknown>;
     expect(status).toMatchObject({ height: 6, validator: null, mempool: { size: 3, bytes: 300 } });
-    expect((await t.get("/v1/status")).headers.get("x-edgeledger-unverified")).toBe("mempool");
+    expect((await t.get("/v1/status")).headers.get("x-edgeledger-unverified")).toBe(
+      "mempool, protocolVersion, upgrades",
+    );
   });
 
   it("follows a head stream where one is held, without polling", async () => {

@@ -26,6 +26,7 @@ import { observeConsensus, registerConsensusMetrics } from "./metrics/consensus.
 import { registerHealthMetrics } from "./metrics/health.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
+import { registerUpgradeMetrics } from "./metrics/upgrades.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
@@ -97,6 +98,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const haltHeight = haltHeightOf(config);
   let health: HealthMonitor | null = null;
   const healthMetrics = registerHealthMetrics(metrics.registry, () => health!.report());
+  registerUpgradeMetrics(metrics.registry, chain);
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
   let api: RunningApi | null = null;
@@ -177,7 +179,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       chain,
       peers: () => net.getPeers().length,
       bestPeerHeight: () => syncing.bestPeerHeight,
-      validatorKey: guard.publicKey,
+      validatorKey: () => guard.publicKey,
       haltHeight,
       stallMs: stallLimitMs(config.block.heartbeatMs),
       now: Date.now,
@@ -215,7 +217,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         chain,
         db,
         mempool,
-        validatorKey: guard.publicKey,
+        validatorKey: () => guard.publicKey,
         version: NODE_VERSION,
         health: () => monitor.report(),
       },

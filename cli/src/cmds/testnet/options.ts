@@ -1,5 +1,5 @@
 /** `edgeledger testnet`'s options: how many nodes, where their homes go, their ports and address. */
-import { count, port } from "../../options/parsers.ts";
+import { count, port, upgrade } from "../../options/parsers.ts";
 import type { CliOptions } from "../../util/command.ts";
 
 export interface TestnetArgs {
@@ -8,6 +8,7 @@ export interface TestnetArgs {
   out: string;
   basePort: number;
   host: string;
+  upgrades?: { height: number; version: number }[];
 }
 
 export const testnetOptions: CliOptions<TestnetArgs> = {
@@ -37,5 +38,10 @@ export const testnetOptions: CliOptions<TestnetArgs> = {
     flags: "--host <ip>",
     description: "address every node listens on and is dialed at",
     default: "127.0.0.1",
+  },
+  upgrades: {
+    flags: "--upgrade <height:version>",
+    description: "blocks from HEIGHT carry protocol VERSION (repeatable; genesis upgrades)",
+    parse: upgrade,
   },
 };
