@@ -22,6 +22,7 @@ import { type HealthMonitor, startHealthMonitor } from "./health/monitor.ts";
 import type { NodeHooks } from "./hooks.ts";
 import { followChain } from "./mempool/followChain.ts";
 import { Mempool } from "./mempool/mempool.ts";
+import { observeConsensus, registerConsensusMetrics } from "./metrics/consensus.ts";
 import { registerHealthMetrics } from "./metrics/health.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
@@ -63,6 +64,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const pruner = new Pruner(db, { compactAfterNodes }, log);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
+  const consensusMetrics = registerConsensusMetrics(metrics.registry, genesis.chainId);
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
   const { verifier, verifyBlockSignatures } = checks;
   const mempool = new Mempool(config.mempool, {
@@ -121,7 +123,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     triggerSync: () => sync?.sync.trigger(),
     catchUp: () => void sync?.sync.catchUp(),
     flushTxGossip: () => txGossip?.flush(),
-    observe: consensusObservers(metrics),
+    observe: consensusObservers(metrics, consensusMetrics),
     ...(haltHeight !== null && { haltAfter: (height: number) => height >= haltHeight }),
   });
   const unsubscribers: (() => void)[] = [];
@@ -199,6 +201,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     unsubscribers.push(
       followChain({ chain, mempool, evidence: evidencePool, db, now: Date.now }),
       observeMetrics(metrics, chain, mempool),
+      observeConsensus(consensusMetrics, chain),
       chain.onHead((head) =>
         log.info({ height: head.height, txs: head.header.txCount }, "block committed"),
       ),
