@@ -244,9 +244,9 @@ describe("deploy/grafana and deploy/prometheus", () => {
     expect(nodeText).toContain(`edgeledger_chain_info{chain_id="${CHAIN}"} 1`);
   });
 
-  it("runs the offline checks docs/deploy-observe.md shows, as a reader would", () => {
+  it("runs the offline checks docs/monitoring.md shows, as a reader would", () => {
     expect(promtool, PROMTOOL_MISSING).toBe(true);
-    const doc = readFileSync(join(ROOT, "docs/deploy-observe.md"), "utf8");
+    const doc = readFileSync(join(ROOT, "docs/monitoring.md"), "utf8");
     const block = doc.split("Checks that run offline")[1]!.split("```sh")[1]!.split("```")[0]!;
     const lines = block.split("\n").filter((l) => l.trim() !== "");
     expect(lines.length).toBeGreaterThanOrEqual(3);

@@ -1,5 +1,5 @@
 /**
- * The Workers deploy as far as workerd goes (docs/deploy-observe.md): the
+ * The Workers deploy as far as workerd goes (docs/deploy.md, "The edge on Cloudflare Workers"): the
  * bundle wrangler would build from edge/wrangler.toml's `main`, run by
  * workerd through Miniflare with wrangler.toml's bindings, in front of a
  * real one-validator node; once without a KV namespace (memory and Cache
