@@ -191,6 +191,9 @@ describe("edge app: caching", () => {
     expect(await unchanged.text()).toBe("");
     expect(t.app.edge.metrics.get("cache_hits_total", { route: "getBlock" })).toBe(2);
     expect(t.app.edge.metrics.get("cache_misses_total", { route: "getBlock" })).toBe(1);
+    // One store (memoryCache): the second and third reads hit it, the first missed it.
+    expect(t.app.edge.metrics.get("cache_tier_hits_total", { tier: "memory" })).toBe(2);
+    expect(t.app.edge.metrics.get("cache_tier_misses_total", { tier: "memory" })).toBe(1);
   });
 
   it("resolves latest reads to the verified head, so a new head means new keys", async () => {
@@ -226,11 +229,15 @@ describe("edge app: caching", () => {
     expect((await t.get("/v1/validators?height=9")).status).toBe(404);
 
     const statusAnswer = await t.get("/v1/status");
-    // The head is the edge's verified one; the mempool figures are the upstream's word.
-    expect(statusAnswer.headers.get("x-edgeledger-unverified")).toBe("mempool");
+    // The head is the edge's verified one; the mempool figures and the upgrade schedule are the upstream's word.
+    expect(statusAnswer.headers.get("x-edgeledger-unverified")).toBe(
+      "mempool, protocolVersion, upgrades",
+    );
     const status = (await statusAnswer.json()) as Record<string, unknown>;
     expect(status).toMatchObject({ height: 6, validator: null, mempool: { size: 3, bytes: 300 } });
-    expect((await t.get("/v1/status")).headers.get("x-edgeledger-unverified")).toBe("mempool");
+    expect((await t.get("/v1/status")).headers.get("x-edgeledger-unverified")).toBe(
+      "mempool, protocolVersion, upgrades",
+    );
   });
 
   it("follows a head stream where one is held, without polling", async () => {
@@ -313,7 +320,9 @@ describe("edge app: failover and verification", () => {
     expect(res.status).toBe(200);
     expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/2"]);
     expect(t.asked(1, "/v1/blocks/")).toEqual(["GET /v1/blocks/2"]);
-    expect(t.app.edge.metrics.get("verification_failures_total", { upstream: 0 })).toBe(1);
+    expect(
+      t.app.edge.metrics.get("verification_failures_total", { upstream: 0, code: "VERIFY_PROOF" }),
+    ).toBe(1);
     // The liar is put aside: the next miss goes to the honest one first.
     await t.get("/v1/blocks/3");
     expect(t.asked(0, "/v1/blocks/")).toHaveLength(1);
@@ -382,7 +391,9 @@ describe("edge app: failover and verification", () => {
     t.ups[0]!.tip = 50;
     await app.request("/v1/blocks/latest");
     expect(app.edge.head.head?.height).toBe(5);
-    expect(app.edge.metrics.get("verification_failures_total", { upstream: 0 })).toBe(1);
+    expect(
+      app.edge.metrics.get("verification_failures_total", { upstream: 0, code: "VERIFY_HEADER" }),
+    ).toBe(1);
   });
 });
 
@@ -502,6 +513,7 @@ describe("edge app: writes, limits and requests", () => {
     const text = await (await t.get("/metrics")).text();
     expect(text).toContain('edgeledger_edge_cache_misses_total{route="getBlock"} 1');
     expect(text).toContain("edgeledger_edge_head_height 5");
+    expect(text).toContain(`edgeledger_edge_chain_info{chain_id="${CHAIN}"} 1`);
     expect(text).toContain('edgeledger_edge_upstream_requests_total{upstream="0"} 2');
   });
 

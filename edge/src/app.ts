@@ -21,8 +21,9 @@
  */
 import { Hono } from "hono";
 import { memoryCache } from "./cache/memory.ts";
+import { asTiers } from "./cache/tiered.ts";
 import { registerFallbacks, registerGuards } from "./http/guards.ts";
-import { EdgeMetrics } from "./metrics.ts";
+import { EdgeMetrics, lookupCounter } from "./metrics.ts";
 import { type EdgeOptions, resolveEdgeOptions } from "./options.ts";
 import { defaultRateLimit, RateLimiter } from "./rateLimit.ts";
 import { fetchVerified } from "./read/fetchVerified.ts";
@@ -84,8 +85,11 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   });
   const limiter =
     o.rateLimit === false ? null : new RateLimiter(o.rateLimit ?? defaultRateLimit, o.now);
+  metrics.set("chain_info", 1, { chain_id: o.chainId });
+  const cache = asTiers(o.cache ?? memoryCache());
+  cache.observeLookups(lookupCounter(metrics));
   const serve = createReadPipeline({
-    cache: o.cache ?? memoryCache(),
+    cache,
     namespace: o.cacheNamespace,
     metrics,
     fetch: (plan) => fetchVerified({ upstreams, observe: (h) => head.observe(h) }, plan),

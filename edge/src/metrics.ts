@@ -2,7 +2,8 @@
  * The edge's counters, served as Prometheus text on /metrics. Plain numbers
  * in memory (no client library: the same code runs in Workers, where each
  * isolate counts for itself). Labels are bounded: route names from the
- * route table and upstream indexes, never URLs or client addresses.
+ * route table, upstream indexes, cache tier names and error codes, never
+ * URLs or client addresses.
  */
 
 type Labels = Readonly<Record<string, string | number>>;
@@ -15,6 +16,14 @@ const FAMILIES = {
     type: "counter",
     help: "Answers fetched from an upstream and verified, by route.",
   },
+  cache_tier_hits_total: {
+    type: "counter",
+    help: "Lookups a cache tier answered (memory, cache_api, kv), by tier.",
+  },
+  cache_tier_misses_total: {
+    type: "counter",
+    help: "Lookups a cache tier did not answer (the next tier or an upstream was asked), by tier.",
+  },
   singleflight_shared_total: {
     type: "counter",
     help: "Requests that waited for a fetch already in flight instead of making their own, by route.",
@@ -26,11 +35,12 @@ const FAMILIES = {
   },
   verification_failures_total: {
     type: "counter",
-    help: "Upstream answers that failed verification (never cached, never served).",
+    help: "Upstream answers that failed verification (never cached, never served), by upstream and error code.",
   },
   rate_limited_total: { type: "counter", help: "Requests refused with 429." },
   writes_forwarded_total: { type: "counter", help: "Transaction submissions forwarded." },
   head_height: { type: "gauge", help: "Height of the highest verified final header." },
+  chain_info: { type: "gauge", help: "1, labelled by the chain this edge serves (chain_id)." },
 } as const satisfies Record<string, { type: "counter" | "gauge"; help: string }>;
 
 export type MetricName = keyof typeof FAMILIES;
@@ -79,6 +89,20 @@ export class EdgeMetrics {
     }
     return `${lines.join("\n")}\n`;
   }
+}
+
+/** Counts each cache lookup by tier (a LookupObserver of cache/store.ts). */
+export function lookupCounter(metrics: EdgeMetrics): (tier: string, hit: boolean) => void {
+  // Label objects made once per tier: label text is kept by object.
+  const labels = new Map<string, { readonly tier: string }>();
+  return (tier, hit) => {
+    let label = labels.get(tier);
+    if (!label) {
+      label = { tier };
+      labels.set(tier, label);
+    }
+    metrics.inc(hit ? "cache_tier_hits_total" : "cache_tier_misses_total", label);
+  };
 }
 
 /** Label text by label object: callers on hot paths pass the same object each time. */

@@ -22,9 +22,11 @@ import { type HealthMonitor, startHealthMonitor } from "./health/monitor.ts";
 import type { NodeHooks } from "./hooks.ts";
 import { followChain } from "./mempool/followChain.ts";
 import { Mempool } from "./mempool/mempool.ts";
+import { observeConsensus, registerConsensusMetrics } from "./metrics/consensus.ts";
 import { registerHealthMetrics } from "./metrics/health.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
+import { registerUpgradeMetrics } from "./metrics/upgrades.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
@@ -62,6 +64,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const pruner = new Pruner(db, { compactAfterNodes }, log);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
+  const consensusMetrics = registerConsensusMetrics(metrics.registry, genesis.chainId);
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
   const { verifier, verifyBlockSignatures } = checks;
   const mempool = new Mempool(config.mempool, {
@@ -95,6 +98,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const haltHeight = haltHeightOf(config);
   let health: HealthMonitor | null = null;
   const healthMetrics = registerHealthMetrics(metrics.registry, () => health!.report());
+  registerUpgradeMetrics(metrics.registry, chain);
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
   let api: RunningApi | null = null;
@@ -119,7 +123,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     triggerSync: () => sync?.sync.trigger(),
     catchUp: () => void sync?.sync.catchUp(),
     flushTxGossip: () => txGossip?.flush(),
-    observe: consensusObservers(metrics),
+    observe: consensusObservers(metrics, consensusMetrics),
     ...(haltHeight !== null && { haltAfter: (height: number) => height >= haltHeight }),
   });
   const unsubscribers: (() => void)[] = [];
@@ -175,7 +179,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       chain,
       peers: () => net.getPeers().length,
       bestPeerHeight: () => syncing.bestPeerHeight,
-      validatorKey: guard.publicKey,
+      validatorKey: () => guard.publicKey,
       haltHeight,
       stallMs: stallLimitMs(config.block.heartbeatMs),
       now: Date.now,
@@ -197,6 +201,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     unsubscribers.push(
       followChain({ chain, mempool, evidence: evidencePool, db, now: Date.now }),
       observeMetrics(metrics, chain, mempool),
+      observeConsensus(consensusMetrics, chain),
       chain.onHead((head) =>
         log.info({ height: head.height, txs: head.header.txCount }, "block committed"),
       ),
@@ -212,7 +217,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         chain,
         db,
         mempool,
-        validatorKey: guard.publicKey,
+        validatorKey: () => guard.publicKey,
         version: NODE_VERSION,
         health: () => monitor.report(),
       },

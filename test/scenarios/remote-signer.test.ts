@@ -5,7 +5,9 @@
  * the remote-signed validator voted. Three phases:
  *   1. it signs through the signer and the network commits;
  *   2. the signer is killed: the network goes on without that validator's
- *      votes; restarted, the validator votes again (without a restart of its own);
+ *      votes; the validator restarted while the signer is down starts without
+ *      its key; the signer restarted, it votes again, and its status and
+ *      health name the key (no second restart of the node);
  *   3. a hot standby (a second validator process, its own home and peer
  *      identity, the same signer) runs beside the active one; the active one
  *      is killed and the standby carries the validator's votes — and no block
@@ -19,6 +21,7 @@ import { connectionKeyOf, initSignerHome, paths } from "@edgeledger/node";
 import { api, freePort, kill9, startNode } from "@edgeledger/node/testing";
 import type {
   BlockJson,
+  NodeHealthJson,
   StatusJson,
   TransactionStatusJson,
   ValidatorsJson,
@@ -150,12 +153,23 @@ describe("remote signer", () => {
           const without = await net.transfer(0);
           await net.waitCommitted([without], 0, 60_000);
           expect(node.process).not.toBeNull();
+          // The validator restarted while its signer is still down: it starts without
+          // the key (after a bounded wait), and takes it up when the signer is back.
+          await net.kill(REMOTE);
+          await net.start(REMOTE);
+          const remoteUrl = net.nodes[REMOTE]!.apiUrl;
+          expect((await api<StatusJson>(`${remoteUrl}/v1/status`)).body.validator).toBeNull();
           signer = await startSignerProcess(signerHome);
           processes.push(signer);
           await net.kill(OTHER);
           const afterRestart = await net.transfer(0);
           await net.waitCommitted([afterRestart], 0, 60_000);
           expect(await certificateOf(net, afterRestart)).toContain(remoteIndex);
+          // Status and health name the key the signer holds, without a restart of the node.
+          const status = (await api<StatusJson>(`${remoteUrl}/v1/status`)).body;
+          expect(status.validator?.publicKey).toBe(validatorHex);
+          const health = await api<NodeHealthJson>(`${remoteUrl}/v1/health?probe=live`);
+          expect(health.body.validator).toBe(true);
           await net.start(OTHER);
 
           // 3. A hot standby beside the active validator, then the active one killed.

@@ -14,7 +14,7 @@
  *     ones before version 1, on every node, with the same hashes.
  */
 import { api, sleep } from "@edgeledger/node/testing";
-import type { CertifiedHeaderJson, TransactionStatusJson } from "@edgeledger/sdk/api";
+import type { CertifiedHeaderJson, StatusJson, TransactionStatusJson } from "@edgeledger/sdk/api";
 import { addressFromPublicKey } from "@edgeledger/sdk/protocol";
 import { describe, expect, it } from "vitest";
 import { type TestNetwork, withNetwork } from "../src/network.ts";
@@ -140,6 +140,14 @@ describe("scheduled activation", () => {
         for (const n of net.nodes) await net.waitCommitted([earlyHash], n.index);
         const at = await api<TransactionStatusJson>(`${net.urls[0]}/v1/transactions/${earlyHash}`);
         expect(at.body.block?.header.height).toBeLessThan(H);
+        // Every node reports the schedule it holds and the next block's version (status, metrics).
+        for (const u of net.urls) {
+          const status = (await api<StatusJson>(`${u}/v1/status`)).body;
+          expect(status.upgrades).toEqual([{ height: H, version: 2 }]);
+          if (status.height < H - 1) expect(status.protocolVersion).toBe(1);
+          const metrics = await (await fetch(`${u}/metrics`)).text();
+          expect(metrics).toMatch(new RegExp(`^edgeledger_upgrade_next_height ${H}$`, "m"));
+        }
 
         // Ordinary transfers carry the chain past H.
         await net.progress([0, 1, 2, 3], H, 60_000);
@@ -155,6 +163,12 @@ describe("scheduled activation", () => {
         const after = await net.transfer(1);
         for (const n of net.nodes) await net.waitCommitted([after], n.index);
 
+        for (const u of net.urls) {
+          expect((await api<StatusJson>(`${u}/v1/status`)).body.protocolVersion).toBe(2);
+          const metrics = await (await fetch(`${u}/metrics`)).text();
+          expect(metrics).toMatch(/^edgeledger_protocol_version 2$/m);
+          expect(metrics).toMatch(/^edgeledger_upgrade_next_height 0$/m);
+        }
         // Each node names version 1 below H and 2 from H on, with the same hashes.
         for (const height of [H - 1, H, H + 1]) {
           const headers = await Promise.all(

@@ -7,8 +7,8 @@ import { bundleWorker } from "@edgeledger/edge/build/worker";
 import { Miniflare } from "miniflare";
 import type { EdgeUnderTest } from "./edge.ts";
 
-/** A compatibility date the bundled workerd supports (it refuses later ones). */
-const COMPATIBILITY_DATE = "2026-07-01";
+/** A compatibility date the bundled workerd supports (it refuses later ones); edge/wrangler.toml's. */
+export const COMPATIBILITY_DATE = "2026-07-01";
 
 export interface WorkerdEdgeOptions {
   readonly upstreams: readonly string[];
@@ -16,10 +16,15 @@ export interface WorkerdEdgeOptions {
   readonly genesisHash: string;
   readonly headPollMs: number;
   readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
+  /** Binds the EDGE_KV namespace, kept in this folder (so a later edge finds what this one wrote). */
+  readonly kvPersist?: string;
 }
 
-export async function startWorkerdEdge(o: WorkerdEdgeOptions): Promise<EdgeUnderTest> {
+export async function startWorkerdEdge(
+  o: WorkerdEdgeOptions,
+): Promise<EdgeUnderTest & { kvKeys(): Promise<string[]> }> {
   const mf = new Miniflare({
+    ...(o.kvPersist !== undefined && { kvNamespaces: ["EDGE_KV"], kvPersist: o.kvPersist }),
     modules: true,
     script: await bundleWorker(),
     compatibilityDate: COMPATIBILITY_DATE,
@@ -47,6 +52,14 @@ export async function startWorkerdEdge(o: WorkerdEdgeOptions): Promise<EdgeUnder
       const found = await caches.default.match(synthetic);
       await found?.arrayBuffer();
       return found !== undefined;
+    },
+    kvKeys: async () => {
+      if (o.kvPersist === undefined) return [];
+      // As for caches: typed from @cloudflare/workers-types, which is not installed.
+      const kv = (await mf.getKVNamespace("EDGE_KV")) as unknown as {
+        list(): Promise<{ keys: { name: string }[] }>;
+      };
+      return (await kv.list()).keys.map((k) => k.name);
     },
     close: () => mf.dispose(),
   };

@@ -47,3 +47,17 @@ export const port = (v: string): number => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port, 0-65535");
   return n;
 };
+
+/**
+ * A protocol upgrade `HEIGHT:VERSION`, added to those given before (a
+ * repeatable option's list). Only the form is checked here; the order of the
+ * whole schedule is the genesis parser's rule, so it is stated once.
+ */
+export const upgrade = (
+  v: string,
+  previous: { height: number; version: number }[] = [],
+): { height: number; version: number }[] => {
+  const m = /^([1-9][0-9]*):([1-9][0-9]*)$/.exec(v);
+  if (!m) throw new InvalidArgumentError("HEIGHT:VERSION, two whole numbers (e.g. 1000:2)");
+  return [...previous, { height: Number(m[1]), version: Number(m[2]) }];
+};

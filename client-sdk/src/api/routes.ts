@@ -417,6 +417,8 @@ export const statusSchema = {
     "latestTime",
     "validator",
     "mempool",
+    "protocolVersion",
+    "upgrades",
   ],
   properties: {
     chainId,
@@ -435,6 +437,17 @@ export const statusSchema = {
       type: "object",
       required: ["size", "bytes"],
       properties: { size: safeInteger, bytes: safeInteger },
+    },
+    protocolVersion: { ...safeInteger, description: "the version the next block is built under" },
+    upgrades: {
+      type: "array",
+      description:
+        "the genesis upgrade schedule this node holds (not in the genesis hash: compare across nodes)",
+      items: {
+        type: "object",
+        required: ["height", "version"],
+        properties: { height, version: safeInteger },
+      },
     },
   },
 } as const;

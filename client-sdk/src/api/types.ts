@@ -178,6 +178,14 @@ export interface StatusJson {
   latestTime: number;
   validator: { publicKey: Hex; address: string } | null;
   mempool: { size: number; bytes: number };
+  /** The protocol version the next block (height + 1) is built under. */
+  protocolVersion: number;
+  /**
+   * The genesis's upgrade schedule as this node holds it. It is not in the
+   * genesis hash (protocol/upgrades.ts), so two nodes of one chain can hold
+   * different ones: compare it across nodes before an activation height.
+   */
+  upgrades: { height: number; version: number }[];
 }
 
 /** GET /health: the HTTP server runs. */

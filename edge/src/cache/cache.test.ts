@@ -144,6 +144,19 @@ describe("tiered cache", () => {
     expect(await fast.get("new")).toBeDefined();
     expect(await slow.get("new")).toBeDefined();
   });
+
+  it("reports each tier a lookup tried, by the tier's name, hit or miss", async () => {
+    const fast = memoryCache();
+    const slow = { ...memoryCache(), tier: "slow" };
+    const cache = tieredCache([fast, slow]);
+    const seen: string[] = [];
+    cache.observeLookups?.((tier, hit) => seen.push(`${tier} ${hit ? "hit" : "miss"}`));
+    await slow.put("i", answer("{}"), { immutable: true });
+    await cache.get("i"); // not in memory yet: found below, copied up
+    cache.peek?.("i"); // now in memory, at once
+    await cache.get("absent");
+    expect(seen).toEqual(["memory miss", "slow hit", "memory hit", "memory miss", "slow miss"]);
+  });
 });
 
 describe("single-flight", () => {

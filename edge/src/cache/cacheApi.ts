@@ -44,6 +44,7 @@ export function workersCache(options: WorkersCacheOptions = {}): CacheStore {
   const request = (key: string) => new Request(base + encodeURIComponent(key));
 
   return {
+    tier: "cache_api",
     async get(key) {
       const res = await cache.match(request(key));
       if (!res) return undefined;

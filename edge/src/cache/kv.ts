@@ -32,6 +32,7 @@ function isMetadata(m: unknown): m is Metadata {
 
 export function kvCache(kv: KvLike): CacheStore {
   return {
+    tier: "kv",
     async get(key) {
       const { value, metadata } = await kv.getWithMetadata(key, "text");
       if (value === null || !isMetadata(metadata)) return undefined;

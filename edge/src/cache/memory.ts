@@ -81,6 +81,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCache {
   };
 
   return {
+    tier: "memory",
     get bytes() {
       return bytes;
     },

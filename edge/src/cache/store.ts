@@ -31,7 +31,14 @@ export interface StoredAnswer extends CachedAnswer {
   readonly bytes?: Uint8Array<ArrayBuffer>;
 }
 
+/** Told of each lookup a store made, by tier name (the edge's per-tier hit and miss counters). */
+export type LookupObserver = (tier: string, hit: boolean) => void;
+
 export interface CacheStore {
+  /** The name its lookups are counted under: "memory", "cache_api", "kv" (tieredCache names an unnamed tier by its index). */
+  readonly tier?: string;
+  /** Tiers (tieredCache) report each lookup to `observer` from then on; a single store has none. */
+  observeLookups?(observer: LookupObserver): void;
   /** The answer under `key`, or undefined if there is none (or it expired). */
   get(key: string): Promise<StoredAnswer | undefined>;
   /**

@@ -10,7 +10,7 @@ import type { BlockHeader } from "@edgeledger/sdk/protocol";
 import type { CachedAnswer } from "../cache/store.ts";
 import { EdgeError } from "../errors.ts";
 import type { UpstreamReply } from "../upstream/request.ts";
-import { isUpstreamFailure, type Upstreams } from "../upstream/upstreams.ts";
+import { errorCode, isUpstreamFailure, type Upstreams } from "../upstream/upstreams.ts";
 import type { Verified } from "../upstream/verify.ts";
 import type { Outcome, ReadPlan } from "./plan.ts";
 
@@ -85,9 +85,4 @@ export async function fetchVerified(deps: FetchVerifiedDeps, plan: ReadPlan): Pr
     "No upstream answered. Retry later or ask another edge.",
     { details: { upstreams: upstreams.urls.length } },
   );
-}
-
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : err instanceof Error ? err.name : "UNKNOWN";
 }

@@ -164,13 +164,26 @@ describe("the read plans", () => {
       key: "status/7",
       latest: true,
       policy: { ttlSeconds: 1 },
-      unverified: ["mempool"],
+      unverified: ["mempool", "protocolVersion", "upgrades"],
     });
     const { verifier } = recorder();
-    const upstream = { chainId: "testnet-1", genesisHash: GENESIS, mempool: { size: 2, bytes: 9 } };
+    const upstream = {
+      chainId: "testnet-1",
+      genesisHash: GENESIS,
+      mempool: { size: 2, bytes: 9 },
+      protocolVersion: 2,
+      upgrades: [{ height: 5, version: 2 }],
+    };
     const verified = await plan.verify(verifier, { ...upstream, height: 99 }, 0);
     expect(verified).toMatchObject({
-      json: { height: 7, latestHash: HEAD.hash, validator: null, mempool: { size: 2, bytes: 9 } },
+      json: {
+        height: 7,
+        latestHash: HEAD.hash,
+        validator: null,
+        mempool: { size: 2, bytes: 9 },
+        protocolVersion: 2,
+        upgrades: [{ height: 5, version: 2 }],
+      },
       etag: `W/"${HEAD.hash}"`,
       final: true,
     });

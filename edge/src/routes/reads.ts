@@ -203,6 +203,9 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
           latestTime: current.time,
           validator: null,
           mempool: { size: s.mempool.size, bytes: s.mempool.bytes },
+          // The upstream's word, like the mempool: what a node holds, not what a certificate says.
+          protocolVersion: s.protocolVersion,
+          upgrades: s.upgrades,
         };
         return {
           json: status,
@@ -215,7 +218,7 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
       latest: true,
       policy: { ttlSeconds: ctx.latestMaxAgeSeconds },
       notFoundMeansLagging: false,
-      unverified: ["mempool"],
+      unverified: ["mempool", "protocolVersion", "upgrades"],
     };
   },
 };

@@ -28,7 +28,9 @@ function setup(script: Script[]) {
         seen.push({ upstream: i, body: String(init?.body) });
         const s = script[i]!;
         if (s === "down") throw new TypeError("fetch failed");
-        return Response.json({ from: i }, { status: s, headers: { location: `/v1/tx/${i}` } });
+        const headers: Record<string, string> = { location: `/v1/tx/${i}` };
+        if (s === 503) headers["retry-after"] = String(i + 2);
+        return Response.json({ from: i }, { status: s, headers });
       },
     },
     metrics: new EdgeMetrics(),
@@ -58,8 +60,10 @@ describe("write forwarding", () => {
     expect(seen).toHaveLength(1);
   });
 
-  it("when no node takes it: the last server answer, else a 502", async () => {
-    expect((await setup([503, "down"]).post("{}")).status).toBe(503);
+  it("when no node takes it: the last server answer with its Retry-After, else a 502", async () => {
+    const full = await setup([503, "down"]).post("{}");
+    expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("2");
     const none = await setup(["down", "down"]).post("{}");
     expect(none.status).toBe(502);
     expect(await none.json()).toMatchObject({ code: "EDGE_UPSTREAM_UNAVAILABLE" });

@@ -106,10 +106,13 @@ function tooLarge(): Response {
 /** An upstream's answer to a submission, as the client should see it. */
 async function passThrough(res: Response): Promise<Response> {
   const location = res.headers.get("location");
+  // A full node's hint for when to come back (MEMPOOL_FULL): the client's SDK waits for it.
+  const retryAfter = res.headers.get("retry-after");
   return respond(res.status, await res.text(), {
     "content-type": res.headers.get("content-type") ?? JSON_TYPE,
     "cache-control": "no-store",
     [UNVERIFIED]: "*",
     ...(location && { location }),
+    ...(retryAfter && { "retry-after": retryAfter }),
   });
 }

@@ -72,7 +72,8 @@ export function createUpstreams(o: UpstreamsOptions, metrics: EdgeMetrics): Upst
     verifierFor,
     countFailure: (i, err) => {
       if (isUpstreamFailure(err)) metrics.inc("upstream_errors_total", { upstream: i });
-      else metrics.inc("verification_failures_total", { upstream: i });
+      // By code too: a proof that fails (VERIFY_PROOF) and a forged header (VERIFY_HEADER) call for different looks.
+      else metrics.inc("verification_failures_total", { upstream: i, code: errorCode(err) });
     },
   };
 }
@@ -82,4 +83,10 @@ export function isUpstreamFailure(err: unknown): boolean {
   return (
     failureReason(err) !== undefined || err instanceof TransportError || err instanceof ApiError
   );
+}
+
+/** A bounded label: the error's stable code (BaseError), else its class name. */
+export function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : err instanceof Error ? err.name : "UNKNOWN";
 }

@@ -42,6 +42,11 @@ export function toHttpError(error: unknown, context: ErrorContext): HttpError {
 }
 
 export function sendError(reply: FastifyReply, { status, body }: HttpError): FastifyReply {
+  // A refusal that knows when to come back says so (RFC 9110 Retry-After, whole seconds):
+  // MEMPOOL_FULL carries how long the backlog takes to drain.
+  const hint = body.details["retryAfterMs"];
+  if ((status === 503 || status === 429) && typeof hint === "number" && hint > 0)
+    reply.header("retry-after", String(Math.ceil(hint / 1000)));
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
 

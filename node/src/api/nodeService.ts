@@ -50,7 +50,8 @@ export interface NodeServiceDeps {
   readonly chain: Chain;
   readonly db: Database;
   readonly mempool: Mempool;
-  readonly validatorKey: Uint8Array | null;
+  /** This node's validator key, asked at each status: a remote signer names it once it connects. */
+  readonly validatorKey: () => Uint8Array | null;
   /** Dev chains only: the funded dev account that POST /v1/dev/transfer spends from. */
   readonly devKey?: SecretKey;
   readonly version: string;
@@ -230,6 +231,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
 
     async getStatus(): Promise<StatusJson> {
       const head = chain.head;
+      const key = deps.validatorKey();
       return {
         chainId: chain.chainId,
         nodeVersion: deps.version,
@@ -239,16 +241,15 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
         latestTime: head.header.time,
         // A node is a validator while its key is in the set signing the next block.
         validator:
-          deps.validatorKey &&
-          chain
-            .validatorsAt(head.height + 1)
-            .some((v) => equalBytes(v.publicKey, deps.validatorKey!))
+          key && chain.validatorsAt(head.height + 1).some((v) => equalBytes(v.publicKey, key))
             ? {
-                publicKey: toHex(deps.validatorKey),
-                address: formatAddress(addressFromPublicKey(deps.validatorKey)),
+                publicKey: toHex(key),
+                address: formatAddress(addressFromPublicKey(key)),
               }
             : null,
         mempool: { size: mempool.size, bytes: mempool.bytes },
+        protocolVersion: chain.protocolVersionAt(head.height + 1),
+        upgrades: chain.upgrades.map((u) => ({ height: u.height, version: u.version })),
       };
     },
 

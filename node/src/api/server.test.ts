@@ -205,6 +205,8 @@ const statusJson: StatusJson = {
     address: formatAddress(addressFromPublicKey(validatorSet[0]!.publicKey)),
   },
   mempool: { size: 1, bytes: 170 },
+  protocolVersion: 2,
+  upgrades: [{ height: 2, version: 2 }],
 };
 
 const readyHealth: NodeHealthJson = {
@@ -989,6 +991,21 @@ describe("errors from the service", () => {
     MEMPOOL_ACCOUNT_LIMIT: 503,
     MEMPOOL_EVICTED: 400,
   };
+
+  it("a refusal with a retry hint answers Retry-After in whole seconds; others have none", async () => {
+    vi.spyOn(service, "submitTransaction").mockRejectedValueOnce(
+      new TransactionError("MEMPOOL_FULL", "full", { details: { retryAfterMs: 2_300 } }),
+    );
+    const full = await submit({ tx: toHex(encodeSignedTransaction(transfer)) });
+    expect(full.statusCode).toBe(503);
+    expect(full.headers["retry-after"]).toBe("3");
+    vi.spyOn(service, "submitTransaction").mockRejectedValueOnce(
+      new TransactionError("MEMPOOL_ACCOUNT_LIMIT", "wait", { details: { nonce: 1 } }),
+    );
+    const limited = await submit({ tx: toHex(encodeSignedTransaction(transfer)) });
+    expect(limited.statusCode).toBe(503);
+    expect(limited.headers["retry-after"]).toBeUndefined();
+  });
 
   it.each(Object.entries(expectedStatus))(
     "TransactionError %s → %i with its code, message and details",

@@ -43,6 +43,7 @@ import {
   toHex,
   transactionHash,
   transactionsRoot,
+  type UpgradeSchedule,
   type ValidatorSet,
   validatorSetHash,
 } from "@edgeledger/sdk/protocol";
@@ -156,6 +157,11 @@ export class Chain {
    */
   protocolVersionAt(height: number): number {
     return protocolVersionAt(this.#genesis.upgrades ?? [], height);
+  }
+
+  /** The genesis's upgrade schedule (empty: version 1 forever), for status and metrics. */
+  get upgrades(): UpgradeSchedule {
+    return this.#genesis.upgrades ?? [];
   }
 
   /** Every set change so far: the genesis set from height 1, then each adopted one. */

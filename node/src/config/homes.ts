@@ -3,9 +3,15 @@
  * homes of an N-validator network). Files only, no process and no network:
  * the CLI (@edgeledger/cli), the test harness and the benches call them.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { addressFromPublicKey, formatAddress, SecretKey, toHex } from "@edgeledger/sdk/protocol";
+import {
+  addressFromPublicKey,
+  formatAddress,
+  SecretKey,
+  toHex,
+  type UpgradeSchedule,
+} from "@edgeledger/sdk/protocol";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { type GenesisFile, genesisToFile, parseGenesis } from "../chain/genesis.ts";
 import { defaultConfig, paths } from "./config.ts";
@@ -19,6 +25,8 @@ export interface InitOptions {
   /** Extra genesis accounts: address → balance. */
   fund?: { address: string; balance: bigint }[];
   apiPort?: number;
+  /** The genesis's protocol upgrade schedule (docs/operations.md#upgrades); checked by the genesis parser. */
+  upgrades?: UpgradeSchedule;
 }
 
 /** Creates a home: config.json (every default), a validator key (0600), and a one-validator genesis. */
@@ -33,23 +41,23 @@ export function init(opts: InitOptions): { home: string; validator: string } {
       "choose another --home, or start this one",
     );
   }
-  mkdirSync(home, { recursive: true, mode: 0o700 });
   const key = SecretKey.generate();
-  writeKeyFile(p.validatorKey, key);
-  const config = structuredClone(defaultConfig);
-  if (opts.apiPort !== undefined) config.api.port = opts.apiPort;
-  writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
   const genesis: GenesisFile = {
     chainId: opts.chainId,
     genesisTime: Date.now(),
     validators: [{ publicKey: toHex(key.publicKey), power: "1" }],
     accounts: (opts.fund ?? []).map((f) => ({ address: f.address, balance: f.balance.toString() })),
+    ...upgradesOf(opts),
   };
-  // Round-trip through the parser so an invalid chain id or address fails here, not at start.
-  writeFileSync(
-    p.genesis,
-    `${JSON.stringify(genesisToFile(parseGenesis(genesis, p.genesis)), null, 2)}\n`,
-  );
+  // Through the parser before anything is written, so an invalid chain id,
+  // address or schedule fails here, not at start, and leaves no half a home.
+  const genesisText = `${JSON.stringify(genesisToFile(parseGenesis(genesis, p.genesis)), null, 2)}\n`;
+  const config = structuredClone(defaultConfig);
+  if (opts.apiPort !== undefined) config.api.port = opts.apiPort;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeKeyFile(p.validatorKey, key);
+  writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(p.genesis, genesisText);
   return { home, validator: formatAddress(addressFromPublicKey(key.publicKey)) };
 }
 
@@ -67,6 +75,8 @@ export interface TestnetOptions {
   host?: string;
   /** Default `testnet-<validators>`. */
   chainId?: string;
+  /** The genesis's protocol upgrade schedule, as for `init`. */
+  upgrades?: UpgradeSchedule;
 }
 
 export interface TestnetNode {
@@ -90,6 +100,20 @@ export async function testnet(
   const host = opts.host ?? "127.0.0.1";
   if (existsSync(out))
     throw ConfigError.invalid(out, "(out)", "already exists", "choose a new --out folder");
+  try {
+    return await writeTestnet(opts, out, host);
+  } catch (e) {
+    // `out` did not exist: a refused genesis (say, a bad upgrade schedule) leaves nothing behind.
+    rmSync(out, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function writeTestnet(
+  opts: TestnetOptions,
+  out: string,
+  host: string,
+): Promise<{ homes: string[]; apiUrls: string[]; nodes: TestnetNode[]; chainId: string }> {
   const count = opts.validators + (opts.fullNodes ?? 0);
   const nodes = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
@@ -123,6 +147,7 @@ export async function testnet(
         balance: opts.derivedAccounts.balance.toString(),
       },
     }),
+    ...upgradesOf(opts),
   };
   const genesisText = `${JSON.stringify(genesisToFile(parseGenesis(genesis, "genesis.json")), null, 2)}\n`;
   for (const n of nodes) {
@@ -150,4 +175,9 @@ export async function testnet(
     homes: described.map((n) => n.home),
     apiUrls: described.map((n) => n.apiUrl),
   };
+}
+
+/** The genesis file's `upgrades` entry, absent when none are scheduled (a file as before versions). */
+function upgradesOf(opts: { upgrades?: UpgradeSchedule }): Pick<GenesisFile, "upgrades"> {
+  return opts.upgrades?.length ? { upgrades: opts.upgrades.map((u) => ({ ...u })) } : {};
 }

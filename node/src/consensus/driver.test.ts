@@ -21,7 +21,7 @@ import {
   transfer,
 } from "../testing/fixtures.ts";
 import { ConsensusDriver } from "./driver.ts";
-import { LocalSigningGuard } from "./signingGuard.ts";
+import { LocalSigningGuard, type SigningGuard } from "./signingGuard.ts";
 
 const validator = keyOf(9);
 const genesis = loneValidatorGenesis(validator, Date.now() - 1000);
@@ -57,6 +57,44 @@ describe("consensus driver", () => {
     while (db.getTx(tx.hash)?.status !== "committed" && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(db.getTx(tx.hash)).toMatchObject({ status: "committed", height: 2 });
+    await driver.stop();
+    await db.close();
+  });
+});
+
+describe("consensus driver with a key named late", () => {
+  it("joins the height it is in when the guard names its key, instead of sitting it out", async () => {
+    const { db, chain, mempool } = await openTestChain(genesis, { now: Date.now });
+    const local = new LocalSigningGuard(db, nativeSigner(validator), CHAIN);
+    // A remote signer down at start: no key (zeros) until it connects.
+    let named = false;
+    const late: SigningGuard = {
+      get publicKey() {
+        return named ? local.publicKey : new Uint8Array(32);
+      },
+      resume: (h) => local.resume(h),
+      rememberValid: (h, v) => local.rememberValid(h, v),
+      proposedBlock: (h) => local.proposedBlock(h),
+      signProposal: (p, b) => local.signProposal(p, b),
+      signVote: (v, valid) => local.signVote(v, valid),
+    };
+    const driver = new ConsensusDriver(
+      { batchDelayMs: 20, heartbeatMs: 600_000 },
+      { chain, mempool, guard: late, log: pino({ level: "silent" }), now: Date.now },
+    );
+    const tx = await mempool.add(
+      signed(keyOf(1), 0, transfer(addressOf(2), 5n), { expiresAt: Date.now() + 60_000 }).bytes,
+    );
+    driver.start();
+    await new Promise((r) => setTimeout(r, 200)); // height 1 started without the key
+    expect(chain.head.height).toBe(0);
+    named = true;
+    driver.keyNamed();
+    // The lone validator is the whole set: height 1 commits only if it now takes part.
+    const deadline = Date.now() + 5000;
+    while (db.getTx(tx.hash)?.status !== "committed" && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(db.getTx(tx.hash)).toMatchObject({ status: "committed", height: 1 });
     await driver.stop();
     await db.close();
   });

@@ -342,6 +342,29 @@ export class ConsensusDriver {
     return this.#queue;
   }
 
+  /**
+   * The signing guard named its key after this height's engine started
+   * without it (a remote signer that was down). Membership is decided when
+   * a height starts, so without this the node would sit the height out, and
+   * a network that needs its vote for two thirds would never finish the
+   * height, so it would never reach the next one either. The height starts
+   * again as a member, fed what the old engine had received; nothing was
+   * signed for it, so there is nothing to conflict with.
+   */
+  keyNamed(): void {
+    void this.#enqueue(async () => {
+      const engine = this.#engine;
+      const key = this.#deps.guard?.publicKey;
+      if (this.#stopped || !engine || !key || engine.isValidator) return;
+      const validators = this.#deps.chain.validatorsAt(this.#height);
+      if (!validators.some((v) => equalBytes(v.publicKey, key))) return;
+      const received = this.messagesFor(this.#height);
+      this.#deps.log.info({ height: this.#height }, "signer named our key: joining this height");
+      this.#abandonHeight();
+      for (const message of received) this.receive(message);
+    });
+  }
+
   /** Drops the current height's engine and timers and starts the next one after the head. */
   #abandonHeight(): void {
     this.#engine = null;

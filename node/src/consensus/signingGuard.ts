@@ -101,6 +101,11 @@ export interface SigningGuard {
    * unreachable when asked) hands them here once they do, to be sent.
    */
   onLateVote?(listener: (vote: SignedVote) => void): void;
+  /**
+   * A guard whose key can appear after the node started (a remote signer
+   * down at start) says so here, each time it (re)names one.
+   */
+  onKeyNamed?(listener: () => void): void;
 }
 
 const text = new TextEncoder();

@@ -110,6 +110,8 @@ export function createConsensus(deps: ConsensusStartDeps): RunningConsensus {
     broadcast({ kind: "vote", vote });
     driver.receive({ kind: "vote", vote });
   });
+  // A signer that was down when this height started: take part in it now, not from the next one.
+  deps.guard.onKeyNamed?.(() => driver.keyNamed());
   const receive = compactReceiver({
     pool: deps.mempool,
     receive: (message, size) => driver.receive(message, size),

@@ -50,7 +50,7 @@ async function prunedChain(retention: RetentionOptions, blocks: number) {
     chain: t.chain,
     db: t.db,
     mempool: t.mempool,
-    validatorKey: null,
+    validatorKey: () => null,
     version: "test",
     // Health is not what these reads are about: a fixed report.
     health: () => ({

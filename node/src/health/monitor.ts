@@ -16,7 +16,8 @@ export interface HealthMonitorDeps {
   readonly peers: () => number;
   /** BlockSync.bestPeerHeight. */
   readonly bestPeerHeight: () => number;
-  readonly validatorKey: Uint8Array;
+  /** Asked at each report: a remote signer names the key only once it connects. */
+  readonly validatorKey: () => Uint8Array;
   readonly haltHeight: number | null;
   readonly stallMs: number;
   readonly now: () => number;
@@ -33,12 +34,13 @@ export interface HealthMonitor {
 }
 
 export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
-  const { chain, validatorKey } = deps;
+  const { chain } = deps;
   let last: NodeHealthJson["status"] | null = null;
   const report = (): NodeHealthJson => {
     const head = chain.head;
     const next = chain.validatorsAt(head.height + 1);
-    const validator = next.some((v) => equalBytes(v.publicKey, validatorKey));
+    const key = deps.validatorKey();
+    const validator = next.some((v) => equalBytes(v.publicKey, key));
     const health = assessHealth({
       height: head.height,
       headTime: head.header.time,

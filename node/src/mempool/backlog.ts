@@ -14,6 +14,23 @@
  * proposals naming it fetch it whole.
  */
 
+/** The shortest and longest retry hint a refused client is given (ms). */
+const RETRY_AFTER_MIN_MS = 1_000;
+const RETRY_AFTER_MAX_MS = 30_000;
+
+/**
+ * How long until `excess` more pending transactions have drained at
+ * `committedPerSecond` (ms): the Retry-After a client refused for a full
+ * pool is told, so a crowd of clients comes back as room frees instead of
+ * all at the SDK's first backoff. At least a second (a block's time), at
+ * most 30 s; unknown rate (nothing committed lately): the minimum.
+ */
+export function drainMs(excess: number, committedPerSecond: number): number {
+  if (!(committedPerSecond > 0)) return RETRY_AFTER_MIN_MS;
+  const ms = Math.ceil((Math.max(1, excess) / committedPerSecond) * 1000);
+  return Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, ms));
+}
+
 /** Committed transactions in the window, and the window (ms). */
 const WINDOW_MS = 10_000;
 

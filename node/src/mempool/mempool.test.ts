@@ -11,6 +11,7 @@ import {
   signed,
   transfer,
 } from "../testing/fixtures.ts";
+import { drainMs } from "./backlog.ts";
 import { type DropEvent, Mempool, type MempoolOptions } from "./mempool.ts";
 
 const alice = keyOf(1);
@@ -320,5 +321,37 @@ describe("mempool client backlog", () => {
       expect(await codeOf(mempool.add(signed(alice, n, transfer(bob, 1n)).bytes, "client"))).toBe(
         "ok",
       );
+  });
+
+  it("tells a shed client how long the backlog takes to drain at the measured rate", async () => {
+    const { mempool, clock } = clocked({ maxBacklogSeconds: 5, minBacklogTxs: 2 });
+    const refusedAfter = async (nonce: number) =>
+      (await mempool
+        .add(signed(alice, nonce, transfer(bob, 1n)).bytes, "client")
+        .catch((e: unknown) => e)) as TransactionError;
+    for (let n = 0; n < 2; n++)
+      await mempool.add(signed(alice, n, transfer(bob, 1n)).bytes, "client");
+    // Nothing committed yet: the rate is unknown, so the hint is the floor (a block's time).
+    expect((await refusedAfter(2)).details).toMatchObject({ retryAfterMs: 1_000 });
+    // 1 transaction committed every 2 s (0.1/s over the window): the pool of 2 takes longer to drain.
+    const fake = (i: number) => [new Uint8Array(32).fill(i)];
+    for (let i = 0; i < 5; i++) {
+      clock.now += 2_000;
+      mempool.removeCommitted(fake(i));
+    }
+    const slow = (await refusedAfter(2)).details["retryAfterMs"] as number;
+    expect(slow).toBeGreaterThan(1_000);
+    expect(slow).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe("drainMs", () => {
+  it("is the excess over the rate, from 1 s to 30 s", () => {
+    expect(drainMs(500, 100)).toBe(5_000);
+    expect(drainMs(1, 1_000)).toBe(1_000);
+    expect(drainMs(10_000, 1)).toBe(30_000);
+    expect(drainMs(10, 0)).toBe(1_000);
+    expect(drainMs(10, Number.NaN)).toBe(1_000);
+    expect(drainMs(-3, 1)).toBe(1_000);
   });
 });

@@ -36,7 +36,7 @@ import type { VerifierPool } from "@edgeledger/sdk/protocol/node";
 import type { VerifiedSignatures } from "../chain/verifiedSignatures.ts";
 import type { AccountReader } from "../state/ledger.ts";
 import { checkChainAndTime, checkTransaction, refuse } from "../state/rules.ts";
-import { Backlog } from "./backlog.ts";
+import { Backlog, drainMs } from "./backlog.ts";
 
 export interface MempoolOptions {
   /** Most transactions held at once. */
@@ -408,6 +408,7 @@ export class Mempool {
         refuse("MEMPOOL_FULL", "The mempool is full; retry shortly.", {
           size: this.#byHash.size,
           bytes: this.#bytes,
+          retryAfterMs: drainMs(this.#byHash.size - o.maxTxs + 1, this.#backlog.rate(now)),
         });
       }
     }
@@ -507,6 +508,7 @@ export class Mempool {
           size: this.#byHash.size,
           capacity,
           committedPerSecond: Math.round(rate),
+          retryAfterMs: drainMs(this.#byHash.size - capacity + count, rate),
         },
       },
     );

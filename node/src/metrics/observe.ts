@@ -5,13 +5,15 @@
 import type { Chain } from "../chain/chain.ts";
 import type { HeightPhase } from "../consensus/phases.ts";
 import type { Mempool } from "../mempool/mempool.ts";
+import type { ConsensusMetrics } from "./consensus.ts";
 import type { NodeMetrics } from "./metrics.ts";
 
-/** What consensus reports (it does not import prom-client either): phases and compact rebuilds. */
-export function consensusObservers(metrics: NodeMetrics) {
+/** What consensus reports (it does not import prom-client either): phases (and so commit latency) and compact rebuilds. */
+export function consensusObservers(metrics: NodeMetrics, consensus: ConsensusMetrics) {
   return {
-    phase: (phase: HeightPhase, seconds: number) =>
+    phase: consensus.phases((phase: HeightPhase, seconds: number) =>
       metrics.consensusPhase.observe({ phase }, seconds),
+    ),
     rebuild: (outcome: "rebuilt" | "fetched", seconds: number) =>
       metrics.compactRebuild.observe({ outcome }, seconds),
   };

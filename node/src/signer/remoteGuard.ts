@@ -58,6 +58,10 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     this.#onLate = listener;
   }
 
+  onKeyNamed(listener: () => void): void {
+    this.#client.onConnected(listener);
+  }
+
   /**
    * The votes of the latest height the signer could not be reached for, once
    * it is back: the engine counted them as sent, so unless they go out late

@@ -1,6 +1,11 @@
-/** `edgeledger testnet`'s options: how many nodes, where their homes go, their ports and address. */
-import { count, port } from "../../options/parsers.ts";
+/**
+ * `edgeledger testnet`'s options: how many nodes, where their homes go,
+ * their ports and address, the genesis upgrades; and where to write the same
+ * network for deploy/kubernetes (and compose), with the namespace it goes to.
+ */
+import { count, port, upgrade } from "../../options/parsers.ts";
 import type { CliOptions } from "../../util/command.ts";
+import { defaultKubernetesOptions } from "./kubernetes.ts";
 
 export interface TestnetArgs {
   validators: number;
@@ -8,6 +13,11 @@ export interface TestnetArgs {
   out: string;
   basePort: number;
   host: string;
+  upgrades?: { height: number; version: number }[];
+  /** Also write the network as deploy/kubernetes's inputs here (kubernetes.ts). */
+  kubernetes?: string;
+  namespace: string;
+  clusterDomain: string;
 }
 
 export const testnetOptions: CliOptions<TestnetArgs> = {
@@ -37,5 +47,26 @@ export const testnetOptions: CliOptions<TestnetArgs> = {
     flags: "--host <ip>",
     description: "address every node listens on and is dialed at",
     default: "127.0.0.1",
+  },
+  upgrades: {
+    flags: "--upgrade <height:version>",
+    description: "blocks from HEIGHT carry protocol VERSION (repeatable; genesis upgrades)",
+    parse: upgrade,
+  },
+  kubernetes: {
+    flags: "--kubernetes <dir>",
+    description:
+      "also write the network for deploy/kubernetes and deploy/compose.yaml here (must not exist): per node its config with in-cluster addresses, genesis and keys, as Kustomize generator inputs (docs/deploy.md)",
+  },
+  namespace: {
+    flags: "--namespace <ns>",
+    description:
+      "with --kubernetes: the namespace the overlays deploy to (part of each peer's DNS name)",
+    default: defaultKubernetesOptions.namespace,
+  },
+  clusterDomain: {
+    flags: "--cluster-domain <domain>",
+    description: "with --kubernetes: the cluster's DNS domain",
+    default: defaultKubernetesOptions.clusterDomain,
   },
 };

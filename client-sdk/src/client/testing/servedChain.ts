@@ -198,6 +198,8 @@ export async function answer(chain: ServedChain, url: URL): Promise<Json | Refus
       latestTime: chain.headers[chain.head]!.time,
       validator: null,
       mempool: { size: 1, bytes: 100 },
+      protocolVersion: 1,
+      upgrades: [],
     } satisfies StatusJson as unknown as Json;
   if (p === "/v1/validators") {
     const at = asked ?? chain.head + 1;

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { TransportError, VerificationError } from "../../errors/client.ts";
 import { ApiError, TransactionError } from "../../errors/protocol.ts";
-import { http } from "./http.ts";
+import { http, retryAfterMs } from "./http.ts";
 
 type Handler = (url: string, init: RequestInit) => Promise<Response> | Response;
 
@@ -126,5 +126,68 @@ describe("http transport", () => {
     ))
       seen.push(`${e.event} ${e.data}`);
     expect(seen).toEqual(['head {"h":1}', 'head {"h":2}']);
+  });
+});
+
+describe("Retry-After", () => {
+  afterEach(() => vi.useRealTimers());
+
+  const full = (after: string) =>
+    new Response(JSON.stringify(refusal("MEMPOOL_FULL")), {
+      status: 503,
+      headers: { "content-type": "application/json", "retry-after": after },
+    });
+
+  /** Lets the transport's promise chain run, with fake timers standing still. */
+  const settle = () => vi.advanceTimersByTimeAsync(0);
+
+  it("holds the next try of that server until the hint, not just the backoff", async () => {
+    vi.useFakeTimers();
+    let n = 0;
+    const { fetch, calls } = fakeFetch(() => (++n === 1 ? full("2") : json(200, { n })));
+    const p = http("http://a", { fetch, retryDelayMs: 1 }).request(get);
+    await settle();
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_900);
+    expect(calls).toHaveLength(1); // the backoff (1 ms) is long over; the hint is not
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toHaveLength(2);
+    expect(await p).toEqual({ n: 2 });
+  });
+
+  it("cuts a hint longer than maxRetryAfterMs to it", async () => {
+    vi.useFakeTimers();
+    let n = 0;
+    const { fetch, calls } = fakeFetch(() => (++n === 1 ? full("86400") : json(200, { n })));
+    const p = http("http://a", { fetch, retryDelayMs: 1, maxRetryAfterMs: 500 }).request(get);
+    await settle();
+    await vi.advanceTimersByTimeAsync(400);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toHaveLength(2);
+    expect(await p).toEqual({ n: 2 });
+  });
+
+  it("does not hold back the failover to another server", async () => {
+    vi.useFakeTimers();
+    const { fetch, calls } = fakeFetch((url) =>
+      url.startsWith("http://a") ? full("30") : json(200, { from: "b" }),
+    );
+    const p = http(["http://a", "http://b"], { fetch, retryDelayMs: 10 }).request(get);
+    await settle();
+    await vi.advanceTimersByTimeAsync(20); // the backoff at most (10 ms, jitter to 15)
+    expect(calls).toEqual(["http://a/v1/status", "http://b/v1/status"]);
+    expect(await p).toEqual({ from: "b" });
+  });
+
+  it("reads delta-seconds and HTTP dates, and nothing else", () => {
+    const now = Date.parse("2026-12-02T07:00:00Z");
+    expect(retryAfterMs("3", now)).toBe(3_000);
+    expect(retryAfterMs(" 0 ", now)).toBe(0);
+    expect(retryAfterMs("Wed, 02 Dec 2026 07:00:05 GMT", now)).toBe(5_000);
+    expect(retryAfterMs("Wed, 02 Dec 2026 06:00:00 GMT", now)).toBe(0);
+    expect(retryAfterMs("-1", now)).toBeUndefined();
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
   });
 });

@@ -28,6 +28,26 @@ export interface HttpTransportOptions {
   readonly retryDelayMs?: number;
   /** A fetch implementation (tests, proxies). Default: globalThis.fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * The longest a server's Retry-After may hold back the next try of that
+   * server (ms); a longer hint is cut to this, so a hostile or confused
+   * server cannot stall a client. Default 10 000.
+   */
+  readonly maxRetryAfterMs?: number;
+}
+
+/**
+ * A Retry-After header's wait (ms): delta-seconds or an HTTP date (RFC 9110
+ * 10.2.3); undefined when absent or not one of those.
+ */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^[0-9]+$/.test(v)) return Number(v) * 1000;
+  // Every HTTP date form starts with the day's name; Date.parse alone takes "-1" for a year.
+  if (!/^[A-Za-z]{3}/.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /**
@@ -72,6 +92,7 @@ export function http(
   const tries = ((options.retries ?? 2) + 1) * list.length;
   const baseDelay = options.retryDelayMs ?? 100;
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const maxRetryAfter = options.maxRetryAfterMs ?? 10_000;
   let preferred = 0;
 
   const urlFor = (base: string, path: string, query?: TransportRequest["query"]) => {
@@ -86,14 +107,18 @@ export function http(
 
     async request<T>(req: TransportRequest): Promise<T> {
       let last: unknown;
+      // When each URL may be tried again, from its own Retry-After: a full
+      // server's hint holds back only that server, not the failover to the next.
+      const notBefore = new Map<number, number>();
       for (let attempt = 0; attempt < tries; attempt++) {
         if (req.signal?.aborted) throw aborted(req.signal);
+        const index = (preferred + attempt) % list.length;
         if (attempt > 0) {
           const backoff = baseDelay * 2 ** Math.floor((attempt - 1) / list.length);
-          await sleep(backoff * (0.5 + Math.random()), req.signal);
+          const hinted = (notBefore.get(index) ?? 0) - Date.now();
+          await sleep(Math.max(backoff * (0.5 + Math.random()), hinted), req.signal);
           if (req.signal?.aborted) throw aborted(req.signal);
         }
-        const index = (preferred + attempt) % list.length;
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
         let res: Response;
@@ -147,6 +172,8 @@ export function http(
         }
         const error = errorFromResponse(res.status, body);
         if (!retryable(res.status)) throw error;
+        const hint = retryAfterMs(res.headers.get("retry-after"), Date.now());
+        if (hint !== undefined) notBefore.set(index, Date.now() + Math.min(hint, maxRetryAfter));
         last = error;
       }
       if (last instanceof Error) throw last;
