@@ -151,6 +151,11 @@ describe("edgeledger dev (npm start)", () => {
     expect(banner).toContain(`${urls[0]}/v1/dev/transfer`);
     expect(banner).toContain("validator-3/node.log");
     expect(banner).toMatch(new RegExp(`edge\\s+${edgeUrl}\\s+log: edge\\.log`));
+    // The explorer URL it prints is served by the edge, anchored at the dev chain's genesis.
+    expect(banner).toMatch(new RegExp(`explorer\\s+${edgeUrl}/explorer/\\s`));
+    const explorerPage = await fetch(`${edgeUrl}/explorer/`);
+    expect(explorerPage.status).toBe(200);
+    expect(await explorerPage.text()).toContain('"chainId":"edgeledger-dev"');
     // Each validator is its own process.
     const pids = validatorPids(home);
     expect(new Set(pids).size).toBe(VALIDATORS);

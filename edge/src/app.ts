@@ -17,7 +17,7 @@
  *     ("latest" resolves to the verified head, so a new head makes new
  *     keys); routes/checks.ts: their path and query checks;
  *   - routes/writes.ts: submissions forwarded; routes/service.ts: /health,
- *     /metrics.
+ *     /metrics; routes/explorer.ts: the explorer web app at /explorer.
  */
 import { Hono } from "hono";
 import { memoryCache } from "./cache/memory.ts";
@@ -28,6 +28,7 @@ import { type EdgeOptions, resolveEdgeOptions } from "./options.ts";
 import { defaultRateLimit, RateLimiter } from "./rateLimit.ts";
 import { fetchVerified } from "./read/fetchVerified.ts";
 import { createReadPipeline } from "./read/pipeline.ts";
+import { registerExplorer } from "./routes/explorer.ts";
 import { READ_PATHS, registerReads } from "./routes/reads.ts";
 import { registerService, SERVICE_PATHS } from "./routes/service.ts";
 import { registerWrites, WRITE_PATHS } from "./routes/writes.ts";
@@ -112,6 +113,8 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     serve,
   );
   registerWrites(app, { upstreams, metrics, timeoutMs: o.upstreamTimeoutMs });
+  // No GET /v1/heads here: the explorer's page polls for heads.
+  if (o.explorer) registerExplorer(app, { chainId: o.chainId, trust: o.trust, headStream: false });
   registerFallbacks(app, { served: SERVED, onInternal: o.onInternalError });
 
   const edge: EdgeController = {

@@ -49,9 +49,12 @@ export interface EdgeOptions {
   /** Told of every error answered as INTERNAL. Default: console.error. */
   readonly onInternalError?: (error: unknown) => void;
   readonly now?: () => number;
+  /** Serve the explorer web app at /explorer (routes/explorer.ts). Default true. */
+  readonly explorer?: boolean;
 }
 
 export const defaultEdgeOptions = {
+  explorer: true,
   headMode: "poll",
   headPollMs: 1000,
   latestMaxAgeSeconds: 1,

@@ -227,6 +227,9 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         bodyLimit: config.api.bodyLimit,
         host: config.api.host,
         port: config.api.port,
+        ...(config.explorer && {
+          explorer: { chainId, trust: { genesisHash: toHex(chain.genesisHash) }, headStream: true },
+        }),
       },
     );
     consensus.driver.start();

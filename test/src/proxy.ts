@@ -133,6 +133,12 @@ export async function upstreamProxy(
       res.end();
       return;
     }
+    const type = upstream.headers.get("content-type") ?? "";
+    if (/^text\/(html|javascript|css)/.test(type) && fault === undefined) {
+      // Pages and scripts (the explorer's, served by an edge) pass as they are, with their type.
+      res.writeHead(upstream.status, { "content-type": type }).end(await upstream.text());
+      return;
+    }
     let text = await upstream.text();
     if (fault?.kind === "not-json" && upstream.ok) text = "<html>not the answer</html>";
     else if (fault && upstream.ok) text = JSON.stringify(tamper(fault, JSON.parse(text)));

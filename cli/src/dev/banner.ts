@@ -71,7 +71,7 @@ edgeledger dev network: chain "${st.chainId}" at height ${st.height}, ${validato
 (home: ${net.home}; logs are relative to it)
 
 ${rows.join("\n")}
-  ${"dev account".padEnd(width)}  ${devAddress}  (key: ${net.devKeyFile})
+${edgeUrl ? `  ${"explorer".padEnd(width)}  ${edgeUrl}/explorer/  ← open in a browser: blocks arriving, each verified there by the SDK\n` : ""}  ${"dev account".padEnd(width)}  ${devAddress}  (key: ${net.devKeyFile})
   ${"genesis".padEnd(width)}  ${st.genesisHash}  (what SDK clients pin: trust: { genesisHash })
 
   OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics (every validator serves both)

@@ -1379,3 +1379,28 @@ describe("GET /v1/heads", () => {
     await waitFor(() => subs.every((sub) => sub.ended()), "the clients to see the end");
   });
 });
+
+describe("the explorer at /explorer (behind the node's flag)", () => {
+  it("is served with the node's anchor when asked for, and not otherwise", async () => {
+    const trust = { genesisHash: "ef".repeat(32) };
+    const withExplorer = server({
+      explorer: { chainId: "explorer-chain", trust, headStream: true },
+    });
+    const page = await withExplorer.inject({ method: "GET", url: "/explorer/" });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body).toContain(
+      JSON.stringify({ chainId: "explorer-chain", trust, headStream: true }),
+    );
+    expect(
+      (await withExplorer.inject({ method: "GET", url: "/explorer" })).headers["location"],
+    ).toBe("/explorer/");
+    expect((await withExplorer.inject({ method: "GET", url: "/explorer/app.js" })).statusCode).toBe(
+      200,
+    );
+    const missing = await withExplorer.inject({ method: "GET", url: "/explorer/none.js" });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: "NOT_FOUND" });
+    expect((await app.inject({ method: "GET", url: "/explorer/" })).statusCode).toBe(404);
+  });
+});

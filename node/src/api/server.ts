@@ -12,6 +12,7 @@
  */
 
 import type { Socket } from "node:net";
+import type { ExplorerConfig } from "@edgeledger/explorer";
 import {
   API_INFO,
   allowedMethods,
@@ -35,6 +36,7 @@ import Fastify, {
 } from "fastify";
 import { Registry } from "prom-client";
 import { sendError, toHttpError } from "./errors.ts";
+import { registerExplorer } from "./explorer.ts";
 import { HeadStreams } from "./headStreams.ts";
 import { answerClientError, requestFormError } from "./input.ts";
 import { observeRequestDurations } from "./metrics.ts";
@@ -56,6 +58,8 @@ export interface ApiServerOptions {
   registry?: Registry;
   /** How often an idle /v1/heads stream gets a comment line, in ms. */
   headsHeartbeatMs?: number;
+  /** Serve the explorer web app at /explorer, anchored here (explorer.ts). Default: not served. */
+  explorer?: ExplorerConfig;
 }
 
 /** The defaults of ApiServerOptions, in one place. */
@@ -224,5 +228,9 @@ export function createApiServer(
   // plugins load in registration order, and the routes are a plugin.
   app.register(swagger, { openapi: { openapi: "3.1.0", info: { ...API_INFO } } });
   app.register(async (scope) => registerRoutes(scope, bindings));
+  if (options.explorer) {
+    const explorer = options.explorer;
+    app.register(async (scope) => registerExplorer(scope, explorer));
+  }
   return app;
 }

@@ -19,6 +19,8 @@ import { ConfigError } from "./errors.ts";
 
 export interface NodeConfig {
   api: { host: string; port: number; bodyLimit: number };
+  /** Serve the explorer web app at /explorer on the API's address (api/explorer.ts). */
+  explorer: boolean;
   mempool: MempoolOptions;
   block: BlockOptions;
   /** Consensus timeouts in ms: each step's base, and how much it grows per round. */
@@ -80,6 +82,8 @@ export interface NodeConfig {
 
 export const defaultConfig: NodeConfig = {
   api: { host: "127.0.0.1", port: 8545, bodyLimit: 64 * 1024 },
+  // -- explorer --
+  explorer: false,
   mempool: { ...defaultMempoolOptions },
   block: { ...defaultBlockOptions },
   consensus: { ...DEFAULT_TIMEOUTS },

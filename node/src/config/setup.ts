@@ -21,6 +21,8 @@ export interface SetupOverrides {
   readonly haltHeight?: number;
   /** Replaces config.json's remote signer (`edgeledger start --signer-address --signer-public-key`). */
   readonly signer?: NodeConfig["signer"];
+  /** Serves the explorer at /explorer whatever config.json says (`edgeledger start --explorer`). */
+  readonly explorer?: boolean;
 }
 
 export interface NodeSetup {
@@ -37,6 +39,7 @@ export function loadNodeSetup(home: string, overrides: SetupOverrides): NodeSetu
   const config = loadConfig(p.config);
   if (overrides.apiPort !== undefined) config.api.port = overrides.apiPort;
   if (overrides.haltHeight !== undefined) config.haltHeight = overrides.haltHeight;
+  if (overrides.explorer) config.explorer = true;
   if (overrides.signer) {
     checkSigner(overrides.signer, "the command line");
     config.signer = overrides.signer;

@@ -24,14 +24,16 @@ export async function startHandler(args: StartArgs): Promise<void> {
     ...(devKey && { devKey }),
     ...(args.haltHeight !== undefined && { haltHeight: args.haltHeight }),
     ...(signer && { signer }),
+    ...(args.explorer && { explorer: true }),
   });
   const { apiUrl } = await node.start();
+  const explorerNote = node.config.explorer ? `; explorer ${apiUrl}/explorer/` : "";
   const devNote = devKey
     ? `; dev account ${formatAddress(addressFromPublicKey(devKey.publicKey))} on POST ${apiUrl}/v1/dev/transfer`
     : "";
   // The pid lets whoever reads a log (`edgeledger dev` writes one per validator) find the process.
   console.log(
-    `edgeledger node (pid ${process.pid}) on chain "${node.chain.chainId}" at height ${node.chain.head.height}; API ${apiUrl}${devNote}`,
+    `edgeledger node (pid ${process.pid}) on chain "${node.chain.chainId}" at height ${node.chain.head.height}; API ${apiUrl}${devNote}${explorerNote}`,
   );
   await untilSignal();
   await node.stop();

@@ -15,6 +15,8 @@ export interface StartArgs {
   /** A remote signer's host:port and connection key (config.json's signer, replaced). */
   signerAddress?: string;
   signerPublicKey?: string;
+  /** Serve the explorer web app at /explorer (config.json's `explorer`, set for this run). */
+  explorer?: boolean;
 }
 
 export const startOptions: CliOptions<StartArgs> = {
@@ -38,5 +40,10 @@ export const startOptions: CliOptions<StartArgs> = {
     flags: "--signer-public-key <hex>",
     description:
       "the remote signer's connection key, the only one accepted (with --signer-address)",
+  },
+  explorer: {
+    flags: "--explorer",
+    description:
+      "serve the explorer web app at <API URL>/explorer/, which verifies every answer in the browser (config.json's explorer, for this run)",
   },
 };
