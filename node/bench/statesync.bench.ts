@@ -165,7 +165,11 @@ const hashesPerSecondBefore = hashRate();
 const j0 = performance.now();
 const result = await joinByStateSync(
   { ctx, db: joiner, verifier: createNativeVerifier(), genesis },
-  { trustHeight, trustHash: blockHash(source.getHeader(trustHeight)!), perPeer: 2, waitMs: 30_000 },
+  {
+    trust: { height: trustHeight, hash: blockHash(source.getHeader(trustHeight)!) },
+    perPeer: 2,
+    waitMs: 30_000,
+  },
 );
 const joinSeconds = (performance.now() - j0) / 1000;
 const hashesPerSecond = Math.max(hashesPerSecondBefore, hashRate());

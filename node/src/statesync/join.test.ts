@@ -160,7 +160,7 @@ describe("joining by state sync", () => {
       const trusted = server.db.getHeader(2)!;
       const result = await joinByStateSync(
         { ctx: node.ctx, db: node.db, verifier, genesis },
-        { trustHeight: 2, trustHash: blockHash(trusted), perPeer: 2, waitMs: 10_000 },
+        { trust: { height: 2, hash: blockHash(trusted) }, perPeer: 2, waitMs: 10_000 },
       );
       expect(result.height).toBe(8);
       expect(node.faults).toContainEqual({ peer: hostile.peerId.toString(), code });
@@ -195,7 +195,7 @@ describe("joining by state sync", () => {
     await expect(
       joinByStateSync(
         { ctx: node.ctx, db: node.db, verifier, genesis },
-        { trustHeight: 2, trustHash: wrong, perPeer: 2, waitMs: 1000 },
+        { trust: { height: 2, hash: wrong }, perPeer: 2, waitMs: 1000 },
       ),
     ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
     expect(node.faults).toContainEqual({
