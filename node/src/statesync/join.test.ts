@@ -27,6 +27,7 @@ import { addressOf, CHAIN, openTestChain, removeTestDirs } from "../testing/fixt
 import { commitTransferBlocks, stateSyncGenesis } from "../testing/stateSyncChain.ts";
 import { decodeChunk, decodeRequest, encodeChunk, MAX_CHUNK_BYTES } from "./chunks.ts";
 import { joinByStateSync } from "./join.ts";
+import { StateSyncProgress } from "./progress.ts";
 import { StateSyncServer } from "./protocol.ts";
 import { Snapshots } from "./snapshots.ts";
 
@@ -196,6 +197,59 @@ describe("joining by state sync", () => {
       joinByStateSync(
         { ctx: node.ctx, db: node.db, verifier, genesis },
         { trust: { height: 2, hash: wrong }, perPeer: 2, waitMs: 1000 },
+      ),
+    ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
+    expect(node.faults).toContainEqual({
+      peer: honestHost.peerId.toString(),
+      code: "SYNC_BAD_SNAPSHOT",
+    });
+    expect(node.db.getMeta("head")).toBeUndefined();
+    await node.db.close();
+  });
+
+  it("with light-client trust (rpcServers), joins at the snapshot whose header hash the light client verified, and reports its progress", async () => {
+    const node = await emptyNode();
+    await node.host.dial(honestHost.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    const asked: number[] = [];
+    const progress = new StateSyncProgress();
+    const result = await joinByStateSync(
+      { ctx: node.ctx, db: node.db, verifier, genesis, progress },
+      {
+        trust: {
+          verifiedHashAt: async (h) => {
+            asked.push(h);
+            return blockHash(server.db.getHeader(h)!);
+          },
+        },
+        perPeer: 2,
+        waitMs: 10_000,
+      },
+    );
+    expect(result.height).toBe(8);
+    expect(asked).toEqual([8]);
+    expect(progress.json()).toMatchObject({
+      phase: "finishing",
+      snapshotHeight: 8,
+      chunksDone: result.chunks,
+      chunksTotal: result.chunks,
+      bytes: result.bytes,
+      chunksRefused: 0,
+      peers: 1,
+    });
+    expect(node.db.getMeta("head")).toMatchObject({ height: 8 });
+    await node.db.close();
+  });
+
+  it("with light-client trust, refuses a peer whose snapshot header is not the verified one (SYNC_BAD_SNAPSHOT)", async () => {
+    const node = await emptyNode();
+    await node.host.dial(honestHost.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    const other = blockHash(server.db.getHeader(7)!);
+    await expect(
+      joinByStateSync(
+        { ctx: node.ctx, db: node.db, verifier, genesis },
+        { trust: { verifiedHashAt: async () => other }, perPeer: 2, waitMs: 1000 },
       ),
     ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
     expect(node.faults).toContainEqual({
