@@ -145,11 +145,11 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     host = net;
     hooks.started?.(net);
     // -- state sync (statesync) --
-    await joining.joinIfEmpty(net, {
-      logger: log,
-      registry: metrics.registry,
-      bodyLimit: config.api.bodyLimit,
-    });
+    await joining.joinIfEmpty(
+      net,
+      { logger: log, registry: metrics.registry, bodyLimit: config.api.bodyLimit },
+      hooks.stateSyncChunkWrite && (() => hooks.stateSyncChunkWrite!()),
+    );
     await chain.init();
     // Before the pruner's first pass: snapshot heights keep their state.
     const snapshots = openSnapshots(config, db, chain);

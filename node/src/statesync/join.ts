@@ -87,6 +87,8 @@ export interface JoinDeps {
   readonly genesis: Genesis;
   /** Told each phase, chunk and refusal (GET /v1/health, metrics). */
   readonly progress?: StateSyncProgress;
+  /** Awaited before each chunk is written (hooks.ts: the test build holds a join there to kill it). */
+  readonly beforeChunkWrite?: () => Promise<void>;
 }
 
 export interface JoinResult {
@@ -389,6 +391,7 @@ async function fetchChunks(
         return;
       }
       try {
+        await deps.beforeChunkWrite?.();
         await db.putStateNodes(writes, height);
       } finally {
         inFlight--;

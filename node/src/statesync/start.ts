@@ -50,7 +50,11 @@ export interface StateSyncJoin {
    * joining API (joiningApi.ts) at the configured address meanwhile; null
    * when no join was needed.
    */
-  joinIfEmpty(host: Host, api: ApiServerOptions): Promise<JoinResult | null>;
+  joinIfEmpty(
+    host: Host,
+    api: ApiServerOptions,
+    beforeChunkWrite?: () => Promise<void>,
+  ): Promise<JoinResult | null>;
 }
 
 export function stateSyncJoin(deps: StateSyncJoinDeps): StateSyncJoin {
@@ -62,7 +66,7 @@ export function stateSyncJoin(deps: StateSyncJoinDeps): StateSyncJoin {
     joiningHealth(running.progress.json(), running.host.getPeers().length, haltHeightOf(config));
   return {
     health,
-    async joinIfEmpty(host, apiOptions) {
+    async joinIfEmpty(host, apiOptions, beforeChunkWrite) {
       const s = config.statesync;
       // A head (or a genesis written) means the node has a chain: it catches up by block sync.
       if (!s.enable || db.getMeta("head") !== undefined || db.getMeta("genesis") !== undefined)
@@ -88,7 +92,14 @@ export function stateSyncJoin(deps: StateSyncJoinDeps): StateSyncJoin {
         dialBootstrap(host, config.network.bootstrap);
         const started = Date.now();
         const result = await joinByStateSync(
-          { ctx, db, verifier: deps.verifier, genesis: deps.genesis, progress },
+          {
+            ctx,
+            db,
+            verifier: deps.verifier,
+            genesis: deps.genesis,
+            progress,
+            ...(beforeChunkWrite && { beforeChunkWrite }),
+          },
           { trust: trustOf(deps, progress), perPeer: PER_PEER, waitMs: JOIN_WAIT_MS },
         );
         const ms = Date.now() - started;
