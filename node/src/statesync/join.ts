@@ -105,7 +105,7 @@ export class StateSyncJoinError extends BaseError<"STATESYNC_NO_SNAPSHOT"> {
 }
 
 export async function joinByStateSync(deps: JoinDeps, options: JoinOptions): Promise<JoinResult> {
-  const { ctx, progress } = deps;
+  const { progress } = deps;
   const deadline = Date.now() + options.waitMs;
   const from = "height" in options.trust ? options.trust.height : 1;
   for (;;) {
