@@ -1,7 +1,8 @@
 /**
  * The end of `npm run bench` in node/: every figure of both node benches in
  * one table (value, the limit it is divided by, ratio, target, holds), read
- * from bench/out/node.json, sync.json and storage.json as this run wrote them.
+ * from bench/out/node.json, sync.json, storage.json and statesync.json as
+ * this run wrote them.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { type Figure, figures, printFigures, type Run, type SyncResult } from "./report.ts";
@@ -36,4 +37,25 @@ const storageRows: Figure[] = storage
       },
     ]
   : [];
-printFigures([...figures(node?.runs ?? [], sync), ...storageRows]);
+// -- state sync (statesync.bench.ts): the join against the issue's < 60 s.
+const stateSync = read<{
+  quick: boolean;
+  accounts: number;
+  blocks: number;
+  joinSeconds: number;
+  limitSeconds: number;
+  targetSeconds: number;
+}>("statesync.json");
+const stateSyncRows: Figure[] = stateSync
+  ? [
+      {
+        figure: `state sync join: ${stateSync.accounts} accounts, ${stateSync.blocks} blocks${stateSync.quick ? " (BENCH_QUICK)" : ""}`,
+        value: `${stateSync.joinSeconds.toFixed(1)} s`,
+        limit: `hashing it ${stateSync.limitSeconds.toFixed(1)} s`,
+        ratio: (stateSync.joinSeconds / stateSync.limitSeconds).toFixed(1),
+        target: `< ${stateSync.targetSeconds} s`,
+        holds: stateSync.joinSeconds < stateSync.targetSeconds ? "yes" : "no",
+      },
+    ]
+  : [];
+printFigures([...figures(node?.runs ?? [], sync), ...storageRows, ...stateSyncRows]);

@@ -36,6 +36,8 @@ export interface NodeHooks {
   catchUpReply?(messages: readonly ConsensusMessage[]): readonly ConsensusMessage[];
   /** Wraps each state sync chunk this node serves (statesync/protocol.ts). */
   stateSyncChunk?(chunk: Uint8Array): Uint8Array;
+  /** Awaited before each chunk a joining node writes (statesync/join.ts): the test build holds it there. */
+  stateSyncChunkWrite?(): Promise<void>;
   /** The block this node proposes: its time and transactions. */
   readonly proposer?: ProposerChoices;
 }

@@ -31,7 +31,7 @@ import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import { signingFor } from "./signer/signing.ts";
-import { joinIfEmpty, openSnapshots, startStateSync } from "./statesync/start.ts";
+import { openSnapshots, startStateSync, stateSyncJoin } from "./statesync/start.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
 
@@ -97,7 +97,20 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   // haltHeight: consensus decides nothing after it, block sync commits nothing above it.
   const haltHeight = haltHeightOf(config);
   let health: HealthMonitor | null = null;
-  const healthMetrics = registerHealthMetrics(metrics.registry, () => health!.report());
+  // -- state sync (statesync) -- its report stands for health until the chain opens.
+  const joining = stateSyncJoin({
+    config,
+    db,
+    chainId,
+    verifier,
+    genesis,
+    log,
+    registry: metrics.registry,
+  });
+  const healthMetrics = registerHealthMetrics(
+    metrics.registry,
+    () => health?.report() ?? joining.health()!,
+  );
   registerUpgradeMetrics(metrics.registry, chain);
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
@@ -136,15 +149,11 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     host = net;
     hooks.started?.(net);
     // -- state sync (statesync) --
-    await joinIfEmpty({
-      config,
-      db,
-      host: net,
-      chainId,
-      verifier,
-      log,
-      genesis,
-    });
+    await joining.joinIfEmpty(
+      net,
+      { logger: log, registry: metrics.registry, bodyLimit: config.api.bodyLimit },
+      hooks.stateSyncChunkWrite && (() => hooks.stateSyncChunkWrite!()),
+    );
     await chain.init();
     // Before the pruner's first pass: snapshot heights keep their state.
     const snapshots = openSnapshots(config, db, chain);

@@ -150,12 +150,26 @@ export class TestNetwork {
     return this.nodes.filter((n) => n.process !== null);
   }
 
-  async start(i: number): Promise<void> {
+  /**
+   * Starts node i and waits until it serves /v1/status (`timeoutMs`, default
+   * the harness's 20 s: a large state sync join takes longer). The process
+   * is node.process from its spawn, so kill(i) also ends a start under way.
+   */
+  async start(i: number, options: { timeoutMs?: number } = {}): Promise<void> {
     const node = i === this.auditor.index ? this.auditor : this.nodes[i]!;
     const child = await startNode(
       { home: node.home, url: node.apiUrl },
-      { faultsFile: node.faultsFile },
-    );
+      {
+        faultsFile: node.faultsFile,
+        ...(options.timeoutMs !== undefined && { startTimeoutMs: options.timeoutMs }),
+        spawned: (c) => {
+          node.process = c;
+        },
+      },
+    ).catch((err: unknown) => {
+      node.process = null;
+      throw err;
+    });
     node.process = child;
     child.once("exit", (code, signal) => {
       if (node.process === child) node.process = null;

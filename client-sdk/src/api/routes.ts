@@ -459,7 +459,54 @@ export const healthSchema = {
 } as const;
 
 /** The states of GET /v1/health, in the order the node decides them (docs/operations.md#health). */
-export const NODE_HEALTH_STATES = ["halted", "live", "syncing", "catching-up", "ready"] as const;
+export const NODE_HEALTH_STATES = [
+  "state-syncing",
+  "halted",
+  "live",
+  "syncing",
+  "catching-up",
+  "ready",
+] as const;
+
+/** The steps of a join by state sync, in order (GET /v1/health's `stateSync.phase`). */
+export const STATE_SYNC_PHASES = ["discovering", "verifying", "fetching", "finishing"] as const;
+
+const stateSyncHealthSchema = {
+  type: "object",
+  description: "present only while the node joins by state sync (status state-syncing)",
+  required: [
+    "phase",
+    "snapshotHeight",
+    "chunksDone",
+    "chunksTotal",
+    "bytes",
+    "chunksRefused",
+    "peers",
+  ],
+  properties: {
+    phase: {
+      type: "string",
+      enum: STATE_SYNC_PHASES,
+      description:
+        "discovering: asking peers for snapshots; verifying: the snapshot height's header; fetching: the manifest and chunks; finishing: the one batch that makes the snapshot the head",
+    },
+    snapshotHeight: { ...safeInteger, description: "the snapshot height taken, 0 before one is" },
+    chunksDone: {
+      ...safeInteger,
+      description: "chunks verified and written (resumed ones included)",
+    },
+    chunksTotal: {
+      ...safeInteger,
+      description: "non-empty chunks of the snapshot, 0 before its manifest",
+    },
+    bytes: { ...safeInteger, description: "chunk bytes received and verified in this run" },
+    chunksRefused: {
+      ...safeInteger,
+      description: "chunk answers refused as a peer's fault (each peer banned)",
+    },
+    peers: { ...safeInteger, description: "peers that served at least one chunk" },
+  },
+} as const;
 
 export const nodeHealthSchema = {
   type: "object",
@@ -480,7 +527,7 @@ export const nodeHealthSchema = {
       type: "string",
       enum: NODE_HEALTH_STATES,
       description:
-        "halted: stopped at haltHeight; live: serving, without the peers it needs; syncing: block sync is behind the best peer; catching-up: not behind, but no recent commit; ready: following the chain with peers",
+        "state-syncing: joining by state sync (see stateSync); halted: stopped at haltHeight; live: serving, without the peers it needs; syncing: block sync is behind the best peer; catching-up: not behind, but no recent commit; ready: following the chain with peers",
     },
     height,
     lastCommitAgeMs: {
@@ -501,6 +548,7 @@ export const nodeHealthSchema = {
       maximum: Number.MAX_SAFE_INTEGER,
       description: "the configured haltHeight, or null",
     },
+    stateSync: stateSyncHealthSchema,
   },
 } as const;
 

@@ -195,14 +195,14 @@ export interface HealthJson {
 
 /**
  * GET /v1/health: the node's health, decided in this order (the first that
- * holds): halted (it committed its configured haltHeight and stopped
+ * holds): state-syncing (it joins by state sync; `stateSync` says how far), halted (it committed its configured haltHeight and stopped
  * proposing and voting), live (it serves but has no peer, and needs one),
  * syncing (block sync found it more than a few blocks behind a peer),
  * catching-up (not behind, but its last commit is older than the node's
  * stall limit), ready. 200 when ready, 503 otherwise; `?probe=live`: 200.
  */
 export interface NodeHealthJson {
-  status: "halted" | "live" | "syncing" | "catching-up" | "ready";
+  status: "state-syncing" | "halted" | "live" | "syncing" | "catching-up" | "ready";
   height: number;
   /** Now minus the last committed block's (BFT) time, in ms. */
   lastCommitAgeMs: number;
@@ -216,6 +216,25 @@ export interface NodeHealthJson {
   behind: number;
   /** The configured haltHeight, or null. */
   haltHeight: number | null;
+  /** While the node joins by state sync (status state-syncing), the join's progress. */
+  stateSync?: StateSyncHealthJson;
+}
+
+/** A join by state sync under way (GET /v1/health). */
+export interface StateSyncHealthJson {
+  phase: "discovering" | "verifying" | "fetching" | "finishing";
+  /** The snapshot height taken, 0 before one is. */
+  snapshotHeight: number;
+  /** Chunks verified and written, those a killed earlier run wrote included. */
+  chunksDone: number;
+  /** Non-empty chunks of the snapshot, 0 before its manifest. */
+  chunksTotal: number;
+  /** Chunk bytes received and verified in this run. */
+  bytes: number;
+  /** Chunk answers refused as a peer's fault. */
+  chunksRefused: number;
+  /** Peers that served at least one chunk. */
+  peers: number;
 }
 
 /** One event of GET /v1/heads (Server-Sent Events, event name "head"). */

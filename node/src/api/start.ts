@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { createNodeService, type NodeServiceDeps } from "./nodeService.ts";
 import { type ApiServerOptions, createApiServer } from "./server.ts";
+import type { NodeService } from "./service.ts";
 
 export interface RunningApi {
   readonly url: string;
@@ -16,8 +17,16 @@ export async function startApi(
   service: NodeServiceDeps,
   options: ApiServerOptions & { readonly host: string; readonly port: number },
 ): Promise<RunningApi> {
+  return listenApi(createNodeService(service), options);
+}
+
+/** The server over any NodeService (also the one a state sync join serves meanwhile, statesync/joiningApi.ts). */
+export async function listenApi(
+  service: NodeService,
+  options: ApiServerOptions & { readonly host: string; readonly port: number },
+): Promise<RunningApi> {
   const { host, port, ...serverOptions } = options;
-  const server: FastifyInstance = createApiServer(createNodeService(service), serverOptions);
+  const server: FastifyInstance = createApiServer(service, serverOptions);
   const url = await server.listen({ host, port });
   return { url, close: () => server.close() };
 }

@@ -39,7 +39,7 @@ import {
 const CHUNK_ACCOUNTS = 10_000;
 
 /** Meta record of the genesis; `source` and `stateRoot` let a restart skip the build. */
-interface GenesisRecord {
+export interface GenesisRecord {
   readonly hash: string;
   readonly stateRoot?: string;
   readonly source?: string;
@@ -120,21 +120,17 @@ export async function writeGenesisState(
 }
 
 /**
- * Records the genesis of a database whose state came from elsewhere (state
- * sync): its root, checked by the caller against header 1's parent, so
- * openGenesis reads the header back instead of building the genesis state.
+ * The genesis record of a database whose state came from elsewhere (state
+ * sync writes it in its last batch): its root, checked by the caller against
+ * header 1's parent, so openGenesis reads the header back instead of
+ * building the genesis state.
  */
-export async function recordGenesis(
-  db: Database,
-  g: Genesis,
-  stateRoot: Uint8Array,
-): Promise<void> {
-  const built = genesisHeader(g, stateRoot);
-  await db.putMeta("genesis", {
-    hash: toHex(built.hash),
+export function genesisRecord(g: Genesis, stateRoot: Uint8Array): GenesisRecord {
+  return {
+    hash: toHex(genesisHeader(g, stateRoot).hash),
     stateRoot: toHex(stateRoot),
     source: sourceOf(g),
-  } satisfies GenesisRecord);
+  };
 }
 
 /**

@@ -71,6 +71,8 @@ describe("config.json", () => {
       enable: false,
       trustHeight: 0,
       trustHash: "",
+      rpcServers: [],
+      rpcAgree: 2,
       snapshotInterval: 0,
       keep: 2,
     });
@@ -82,6 +84,24 @@ describe("config.json", () => {
       [{ enable: true, trustHash: hash }, "statesync.trustHeight"],
       [{ enable: true, trustHeight: 9, trustHash: "beef" }, "statesync.trustHash"],
       [{ enable: "yes" }, "statesync.enable"],
+    ] as const)
+      expect(() => load({ statesync: bad })).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(key) }),
+      );
+  });
+
+  it("reads statesync.rpcServers as the other form of trust: URLs, at least rpcAgree of them, not beside trustHash", () => {
+    const servers = ["http://127.0.0.1:8545", "https://edge.example.com"];
+    const s = load({ statesync: { enable: true, rpcServers: servers } }).statesync;
+    expect(s).toMatchObject({ rpcServers: servers, rpcAgree: 2, trustHeight: 0 });
+    for (const [bad, key] of [
+      [
+        { enable: true, rpcServers: servers, trustHeight: 9, trustHash: "ab".repeat(32) },
+        "statesync.rpcServers",
+      ],
+      [{ enable: true, rpcServers: ["127.0.0.1:8545", servers[1]!] }, "statesync.rpcServers"],
+      [{ enable: true, rpcServers: [servers[0]!] }, "statesync.rpcAgree"],
+      [{ enable: true, rpcServers: servers, rpcAgree: 0 }, "statesync.rpcAgree"],
     ] as const)
       expect(() => load({ statesync: bad })).toThrow(
         expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(key) }),

@@ -66,6 +66,10 @@ export interface NodeConfig {
    * peers instead of replaying from genesis; it trusts the header at
    * trustHeight only if it hashes to trustHash (hex, from a node you
    * trust), and verifies the snapshot's header from there by certificates.
+   * Or, instead of trustHeight/trustHash, rpcServers: HTTP APIs of nodes or
+   * edges (at least rpcAgree, default 2) whose light-client verified header
+   * at the snapshot height, from this node's genesis, must agree
+   * (statesync/rpcTrust.ts).
    * snapshotInterval: take a snapshot every this many heights (0: none,
    * this node serves no state sync; CometBFT's default too); keep: how
    * many. Their state survives pruning until they rotate out, so about
@@ -75,6 +79,8 @@ export interface NodeConfig {
     enable: boolean;
     trustHeight: number;
     trustHash: string;
+    rpcServers: string[];
+    rpcAgree: number;
     snapshotInterval: number;
     keep: number;
   };
@@ -96,7 +102,15 @@ export const defaultConfig: NodeConfig = {
   signer: { address: "", publicKey: "" },
   pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0 },
   // -- state sync (statesync) --
-  statesync: { enable: false, trustHeight: 0, trustHash: "", snapshotInterval: 0, keep: 2 },
+  statesync: {
+    enable: false,
+    trustHeight: 0,
+    trustHash: "",
+    rpcServers: [],
+    rpcAgree: 2,
+    snapshotInterval: 0,
+    keep: 2,
+  },
 };
 
 /** The configured halt height, or null when none (0). */
@@ -134,9 +148,34 @@ export function loadConfig(file: string): NodeConfig {
   return config;
 }
 
-/** Joining by state sync needs the trusted height and hash. */
+/** Joining by state sync needs the trusted height and hash, or the servers a light client verifies it on. */
 export function checkStateSync(s: NodeConfig["statesync"], file: string): void {
   if (!s.enable) return;
+  if (s.rpcServers.length > 0) {
+    if (s.trustHeight !== 0 || s.trustHash !== "")
+      throw ConfigError.invalid(
+        file,
+        "statesync.rpcServers",
+        "is the other form of trust than trustHeight/trustHash; not both",
+        "remove trustHeight and trustHash, or rpcServers",
+      );
+    const bad = s.rpcServers.find((u) => !/^https?:\/\/[^\s/]+/.test(u));
+    if (bad !== undefined)
+      throw ConfigError.invalid(
+        file,
+        "statesync.rpcServers",
+        `must be HTTP base URLs (${JSON.stringify(bad)} is not)`,
+        'e.g. ["http://10.0.0.1:8545", "https://edge.example.com"]',
+      );
+    if (s.rpcAgree < 1 || s.rpcAgree > s.rpcServers.length)
+      throw ConfigError.invalid(
+        file,
+        "statesync.rpcAgree",
+        `must be between 1 and the number of rpcServers (${s.rpcServers.length})`,
+        "list more servers, run by different operators, or lower rpcAgree",
+      );
+    return;
+  }
   if (s.trustHeight < 1)
     throw ConfigError.invalid(
       file,

@@ -8,7 +8,7 @@
  * readiness fails with too few peers or more than a few blocks behind
  * (docs/operations.md#health gives the same list for operators).
  */
-import type { NodeHealthJson } from "@edgeledger/sdk/api";
+import type { NodeHealthJson, StateSyncHealthJson } from "@edgeledger/sdk/api";
 
 /** Blocks behind the best peer that still count as following: one height in flight, one of slack. */
 export const SYNC_LAG_BLOCKS = 2;
@@ -43,7 +43,7 @@ export interface HealthFacts {
   readonly stallMs: number;
 }
 
-/** The health report: the first state that holds, in NODE_HEALTH_STATES order. */
+/** The health report of a node with a chain: the first state that holds, in NODE_HEALTH_STATES order (state-syncing, before it has one, is joiningHealth). */
 export function assessHealth(f: HealthFacts): NodeHealthJson {
   const bestPeerHeight = Math.max(f.bestPeerHeight, f.height);
   const behind = bestPeerHeight - f.height;
@@ -67,5 +67,28 @@ export function assessHealth(f: HealthFacts): NodeHealthJson {
     bestPeerHeight,
     behind,
     haltHeight: f.haltHeight,
+  };
+}
+
+/**
+ * The report while the node joins by state sync (it has no chain yet):
+ * state-syncing, with the join's progress; the snapshot height stands for
+ * the best peer height, so `behind` says how far the join takes it.
+ */
+export function joiningHealth(
+  stateSync: StateSyncHealthJson,
+  peers: number,
+  haltHeight: number | null,
+): NodeHealthJson {
+  return {
+    status: "state-syncing",
+    height: 0,
+    lastCommitAgeMs: 0,
+    peers,
+    validator: false,
+    bestPeerHeight: stateSync.snapshotHeight,
+    behind: stateSync.snapshotHeight,
+    haltHeight,
+    stateSync,
   };
 }

@@ -26,7 +26,8 @@ import { stateSyncProtocol } from "../sync/protocols.ts";
 import { addressOf, CHAIN, openTestChain, removeTestDirs } from "../testing/fixtures.ts";
 import { commitTransferBlocks, stateSyncGenesis } from "../testing/stateSyncChain.ts";
 import { decodeChunk, decodeRequest, encodeChunk, MAX_CHUNK_BYTES } from "./chunks.ts";
-import { joinByStateSync } from "./join.ts";
+import { type JoinTrust, joinByStateSync } from "./join.ts";
+import { StateSyncProgress } from "./progress.ts";
 import { StateSyncServer } from "./protocol.ts";
 import { Snapshots } from "./snapshots.ts";
 
@@ -139,6 +140,25 @@ async function emptyNode() {
   return { db, host, ctx, faults };
 }
 
+/** A join from the honest peer under `trust` refuses its snapshot (SYNC_BAD_SNAPSHOT), gives up, and makes nothing the head. */
+async function expectSnapshotRefused(trust: JoinTrust): Promise<void> {
+  const node = await emptyNode();
+  await node.host.dial(honestHost.getMultiaddrs()[0]!);
+  await waitFor("the peer", () => node.ctx.candidates().length === 1);
+  await expect(
+    joinByStateSync(
+      { ctx: node.ctx, db: node.db, verifier, genesis },
+      { trust, perPeer: 2, waitMs: 1000 },
+    ),
+  ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
+  expect(node.faults).toContainEqual({
+    peer: honestHost.peerId.toString(),
+    code: "SYNC_BAD_SNAPSHOT",
+  });
+  expect(node.db.getMeta("head")).toBeUndefined();
+  await node.db.close();
+}
+
 /** The account of addressOf(i) under `root`, encoded: what the snapshot holds. */
 const stateAt = (tree: SparseMerkleTree, root: Uint8Array, i: number) =>
   tree.get(root, accountKey(addressOf(i)));
@@ -160,7 +180,7 @@ describe("joining by state sync", () => {
       const trusted = server.db.getHeader(2)!;
       const result = await joinByStateSync(
         { ctx: node.ctx, db: node.db, verifier, genesis },
-        { trustHeight: 2, trustHash: blockHash(trusted), perPeer: 2, waitMs: 10_000 },
+        { trust: { height: 2, hash: blockHash(trusted) }, perPeer: 2, waitMs: 10_000 },
       );
       expect(result.height).toBe(8);
       expect(node.faults).toContainEqual({ peer: hostile.peerId.toString(), code });
@@ -188,21 +208,45 @@ describe("joining by state sync", () => {
     });
 
   it("refuses a snapshot whose trusted header does not hash to trustHash (SYNC_BAD_SNAPSHOT) and gives up with STATESYNC_NO_SNAPSHOT", async () => {
+    await expectSnapshotRefused({ height: 2, hash: blockHash(server.db.getHeader(3)!) });
+  });
+
+  it("with light-client trust (rpcServers), joins at the snapshot whose header hash the light client verified, and reports its progress", async () => {
     const node = await emptyNode();
     await node.host.dial(honestHost.getMultiaddrs()[0]!);
     await waitFor("the peer", () => node.ctx.candidates().length === 1);
-    const wrong = blockHash(server.db.getHeader(3)!);
-    await expect(
-      joinByStateSync(
-        { ctx: node.ctx, db: node.db, verifier, genesis },
-        { trustHeight: 2, trustHash: wrong, perPeer: 2, waitMs: 1000 },
-      ),
-    ).rejects.toMatchObject({ code: "STATESYNC_NO_SNAPSHOT" });
-    expect(node.faults).toContainEqual({
-      peer: honestHost.peerId.toString(),
-      code: "SYNC_BAD_SNAPSHOT",
+    const asked: number[] = [];
+    const progress = new StateSyncProgress();
+    const result = await joinByStateSync(
+      { ctx: node.ctx, db: node.db, verifier, genesis, progress },
+      {
+        trust: {
+          verifiedHashAt: async (h) => {
+            asked.push(h);
+            return blockHash(server.db.getHeader(h)!);
+          },
+        },
+        perPeer: 2,
+        waitMs: 10_000,
+      },
+    );
+    expect(result.height).toBe(8);
+    expect(asked).toEqual([8]);
+    expect(progress.json()).toMatchObject({
+      phase: "finishing",
+      snapshotHeight: 8,
+      chunksDone: result.chunks,
+      chunksTotal: result.chunks,
+      bytes: result.bytes,
+      chunksRefused: 0,
+      peers: 1,
     });
-    expect(node.db.getMeta("head")).toBeUndefined();
+    expect(node.db.getMeta("head")).toMatchObject({ height: 8 });
     await node.db.close();
+  });
+
+  it("with light-client trust, refuses a peer whose snapshot header is not the verified one (SYNC_BAD_SNAPSHOT)", async () => {
+    const other = blockHash(server.db.getHeader(7)!);
+    await expectSnapshotRefused({ verifiedHashAt: async () => other });
   });
 });

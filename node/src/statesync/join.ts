@@ -3,19 +3,29 @@
  * a recent snapshot height from its peers instead of replaying every block.
  *
  *   1. Ask every peer for its snapshots; pick the highest height ≥ the
- *      trusted height (statesync.trustHeight) that a peer offers.
- *   2. Trust: the header at trustHeight must hash to statesync.trustHash;
- *      from it, the snapshot height's header is verified by its certificate
- *      (the light client's skipping rule, headerChain.ts), and its state
- *      root is the one the state must have. Offers of another root are
- *      SYNC_BAD_SNAPSHOT.
+ *      trusted height (statesync.trustHeight; any height with rpcServers)
+ *      that a peer offers.
+ *   2. Trust, in one of two forms. Config: the header at trustHeight must
+ *      hash to statesync.trustHash; from it, the snapshot height's header
+ *      is verified by its certificate (the light client's skipping rule,
+ *      headerChain.ts). Light client (statesync.rpcServers, rpcTrust.ts):
+ *      the snapshot height's header is verified from genesis over HTTP, and
+ *      the peer's must be that one, final under its set. Either way its
+ *      state root is the one the state must have. Offers of another root
+ *      are SYNC_BAD_SNAPSHOT.
  *   3. The manifest (chunks.ts) must join to that root; then the chunks
  *      are fetched from all offering peers in parallel, each checked as it
- *      arrives and written. A peer whose chunk fails is scored and asked
- *      nothing more; its chunk goes to another peer.
+ *      arrives and written in a batch of its own. A peer whose chunk fails
+ *      is scored and asked nothing more; its chunk goes to another peer.
  *   4. One synced batch records the header, certificate, validator
- *      schedule and head (Database.finishStateSync); Chain.init then starts
- *      from there, and block sync takes the node to the head.
+ *      schedule, genesis record and head (Database.finishStateSync);
+ *      Chain.init then starts from there, and block sync takes the node to
+ *      the head.
+ *
+ * A crash (kill -9) before step 4 leaves no head, so the next start joins
+ * again; a chunk whose subtree root is already in the state store was
+ * written whole by the killed run (one batch a chunk, the root in it) and
+ * is not fetched again: the join resumes.
  */
 import {
   BaseError,
@@ -35,7 +45,7 @@ import {
 import type { PeerId } from "@libp2p/interface";
 import { SCHEDULE_META } from "../chain/chain.ts";
 import { type Genesis, genesisHeader } from "../chain/genesis.ts";
-import { recordGenesis } from "../chain/genesisBuild.ts";
+import { genesisRecord } from "../chain/genesisBuild.ts";
 import type { Database } from "../db/database.ts";
 import { VALIDATOR_SET_KEY } from "../state/ledger.ts";
 import type { SyncContext } from "../sync/context.ts";
@@ -50,12 +60,19 @@ import {
   verifyChunk,
   verifyManifest,
 } from "./chunks.ts";
+import type { StateSyncProgress } from "./progress.ts";
 import { requestStateSync } from "./protocol.ts";
+import { StateSyncTrustError } from "./rpcTrust.ts";
+
+/** Where the snapshot header's trust comes from (module comment, step 2). */
+export type JoinTrust =
+  /** statesync.trustHeight / trustHash: the header at `height` must hash to `hash` (from a node the operator trusts). */
+  | { readonly height: number; readonly hash: Uint8Array }
+  /** statesync.rpcServers: the hash the header at a height must have, verified from genesis (rpcTrust.ts). */
+  | { readonly verifiedHashAt: (height: number) => Promise<Uint8Array> };
 
 export interface JoinOptions {
-  /** The header at this height must hash to `trustHash` (from a node the operator trusts). */
-  readonly trustHeight: number;
-  readonly trustHash: Uint8Array;
+  readonly trust: JoinTrust;
   /** Chunk requests in flight per peer. */
   readonly perPeer: number;
   /** Give up when no peer offers a snapshot for this long. */
@@ -68,6 +85,10 @@ export interface JoinDeps {
   readonly verifier: SignatureVerifier;
   /** The genesis: its set is the base of the validator schedule; its header is checked against header 1. */
   readonly genesis: Genesis;
+  /** Told each phase, chunk and refusal (GET /v1/health, metrics). */
+  readonly progress?: StateSyncProgress;
+  /** Awaited before each chunk is written (hooks.ts: the test build holds a join there to kill it). */
+  readonly beforeChunkWrite?: () => Promise<void>;
 }
 
 export interface JoinResult {
@@ -84,10 +105,12 @@ export class StateSyncJoinError extends BaseError<"STATESYNC_NO_SNAPSHOT"> {
 }
 
 export async function joinByStateSync(deps: JoinDeps, options: JoinOptions): Promise<JoinResult> {
-  const { ctx } = deps;
+  const { progress } = deps;
   const deadline = Date.now() + options.waitMs;
+  const from = "height" in options.trust ? options.trust.height : 1;
   for (;;) {
-    const offers = await listOffers(ctx, options.trustHeight);
+    progress?.phase("discovering");
+    const offers = await listOffers(withRefusals(deps), from);
     const best = Math.max(...offers.map((o) => o.snapshot.height));
     const atBest = offers.filter((o) => o.snapshot.height === best);
     if (atBest.length > 0) {
@@ -97,11 +120,24 @@ export async function joinByStateSync(deps: JoinDeps, options: JoinOptions): Pro
     if (Date.now() > deadline)
       throw new StateSyncJoinError(
         "STATESYNC_NO_SNAPSHOT",
-        `No peer offered a snapshot at or above height ${options.trustHeight} that verifies, within ${options.waitMs} ms. Fix: check statesync.trustHeight/trustHash and that peers set statesync.snapshotInterval.`,
+        `No peer offered a snapshot at or above height ${from} that verifies, within ${options.waitMs} ms. Fix: check statesync.trustHeight/trustHash (or rpcServers) and that peers set statesync.snapshotInterval.`,
       );
     // Peers connect (and take snapshots) on their own schedule: look again shortly.
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The sync context whose fault reports also reach the progress (refusals by code). */
+function withRefusals(deps: JoinDeps): SyncContext {
+  const { ctx, progress } = deps;
+  if (!progress) return ctx;
+  return {
+    ...ctx,
+    report: (peer, err, what) => {
+      progress.refused(err, what === "state sync chunk");
+      ctx.report(peer, err, what);
+    },
+  };
 }
 
 interface Offer {
@@ -131,10 +167,29 @@ async function tryJoin(
   options: JoinOptions,
   offers: readonly Offer[],
 ): Promise<JoinResult | null> {
-  const { ctx } = deps;
+  const ctx = withRefusals(deps);
+  const { progress } = deps;
   const height = offers[0]!.snapshot.height;
+  progress?.phase("verifying", height);
+  const { trust } = options;
+  let verifiedHash: Uint8Array | null = null;
+  if ("verifiedHashAt" in trust) {
+    try {
+      verifiedHash = await trust.verifiedHashAt(height);
+    } catch (err) {
+      // Too few servers agree yet (some down, or behind this height): look again. A fork stops the join.
+      if (err instanceof StateSyncTrustError && err.code === "STATESYNC_RPC_TOO_FEW") {
+        progress?.refused(err, false);
+        deps.ctx.log.warn({ err }, "state sync: the header is not verified by enough servers yet");
+        return null;
+      }
+      throw err;
+    }
+  }
   const certified = await firstGood(ctx, offers, "state sync header", (peer) =>
-    verifiedHeader(deps, options, peer, height),
+    "height" in trust
+      ? verifiedHeader(deps, trust, peer, height)
+      : lightClientHeader(deps, peer, height, verifiedHash!),
   );
   if (!certified) return null;
   const root = certified.header.stateRoot;
@@ -151,6 +206,7 @@ async function tryJoin(
     return false;
   });
   if (honest.length === 0) return null;
+  progress?.phase("fetching", height);
   const depth = honest[0]!.snapshot.depth;
   const manifest = await firstGood(ctx, honest, "state sync manifest", async (peer) => {
     const [bytes] = await requestStateSync(ctx, peer, { kind: "manifest", height, depth });
@@ -159,7 +215,7 @@ async function tryJoin(
   });
   if (!manifest) return null;
   const fetched = await fetchChunks(
-    deps,
+    { ...deps, ctx },
     options,
     honest.map((o) => o.peer),
     height,
@@ -167,9 +223,10 @@ async function tryJoin(
     manifest.refs,
   );
   if (!fetched) return null;
+  progress?.phase("finishing", height);
   await deps.db.putStateNodes(manifest.top, height);
-  await recordSnapshotHead(deps, certified, root);
-  await adoptGenesis(deps, honest);
+  const genesisRoot = await adoptGenesis({ ...deps, ctx }, honest);
+  await recordSnapshotHead(deps, certified, root, genesisRoot);
   return { height, ...fetched };
 }
 
@@ -191,30 +248,70 @@ async function firstGood<T>(
   return null;
 }
 
+const fetchHeader = async (ctx: SyncContext, peer: PeerId, height: number) =>
+  decodeHeaderReply(await requestStateSync(ctx, peer, { kind: "header", height }));
+
+const badSnapshot = (height: number, message: string, cause?: unknown) =>
+  new SyncError("SYNC_BAD_SNAPSHOT", message, {
+    details: { height },
+    ...(cause !== undefined && { cause }),
+  });
+
+/** The next validator set a peer sends with a header must be the one it names (the schedule is made of it). */
+function checkNextSet(reply: HeaderReply): HeaderReply {
+  if (!equalBytes(validatorSetHash(reply.nextValidators), reply.header.nextValidatorsHash))
+    throw badSnapshot(
+      reply.header.height,
+      "The next validator set sent is not the one the header names.",
+    );
+  return reply;
+}
+
+/**
+ * The snapshot height's header from `peer`: the one the light client
+ * verified (by hash), final under the set it names, whose certificate the
+ * node will store and serve.
+ */
+async function lightClientHeader(
+  deps: JoinDeps,
+  peer: PeerId,
+  height: number,
+  verifiedHash: Uint8Array,
+): Promise<HeaderReply> {
+  const reply = await fetchHeader(deps.ctx, peer, height);
+  if (!equalBytes(blockHash(reply.header), verifiedHash))
+    throw badSnapshot(height, "The header is not the one the light client verified from genesis.");
+  try {
+    await verifyCommittedHeader(
+      deps.genesis.chainId,
+      { header: reply.header, certificate: reply.certificate, validators: reply.validators },
+      deps.verifier,
+    );
+  } catch (cause) {
+    throw badSnapshot(height, "The certificate sent does not finalize the verified header.", cause);
+  }
+  return checkNextSet(reply);
+}
+
 /** The trusted header from `peer`, then the snapshot height's, verified from it (see the module comment). */
 async function verifiedHeader(
   deps: JoinDeps,
-  options: JoinOptions,
+  trust: { readonly height: number; readonly hash: Uint8Array },
   peer: PeerId,
   height: number,
 ): Promise<HeaderReply> {
   const { ctx, verifier } = deps;
-  const fetch = async (h: number) =>
-    decodeHeaderReply(await requestStateSync(ctx, peer, { kind: "header", height: h }));
-  const bad = (message: string, cause?: unknown) =>
-    new SyncError("SYNC_BAD_SNAPSHOT", message, {
-      details: { height },
-      ...(cause !== undefined && { cause }),
-    });
-  const trusted = await fetch(options.trustHeight);
-  if (!equalBytes(blockHash(trusted.header), options.trustHash))
+  const fetch = (h: number) => fetchHeader(ctx, peer, h);
+  const bad = (message: string, cause?: unknown) => badSnapshot(height, message, cause);
+  const trusted = await fetch(trust.height);
+  if (!equalBytes(blockHash(trusted.header), trust.hash))
     throw bad("The header at the trusted height does not hash to statesync.trustHash.");
   if (
     !equalBytes(validatorSetHash(trusted.validators), trusted.header.validatorsHash) ||
     !equalBytes(validatorSetHash(trusted.nextValidators), trusted.header.nextValidatorsHash)
   )
     throw bad("The validator sets sent with the trusted header are not the ones it names.");
-  const target = height === options.trustHeight ? trusted : await fetch(height);
+  const target = height === trust.height ? trusted : await fetch(height);
   try {
     if (target !== trusted)
       await verifySkippingHeader(
@@ -228,9 +325,7 @@ async function verifiedHeader(
       throw bad("The snapshot height's header does not verify from the trusted one.", cause);
     throw cause;
   }
-  if (!equalBytes(validatorSetHash(target.nextValidators), target.header.nextValidatorsHash))
-    throw bad("The next validator set sent is not the one the header names.");
-  return target;
+  return checkNextSet(target);
 }
 
 /**
@@ -246,9 +341,12 @@ async function fetchChunks(
   depth: number,
   refs: readonly SubtreeRef[],
 ): Promise<{ chunks: number; bytes: number; peers: number } | null> {
-  const { ctx, db } = deps;
-  const queue = refs.flatMap((ref, index) => (ref.kind === "empty" ? [] : [index]));
-  const chunks = queue.length;
+  const { ctx, db, progress } = deps;
+  const nonEmpty = refs.flatMap((ref, index) => (ref.kind === "empty" ? [] : [index]));
+  // Written whole by a killed earlier run (module comment): not asked again.
+  const queue = nonEmpty.filter((index) => db.stateStore.get(refs[index]!.hash) === undefined);
+  const chunks = nonEmpty.length;
+  progress?.planned(chunks, chunks - queue.length);
   let bytes = 0;
   const served = new Set<string>();
   const dropped = new Set<string>();
@@ -293,6 +391,7 @@ async function fetchChunks(
         return;
       }
       try {
+        await deps.beforeChunkWrite?.();
         await db.putStateNodes(writes, height);
       } finally {
         inFlight--;
@@ -300,6 +399,7 @@ async function fetchChunks(
       }
       bytes += raw.length;
       served.add(peer.toString());
+      progress?.chunkWritten(peer.toString(), raw.length);
     }
   };
   await Promise.all(
@@ -314,9 +414,9 @@ async function fetchChunks(
  * final under the genesis set (which the genesis file gives). Then
  * Chain.init reads the header back instead of building the genesis state
  * (a minute at 10^6 derived accounts). No peer with header 1 (all joined by
- * state sync themselves): Chain.init builds it, as before.
+ * state sync themselves): null, and Chain.init builds it, as before.
  */
-async function adoptGenesis(deps: JoinDeps, offers: readonly Offer[]): Promise<void> {
+async function adoptGenesis(deps: JoinDeps, offers: readonly Offer[]): Promise<Uint8Array | null> {
   const { ctx, genesis } = deps;
   const root = await firstGood(ctx, offers, "state sync genesis", async (peer) => {
     const first = decodeHeaderReply(
@@ -338,17 +438,20 @@ async function adoptGenesis(deps: JoinDeps, offers: readonly Offer[]): Promise<v
       throw new SyncError("SYNC_BAD_SNAPSHOT", "The genesis root does not make header 1's parent.");
     return claimed!;
   });
-  if (root) await recordGenesis(deps.db, genesis, root);
+  return root;
 }
 
 /**
  * The validator schedule from the snapshot height on, and the one batch
- * that makes the snapshot height the head (also `snapshot import`'s last step).
+ * that makes the snapshot height the head (also `snapshot import`'s last
+ * step), with the genesis record when its root was verified: one batch, so
+ * that a crash leaves either an empty chain (the join runs again) or all of it.
  */
 export async function recordSnapshotHead(
   deps: Pick<JoinDeps, "db" | "genesis">,
   certified: HeaderReply,
   root: Uint8Array,
+  genesisRoot: Uint8Array | null = null,
 ): Promise<void> {
   const { header, certificate } = certified;
   const h = header.height;
@@ -373,6 +476,9 @@ export async function recordSnapshotHead(
     blockHash: hash,
     certificate,
     head: { height: h, hash: toHex(hash), stateRoot: toHex(root) },
-    meta: [{ key: SCHEDULE_META, value: schedule }],
+    meta: [
+      { key: SCHEDULE_META, value: schedule },
+      ...(genesisRoot ? [{ key: "genesis", value: genesisRecord(deps.genesis, genesisRoot) }] : []),
+    ],
   });
 }

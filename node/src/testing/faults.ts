@@ -52,6 +52,8 @@ export const BYZANTINE_ROLES = [
   "silent",
   /** Serves state sync chunks with their last byte flipped (statesync/). */
   "bad-chunks",
+  /** Not Byzantine: joining by state sync, writes two chunks, then holds the others until the role is removed (a crash mid-join). */
+  "hold-join",
 ] as const;
 export type ByzantineRole = (typeof BYZANTINE_ROLES)[number];
 
@@ -143,6 +145,7 @@ export class FaultInjector {
       },
       catchUpReply: (messages) => this.catchUpReply(messages),
       stateSyncChunk: (chunk) => this.stateSyncChunk(chunk),
+      stateSyncChunkWrite: () => this.stateSyncChunkWrite(),
       proposer: this.proposerChoices,
     };
   }
@@ -227,6 +230,15 @@ export class FaultInjector {
     if (!this.has("flood-votes")) return messages;
     return messages.flatMap((m) => new Array<ConsensusMessage>(FLOOD_COPIES).fill(m));
   }
+
+  /** Before a chunk this node joins with is written: "hold-join" lets two through, then waits. */
+  async stateSyncChunkWrite(): Promise<void> {
+    if (this.#joinWrites++ < 2) return;
+    // The faults file is re-read within a fraction of a second of a change; the test kills the node meanwhile.
+    while (this.has("hold-join")) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  #joinWrites = 0;
 
   /** A state sync chunk as this node serves it. */
   stateSyncChunk(chunk: Uint8Array): Uint8Array {

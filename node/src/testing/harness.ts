@@ -89,7 +89,12 @@ export async function makeHome(
  */
 export async function startNode(
   home: Pick<TestHome, "home" | "url">,
-  options: { faultsFile?: string; startTimeoutMs?: number } = {},
+  options: {
+    faultsFile?: string;
+    startTimeoutMs?: number;
+    /** Called with the process as soon as it is spawned (to kill it before it is up). */
+    spawned?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<ChildProcess> {
   const env = {
     ...process.env,
@@ -107,6 +112,7 @@ export async function startNode(
   });
   children.add(child);
   child.once("exit", () => children.delete(child));
+  options.spawned?.(child);
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
@@ -119,7 +125,8 @@ export async function startNode(
   const timeout = options.startTimeoutMs ?? 20_000;
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`node exited (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`node exited (${child.exitCode ?? child.signalCode}):\n${output}`);
     try {
       const res = await fetch(`${home.url}/v1/status`);
       if (res.ok) return child;

@@ -22,14 +22,19 @@ export function stateSyncGenesis(accounts: number): Genesis {
   };
 }
 
-/** Commits heights 1..`blocks`, each a transfer from account 1 to a new one; `onCommit` after each. */
+/**
+ * Commits heights 1..`blocks`, each a transfer of `amount` from account 1
+ * to a new one; `onCommit` after each. Another amount makes another chain
+ * from the same genesis (a fork, for the light client tests).
+ */
 export async function commitTransferBlocks(
   chain: Chain,
   blocks: number,
   onCommit: (height: number, stateRoot: Uint8Array) => Promise<void> = async () => undefined,
+  amount = 5n,
 ): Promise<void> {
   for (let h = 1; h <= blocks; h++) {
-    const { stx, bytes } = signed(keyOf(1), h - 1, transfer(addressOf(1000 + h), 5n), {
+    const { stx, bytes } = signed(keyOf(1), h - 1, transfer(addressOf(1000 + h), amount), {
       expiresAt: NOW + 3_600_000,
     });
     const tx: PendingTx = { hash: new Uint8Array(32), key: "", stx, bytes, sender: "", seq: 0 };
