@@ -16,6 +16,7 @@ import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
 import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
 import { Pruner } from "./db/pruner.ts";
+import { databaseSize, storageReport } from "./db/report.ts";
 import { EvidencePool } from "./evidence/pool.ts";
 import { stallLimitMs } from "./health/health.ts";
 import { type HealthMonitor, startHealthMonitor } from "./health/monitor.ts";
@@ -25,10 +26,12 @@ import { Mempool } from "./mempool/mempool.ts";
 import { registerHealthMetrics } from "./metrics/health.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
+import { registerStorageMetrics } from "./metrics/storage.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import { signingFor } from "./signer/signing.ts";
+import type { Snapshots } from "./statesync/snapshots.ts";
 import { joinIfEmpty, openSnapshots, startStateSync } from "./statesync/start.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
@@ -54,14 +57,26 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const { paths, config, log, genesis, key } = loadNodeSetup(home, overrides);
   const hooks = overrides.hooks ?? {};
   const chainId = genesis.chainId;
-  const { keepRecent, retainBlocks, compactAfterNodes } = config.pruning;
+  const { keepRecent, retainBlocks, retainHeaders, compactAfterNodes } = config.pruning;
   const db = new Database(paths.data, {
     nodeCacheBytes: config.storage.stateCacheMB * 2 ** 20,
-    retention: { keepRecent, retainBlocks },
+    retention: { keepRecent, retainBlocks, retainHeaders },
   });
-  const pruner = new Pruner(db, { compactAfterNodes }, log);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
+  // -- storage (pruning, snapshots, size) --
+  let snapshots: Snapshots | null = null;
+  const dbSizeBytes = databaseSize(paths.data);
+  const storage = () =>
+    storageReport({
+      db,
+      pruner,
+      head: () => chain.head.height,
+      snapshots: () => snapshots?.list() ?? [],
+      dbSizeBytes,
+    });
+  const storageMetrics = registerStorageMetrics(metrics.registry, storage);
+  const pruner = new Pruner(db, { compactAfterNodes }, log, (pass) => storageMetrics.pass(pass));
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
   const { verifier, verifyBlockSignatures } = checks;
   const mempool = new Mempool(config.mempool, {
@@ -94,7 +109,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   // haltHeight: consensus decides nothing after it, block sync commits nothing above it.
   const haltHeight = haltHeightOf(config);
   let health: HealthMonitor | null = null;
-  const healthMetrics = registerHealthMetrics(metrics.registry, () => health!.report());
+  const nodeHealth = () => ({ ...health!.report(), storage: storage() });
+  const healthMetrics = registerHealthMetrics(metrics.registry, nodeHealth);
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
   let api: RunningApi | null = null;
@@ -143,7 +159,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     });
     await chain.init();
     // Before the pruner's first pass: snapshot heights keep their state.
-    const snapshots = openSnapshots(config, db, chain);
+    const opened = openSnapshots(config, db, chain);
+    snapshots = opened;
     // Resumes what a previous run left to prune (a stop or crash between steps).
     pruner.onCommit(chain.head.height);
     await signing.start(nodeKey);
@@ -162,7 +179,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     });
     // -- state sync (statesync) --
     const snapshotting = await startStateSync({
-      snapshots,
+      snapshots: opened,
       db,
       chain,
       host: net,
@@ -214,7 +231,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         mempool,
         validatorKey: guard.publicKey,
         version: NODE_VERSION,
-        health: () => monitor.report(),
+        health: nodeHealth,
       },
       {
         logger: log,

@@ -18,6 +18,11 @@
  *   headers  height                 → encoded header of a block whose body was dropped
  *                                     (or of a state-sync node's first height: it has no body)
  *
+ * With pruning.retainHeaders the headers, certificates and hash index
+ * entries below the window go too, except each header where the validator
+ * set changes (nextValidatorsHash ≠ validatorsHash): a skipping light client
+ * cannot jump over those (see pruneHeaders).
+ *
  * State sync (statesync/): the snapshots kept (meta "snapshots") are heights
  * whose state the pruner keeps (`keepStateFrom`); a node that joined by
  * state sync starts with the snapshot's nodes, born at its height, and a
@@ -40,11 +45,13 @@
 import {
   type Block,
   type BlockHeader,
+  blockHash,
   decodeBlock,
   decodeBlockHeader,
   decodeFinalityCertificate,
   encodeBlockHeader,
   encodeFinalityCertificate,
+  equalBytes,
   type FinalityCertificate,
   type NodeStore,
   type NodeWrite,
@@ -108,12 +115,25 @@ export interface RetentionOptions {
   readonly keepRecent: number;
   /** Bodies of this many most recent blocks; older ones keep header and certificate. */
   readonly retainBlocks: number;
+  /**
+   * Headers and certificates of this many most recent blocks, plus every
+   * validator-set change (0: all). At least keepRecent and retainBlocks (config checks).
+   */
+  readonly retainHeaders?: number;
 }
 
 /** Oldest heights whose state / block body a prune pass may already have deleted below. */
 export interface PrunedRecord {
   readonly state: number;
   readonly blocks: number;
+  /** Below this, only set-change headers are kept (absent in records written before retainHeaders). */
+  readonly headers?: number;
+}
+
+/** The nearest heights around a dropped header whose header is served (null: none). */
+export interface KeptHeaders {
+  readonly keptBelow: number | null;
+  readonly keptAbove: number | null;
 }
 
 export interface PruneStepResult {
@@ -223,6 +243,32 @@ export class Database {
   oldestState(head: number): number {
     const { keepRecent } = this.retention;
     return Math.max(keepRecent > 0 ? head - keepRecent + 1 : 0, this.#pruned.state, 0);
+  }
+
+  /**
+   * Every header from this height on is kept (below: only set changes): the
+   * retainHeaders window, or lower while a snapshot there is kept (its
+   * header goes with its state).
+   */
+  oldestHeader(head: number): number {
+    const retainHeaders = this.retention.retainHeaders ?? 0;
+    const window = retainHeaders > 0 ? head - retainHeaders + 1 : 1;
+    return Math.max(Math.min(window, this.keepStateFrom ?? window), this.#pruned.headers ?? 1, 1);
+  }
+
+  /** The kept headers nearest to `height`, a height below `oldestHeader` (HEADER_PRUNED's details). */
+  async keptHeadersAround(height: number, head: number): Promise<KeptHeaders> {
+    const oldest = this.oldestHeader(head);
+    const nearest = async (range: { lt: Bytes } | { gt: Bytes }, reverse: boolean) => {
+      const [key] = await this.#headers.keys({ ...range, reverse, limit: 1 }).all();
+      return key === undefined ? null : heightOf(key);
+    };
+    const above = await nearest({ gt: heightKey(height) }, false);
+    return {
+      keptBelow: await nearest({ lt: heightKey(height) }, true),
+      // Every header from `oldest` on is kept (in this bucket, or in its block).
+      keptAbove: above !== null && above < oldest ? above : oldest,
+    };
   }
 
   /** The oldest height whose block body this node serves (headers and certificates stay). */
@@ -410,7 +456,11 @@ export class Database {
     meta: readonly { key: string; value: unknown }[];
   }): Promise<void> {
     const h = heightKey(c.head.height);
-    const pruned: PrunedRecord = { state: c.head.height, blocks: c.head.height + 1 };
+    const pruned: PrunedRecord = {
+      state: c.head.height,
+      blocks: c.head.height + 1,
+      headers: c.head.height,
+    };
     const ops: Op[] = [
       { type: "put", sublevel: this.#headers, key: h, value: encodeBlockHeader(c.header) },
       {
@@ -527,6 +577,40 @@ export class Database {
       }
       await this.#putPruned(ops, { ...pruned, blocks: to });
       return to - from;
+    });
+  }
+
+  /**
+   * Drops the headers, certificates and hash index entries of up to `limit`
+   * heights below `oldest` (bodies already dropped: retainBlocks ≤
+   * retainHeaders), from the first not dropped yet, keeping every header
+   * where the validator set changes. From the last header a set signs, a
+   * skipping light client trusts the next set, which signs every header up
+   * to the next change: so genesis and the change headers chain by skipping
+   * to any kept header (docs/operations.md#pruning). One batch with the new
+   * record. Returns the headers dropped.
+   */
+  pruneHeaders(oldest: number, limit: number): Promise<{ scanned: number; dropped: number }> {
+    return this.#exclusive(async () => {
+      const pruned = this.#pruned;
+      const from = Math.max(pruned.headers ?? 1, 1);
+      const to = Math.min(oldest, from + limit);
+      if (to <= from) return { scanned: 0, dropped: 0 };
+      const ops: Op[] = [];
+      let dropped = 0;
+      for (let h = from; h < to; h++) {
+        const key = heightKey(h);
+        const raw = this.#headers.getSync(key);
+        if (!raw) continue;
+        const header = decodeBlockHeader(raw);
+        if (!equalBytes(header.validatorsHash, header.nextValidatorsHash)) continue;
+        ops.push({ type: "del", sublevel: this.#headers, key });
+        ops.push({ type: "del", sublevel: this.#certs, key });
+        ops.push({ type: "del", sublevel: this.#hashes, key: blockHash(header) });
+        dropped++;
+      }
+      await this.#putPruned(ops, { ...pruned, headers: to });
+      return { scanned: to - from, dropped };
     });
   }
 

@@ -28,6 +28,7 @@ import {
 } from "../testing/fixtures.ts";
 import type { RetentionOptions } from "./database.ts";
 import { Pruner } from "./pruner.ts";
+import { storageReport } from "./report.ts";
 
 const validator = keyOf(9);
 const genesis = loneValidatorGenesis(validator, NOW - 1000);
@@ -62,6 +63,13 @@ async function prunedChain(retention: RetentionOptions, blocks: number) {
       bestPeerHeight: 0,
       behind: 0,
       haltHeight: null,
+      storage: storageReport({
+        db: t.db,
+        pruner,
+        head: () => t.chain.head.height,
+        snapshots: () => [],
+        dbSizeBytes: () => 0,
+      }),
     }),
   });
   const app = createApiServer(service);

@@ -116,18 +116,22 @@ export function removeTestDirs(): void {
   for (const d of testDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** A certificate for block `blockHash` at `height` signed by `key` alone (a one-validator chain). */
+/**
+ * A certificate for block `blockHash` at `height` signed by `key` alone (a
+ * one-validator chain, or a validator at `validatorIndex` holding > 2/3).
+ */
 export function certifyAlone(
   key: SecretKey,
   height: number,
   blockHash: Uint8Array,
   chainId = CHAIN,
+  validatorIndex = 0,
 ): FinalityCertificate {
   const vote = { type: "precommit" as const, height, round: 0, blockHash };
   const signature = nativeSigner(key).signSync(
     voteDigest(chainId, { ...vote, validator: key.publicKey }),
   );
-  return { ...vote, signatures: [{ validatorIndex: 0, signature }] };
+  return { ...vote, signatures: [{ validatorIndex, signature }] };
 }
 
 /** A one-validator chain whose account 1 holds 1000: the genesis chain and driver tests start from. */
