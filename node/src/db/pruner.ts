@@ -1,7 +1,8 @@
 /**
  * The pruning policy's driver: after each commit, deletes in the background
- * what the retention options (pruning.keepRecent, retainBlocks) no longer
- * keep, a bounded step at a time (database.ts holds the bookkeeping and
+ * what the retention options (pruning.keepRecent, retainBlocks,
+ * retainHeaders) no longer keep, and once what an archive run left (the
+ * sweep), a bounded step at a time (database.ts holds the bookkeeping and
  * each step's batch), and compacts LevelDB after enough deletions.
  *
  * In the background, not in the commit's batch: a block's commit then costs
@@ -135,6 +136,15 @@ export class Pruner {
         this.totals.nodesDeleted += step.deleted;
         this.#sinceCompaction += step.deleted;
       }
+      // What went stale during an archive run, listed nowhere (database.ts sweepState).
+      if (db.sweepPending !== null && !this.#stopped) {
+        const swept = await db.sweepState(oldest, SWEEP_STEP_KEYS, () => this.#stopped);
+        if (swept !== null) {
+          this.totals.nodesDeleted += swept;
+          this.#sinceCompaction += swept;
+          this.#log?.info({ deleted: swept, oldest }, "swept the state an archive run left");
+        }
+      }
     }
     if (db.retention.retainBlocks > 0) {
       const oldest = db.oldestBlock(head);
@@ -162,6 +172,9 @@ export class Pruner {
     }
   }
 }
+
+/** State keys a sweep step reads (its deletions are one batch). */
+const SWEEP_STEP_KEYS = 4096;
 
 /** Blocks dropped per batch: each is read and its header rewritten. */
 const MAX_BLOCKS_PER_STEP = 256;

@@ -376,6 +376,25 @@ export class SparseMerkleTree {
     return out;
   }
 
+  /**
+   * Calls `visit` with the hash of every node of the tree with `root`
+   * (parents first; the empty tree has none): what a store must hold for
+   * that root (a pruning node's sweep keeps these). The hash may be a view
+   * into the store's memory: copy what you keep.
+   */
+  forEachNode(root: Uint8Array, visit: (hash: Uint8Array) => void): void {
+    const walk = (hash: Uint8Array): void => {
+      const node = load(this.#store, hash);
+      if (node.kind === "empty") return;
+      visit(hash);
+      if (node.kind === "internal") {
+        walk(node.left);
+        walk(node.right);
+      }
+    };
+    walk(root);
+  }
+
   /** How many internal nodes the path of `key` passes (the depth its search ends at). */
   depthAlong(root: Uint8Array, key: Uint8Array): number {
     let node = load(this.#store, root);
