@@ -164,7 +164,9 @@ const printSamples = (samples: readonly Sample[]) => {
     );
   }
 };
-console.log(`pruned, every header kept (keepRecent ${PRUNED.keepRecent}, retainBlocks ${PRUNED.retainBlocks}):`);
+console.log(
+  `pruned, every header kept (keepRecent ${PRUNED.keepRecent}, retainBlocks ${PRUNED.retainBlocks}):`,
+);
 printSamples(pruned.samples);
 console.log(
   `  factor ${last.blocks} ÷ ${first.blocks} blocks, all of it: ×${factor.toFixed(2)}, ratio to the ×${TARGET_FACTOR} limit ${(factor / TARGET_FACTOR).toFixed(2)} (holds if ≤ 1); without the headers and certificates (${(historyPerBlock / 1024).toFixed(2)} KiB a block): ×${boundedFactor.toFixed(2)}, ratio ${(boundedFactor / TARGET_FACTOR).toFixed(2)}`,
