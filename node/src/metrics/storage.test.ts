@@ -12,15 +12,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Pruner } from "../db/pruner.ts";
 import { databaseSize, storageReport } from "../db/report.ts";
 import {
-  addressOf,
-  certifyAlone,
+  commitTransfers,
   keyOf,
   loneValidatorGenesis,
   NOW,
   openTestChain,
   removeTestDirs,
-  signed,
-  transfer,
 } from "../testing/fixtures.ts";
 import { registerStorageMetrics } from "./storage.ts";
 
@@ -40,14 +37,7 @@ async function metric(registry: Registry, name: string): Promise<number> {
 describe("storage metrics", () => {
   it("move after a pruner pass: nodes deleted, blocks dropped, the pass timed, the earliest heights", async () => {
     const t = await openTestChain(genesis, { retention: { keepRecent: 3, retainBlocks: 3 } });
-    for (let n = 0; n < 8; n++) {
-      const tx = await t.mempool.add(signed(keyOf(1), n, transfer(addressOf(2), 10n)).bytes);
-      const built = await t.chain.buildBlock([tx], t.chain.nextTime(NOW + n), validator.publicKey);
-      await t.chain.commit(
-        built,
-        certifyAlone(validator, built.block.header.height, built.blockHash),
-      );
-    }
+    await commitTransfers(t, validator, 8);
     const registry = new Registry();
     const snapshots = [{ height: 8 }, { height: 4 }];
     let pruner: Pruner | null = null;

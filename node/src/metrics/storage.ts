@@ -9,6 +9,7 @@
 import type { StorageHealthJson } from "@edgeledger/sdk/api";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { PrunePass } from "../db/pruner.ts";
+import { scrapedGauge } from "./scraped.ts";
 
 export interface StorageMetrics {
   /** Counts one pruner pass. */
@@ -19,15 +20,7 @@ export function registerStorageMetrics(
   registry: Registry,
   report: () => StorageHealthJson,
 ): StorageMetrics {
-  const gauge = (name: string, help: string, value: (s: StorageHealthJson) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value(report()));
-      },
-    });
+  const gauge = scrapedGauge(registry, report);
   gauge(
     "edgeledger_storage_earliest_state_height",
     "Oldest height whose state (account proofs) this node serves",
