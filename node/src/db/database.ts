@@ -679,7 +679,7 @@ export class Database {
     const sweep = this.#sweep;
     const root = this.getHeader(oldest)?.stateRoot;
     if (sweep === null || oldest < sweep || !root) return null;
-    const marks = markedPrefixes(new SparseMerkleTree(this.stateStore), root);
+    const marks = await markedPrefixes(new SparseMerkleTree(this.stateStore), root);
     let deleted = 0;
     let marked = 0;
     let after: Bytes | undefined;
@@ -797,20 +797,39 @@ function prefixOf(hash: Bytes): bigint {
   return new DataView(hash.buffer, hash.byteOffset, 8).getBigUint64(0);
 }
 
-/** The hash prefixes of every node of the tree at `root`, sorted (8 bytes each). */
-function markedPrefixes(tree: SparseMerkleTree, root: Bytes): BigUint64Array {
+/** Depth at which a sweep's mark walks the tree in parts: 2^8 subtrees, each a few ms at 10^6 accounts. */
+const MARK_CUT_DEPTH = 8;
+
+/**
+ * The hash prefixes of every node of the tree at `root`, sorted (8 bytes
+ * each; a node at the cut is there twice, which the merge does not mind).
+ * Reads are synchronous: the walk yields to the event loop between
+ * subtrees, so commits and consensus go on during a large tree's mark.
+ */
+async function markedPrefixes(tree: SparseMerkleTree, root: Bytes): Promise<BigUint64Array> {
   const CHUNK = 1 << 16;
   const chunks: BigUint64Array[] = [];
   let chunk = new BigUint64Array(CHUNK);
   let n = 0;
-  tree.forEachNode(root, (hash) => {
+  const mark = (hash: Bytes) => {
     if (n === CHUNK) {
       chunks.push(chunk);
       chunk = new BigUint64Array(CHUNK);
       n = 0;
     }
     chunk[n++] = prefixOf(hash);
+  };
+  const cut: Bytes[] = [];
+  tree.forEachNode(root, (hash, depth) => {
+    mark(hash);
+    if (depth < MARK_CUT_DEPTH) return;
+    cut.push(hash.slice());
+    return false;
   });
+  for (const sub of cut) {
+    await new Promise((resolve) => setImmediate(resolve));
+    tree.forEachNode(sub, mark);
+  }
   const all = new BigUint64Array(chunks.length * CHUNK + n);
   for (const [i, c] of chunks.entries()) all.set(c, i * CHUNK);
   all.set(chunk.subarray(0, n), chunks.length * CHUNK);

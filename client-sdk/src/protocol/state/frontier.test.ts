@@ -70,5 +70,16 @@ describe("state tree forEachNode", () => {
         for (const stale of update.stale) expect(after.has(toHex(stale))).toBe(false);
         expect(after.size).toBe(seen.length);
       }
+      // In parts: the top levels, then each subtree cut there, give the same nodes.
+      const parts = new Set<string>();
+      const cut: Uint8Array[] = [];
+      tree.forEachNode(root, (hash, depth) => {
+        parts.add(toHex(hash));
+        if (depth < 2) return;
+        cut.push(hash.slice());
+        return false;
+      });
+      for (const sub of cut) tree.forEachNode(sub, (hash) => parts.add(toHex(hash)));
+      expect([...parts].sort()).toEqual(seen);
     });
 });
