@@ -177,7 +177,7 @@ const headersFactor = b1.bytes / b0.bytes;
 console.log(`pruned, retainHeaders ${HEADERS_PRUNED.retainHeaders} too:`);
 printSamples(bounded.samples);
 console.log(
-  `  factor ${b1.blocks} ÷ ${b0.blocks} blocks, all of it: ×${headersFactor.toFixed(2)}, ratio to the ×${TARGET_FACTOR} limit ${(headersFactor / TARGET_FACTOR).toFixed(2)} (holds if ≤ 1); dropped ${bounded.pruner.headersDropped} headers`,
+  `  factor ${b1.blocks} ÷ ${b0.blocks} blocks, all of it: ×${headersFactor.toFixed(2)}, ratio to the ×${TARGET_FACTOR} limit ${(headersFactor / TARGET_FACTOR).toFixed(2)} (holds if ≤ 1); dropped ${bounded.pruner.headersDropped} headers; after compactRange ${mib(bounded.compacted)}`,
 );
 console.log(
   `  after compactRange: ${mib(pruned.compacted)} (${((100 * pruned.compacted) / last.bytes).toFixed(0)}% of before: what an automatic compaction would give back); deleted ${pruned.pruner.nodesDeleted} state nodes, dropped ${pruned.pruner.blocksDropped} bodies`,
@@ -208,7 +208,12 @@ writeFileSync(
       archive: archive.samples,
       factor,
       boundedFactor,
-      retainHeaders: { retention: HEADERS_PRUNED, samples: bounded.samples, factor: headersFactor },
+      retainHeaders: {
+        retention: HEADERS_PRUNED,
+        samples: bounded.samples,
+        factor: headersFactor,
+        compactedBytes: bounded.compacted,
+      },
       historyPerBlock,
       targetFactor: TARGET_FACTOR,
       compactedBytes: pruned.compacted,
