@@ -2,9 +2,11 @@
  * `edgeledger start --halt-height` and `edgeledger status`: a one-validator
  * node (it needs no peers) started with a halt height commits that height
  * and stops there, and status shows what it showed before (the SDK's
- * getStatus) plus its health: halted, height, behind, last commit age, peers.
+ * getStatus) plus its health: halted, height, behind, last commit age, peers,
+ * and what its storage keeps (pruned to the last 2 heights here).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { api, cleanup, kill9, makeHome, sleep } from "@edgeledger/node/testing";
 import type { NodeHealthJson, StatusJson } from "@edgeledger/sdk/api";
@@ -31,6 +33,10 @@ describe("edgeledger start --halt-height, edgeledger status", () => {
   it("halts at the height given and status shows the health", async () => {
     // An empty block every 20 ms: without the halt the chain would run far past 3.
     const home = await makeHome("status-chain", 1000n, { heartbeatMs: 20 });
+    const configFile = resolve(home.home, "config.json");
+    const retention = { keepRecent: 2, retainBlocks: 2, retainHeaders: 2 };
+    const config = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, pruning: retention }));
     child = spawn(process.execPath, [cli, "start", "--home", home.home, "--halt-height", "3"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -68,5 +74,15 @@ describe("edgeledger start --halt-height, edgeledger status", () => {
       haltHeight: 3,
     });
     expect(shown.health.lastCommitAgeMs).toBeGreaterThanOrEqual(0);
+    // Heights 2 and 3 kept of each kind; the pruner ran; no snapshots (none configured).
+    expect(shown.health.storage).toMatchObject({
+      retention,
+      earliestState: 2,
+      earliestBlock: 2,
+      earliestHeader: 2,
+      snapshots: { count: 0, latest: null },
+    });
+    expect(shown.health.storage?.dbSizeBytes).toBeGreaterThan(0);
+    expect(shown.health.storage?.lastPruneAt).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -23,6 +23,7 @@ const storage = read<{
   boundedFactor: number;
   historyPerBlock: number;
   targetFactor: number;
+  retainHeaders?: { retention: { retainHeaders: number }; factor: number };
 }>("storage.json");
 // The storage bench's figure (storage.bench.ts): disk at the last sample ÷ at 1 000 blocks.
 const storageRows: Figure[] = storage
@@ -35,6 +36,18 @@ const storageRows: Figure[] = storage
         target: `≤ ${storage.targetFactor}`,
         holds: storage.boundedFactor <= storage.targetFactor ? "yes" : "no",
       },
+      ...(storage.retainHeaders
+        ? [
+            {
+              figure: `disk under pruning with retainHeaders ${storage.retainHeaders.retention.retainHeaders}, all of it: ${storage.pruned.at(-1)?.blocks} blocks ÷ 1000`,
+              value: `×${storage.retainHeaders.factor.toFixed(2)}`,
+              limit: "the size at 1000 blocks",
+              ratio: storage.retainHeaders.factor.toFixed(2),
+              target: `≤ ${storage.targetFactor}`,
+              holds: storage.retainHeaders.factor <= storage.targetFactor ? "yes" : "no",
+            } satisfies Figure,
+          ]
+        : []),
     ]
   : [];
 // -- state sync (statesync.bench.ts): the join against the issue's < 60 s.

@@ -5,6 +5,7 @@
  * each rule lives in its subsystem, and other builds (the test build's
  * faults) come in through the seams of hooks.ts.
  */
+import type { NodeHealthJson } from "@edgeledger/sdk/api";
 import { addressFromPublicKey, equalBytes, formatAddress, toHex } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, useNativeSha256 } from "@edgeledger/sdk/protocol/node";
 import { type RunningApi, startApi } from "./api/start.ts";
@@ -16,6 +17,7 @@ import { loadNodeSetup, type SetupOverrides } from "./config/setup.ts";
 import { createConsensus } from "./consensus/start.ts";
 import { Database } from "./db/database.ts";
 import { Pruner } from "./db/pruner.ts";
+import { databaseSize, storageReport } from "./db/report.ts";
 import { EvidencePool } from "./evidence/pool.ts";
 import { stallLimitMs } from "./health/health.ts";
 import { type HealthMonitor, startHealthMonitor } from "./health/monitor.ts";
@@ -26,11 +28,13 @@ import { observeConsensus, registerConsensusMetrics } from "./metrics/consensus.
 import { registerHealthMetrics } from "./metrics/health.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { consensusObservers, observeMetrics } from "./metrics/observe.ts";
+import { registerStorageMetrics } from "./metrics/storage.ts";
 import { registerUpgradeMetrics } from "./metrics/upgrades.ts";
 import { createHost, dialBootstrap, type Host } from "./network/host.ts";
 import { topicsOf } from "./network/topics.ts";
 import { startTxGossip, type TxGossip } from "./network/txGossip.ts";
 import { signingFor } from "./signer/signing.ts";
+import type { Snapshots } from "./statesync/snapshots.ts";
 import { openSnapshots, startStateSync, stateSyncJoin } from "./statesync/start.ts";
 import type { BlockSync } from "./sync/blockSync.ts";
 import { startSync } from "./sync/start.ts";
@@ -56,15 +60,29 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const { paths, config, log, genesis, key } = loadNodeSetup(home, overrides);
   const hooks = overrides.hooks ?? {};
   const chainId = genesis.chainId;
-  const { keepRecent, retainBlocks, compactAfterNodes } = config.pruning;
+  const { keepRecent, retainBlocks, retainHeaders, compactAfterNodes } = config.pruning;
   const db = new Database(paths.data, {
     nodeCacheBytes: config.storage.stateCacheMB * 2 ** 20,
-    retention: { keepRecent, retainBlocks },
+    retention: { keepRecent, retainBlocks, retainHeaders },
   });
-  const pruner = new Pruner(db, { compactAfterNodes }, log);
   const chain = new Chain(db, genesis);
   const metrics = createMetrics();
   const consensusMetrics = registerConsensusMetrics(metrics.registry, genesis.chainId);
+  // -- storage (pruning, snapshots, size) --
+  let snapshots: Snapshots | null = null;
+  const dbSizeBytes = databaseSize(paths.data);
+  const storageOf = () =>
+    storageReport({
+      db,
+      pruner,
+      head: () => chain.head.height,
+      snapshots: () => snapshots?.list() ?? [],
+      dbSizeBytes,
+    });
+  // Before the chain opens (a state sync join writing the state) there is no storage part.
+  const storage = () => (health ? storageOf() : undefined);
+  const storageMetrics = registerStorageMetrics(metrics.registry, storage);
+  const pruner = new Pruner(db, { compactAfterNodes }, log, (pass) => storageMetrics.pass(pass));
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
   const { verifier, verifyBlockSignatures } = checks;
   const mempool = new Mempool(config.mempool, {
@@ -107,10 +125,10 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     log,
     registry: metrics.registry,
   });
-  const healthMetrics = registerHealthMetrics(
-    metrics.registry,
-    () => health?.report() ?? joining.health()!,
-  );
+  // Until the chain opens, a join's report stands for health (statesync/start.ts).
+  const nodeHealth = (): NodeHealthJson =>
+    health ? { ...health.report(), storage: storageOf() } : joining.health()!;
+  const healthMetrics = registerHealthMetrics(metrics.registry, nodeHealth);
   registerUpgradeMetrics(metrics.registry, chain);
   let host: Host | null = null;
   let sync: { readonly sync: BlockSync; stop(): Promise<void> } | null = null;
@@ -156,7 +174,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     );
     await chain.init();
     // Before the pruner's first pass: snapshot heights keep their state.
-    const snapshots = openSnapshots(config, db, chain);
+    const opened = openSnapshots(config, db, chain);
+    snapshots = opened;
     // Resumes what a previous run left to prune (a stop or crash between steps).
     pruner.onCommit(chain.head.height);
     await signing.start(nodeKey);
@@ -175,7 +194,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     });
     // -- state sync (statesync) --
     const snapshotting = await startStateSync({
-      snapshots,
+      snapshots: opened,
       db,
       chain,
       host: net,
@@ -228,7 +247,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
         mempool,
         validatorKey: () => guard.publicKey,
         version: NODE_VERSION,
-        health: () => monitor.report(),
+        health: nodeHealth,
       },
       {
         logger: log,

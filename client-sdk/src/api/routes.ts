@@ -508,6 +508,58 @@ const stateSyncHealthSchema = {
   },
 } as const;
 
+/** The `storage` field of the health report: what pruning and snapshots keep. */
+const storageHealthSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "retention",
+    "earliestState",
+    "earliestBlock",
+    "earliestHeader",
+    "snapshots",
+    "dbSizeBytes",
+    "lastPruneAt",
+  ],
+  properties: {
+    retention: {
+      type: "object",
+      additionalProperties: false,
+      required: ["keepRecent", "retainBlocks", "retainHeaders"],
+      description: "the pruning options in force (config pruning.*); 0 keeps all of that kind",
+      properties: {
+        keepRecent: safeInteger,
+        retainBlocks: safeInteger,
+        retainHeaders: safeInteger,
+      },
+    },
+    earliestState: { ...height, description: "the oldest height whose state is served" },
+    earliestBlock: { ...height, description: "the oldest height whose block body is served" },
+    earliestHeader: {
+      ...height,
+      description:
+        "every header from this height on is served; below it, validator-set changes only",
+    },
+    snapshots: {
+      type: "object",
+      additionalProperties: false,
+      required: ["count", "latest"],
+      description: "state-sync snapshots kept, and the newest one's height",
+      properties: {
+        count: safeInteger,
+        latest: { type: ["integer", "null"], minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      },
+    },
+    dbSizeBytes: { ...safeInteger, description: "bytes of the database's files on disk" },
+    lastPruneAt: {
+      type: ["integer", "null"],
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "when the last pruning pass of this run ended (unix ms), or null",
+    },
+  },
+} as const;
+
 export const nodeHealthSchema = {
   type: "object",
   description:
@@ -549,6 +601,7 @@ export const nodeHealthSchema = {
       description: "the configured haltHeight, or null",
     },
     stateSync: stateSyncHealthSchema,
+    storage: storageHealthSchema,
   },
 } as const;
 
@@ -724,6 +777,11 @@ export const routes = {
     response: {
       200: certifiedHeaderSchema,
       404: notFound("no final header at this height"),
+      410: {
+        ...errorSchema,
+        description:
+          "HEADER_PRUNED: dropped here (pruning.retainHeaders); `details.keptBelow` / `keptAbove` are the nearest headers kept",
+      },
       ...errors,
     },
   },

@@ -17,6 +17,7 @@ export const apiErrorStatus: Readonly<Record<ApiErrorCode, number>> = {
   // Gone, not "not yet": another node (an archive) may still have it.
   STATE_PRUNED: 410,
   BLOCK_PRUNED: 410,
+  HEADER_PRUNED: 410,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -216,6 +216,8 @@ export interface NodeHealthJson {
   behind: number;
   /** The configured haltHeight, or null. */
   haltHeight: number | null;
+  /** What this node keeps on disk (pruning, snapshots, size); absent while state-syncing, before the chain opens. */
+  storage?: StorageHealthJson;
   /** While the node joins by state sync (status state-syncing), the join's progress. */
   stateSync?: StateSyncHealthJson;
 }
@@ -235,6 +237,24 @@ export interface StateSyncHealthJson {
   chunksRefused: number;
   /** Peers that served at least one chunk. */
   peers: number;
+}
+
+/** The storage part of GET /v1/health (db/pruner.ts, statesync/snapshots.ts). */
+export interface StorageHealthJson {
+  /** The pruning options in force; 0 keeps all of that kind. */
+  retention: { keepRecent: number; retainBlocks: number; retainHeaders: number };
+  /** The oldest height whose state (account proofs) this node serves. */
+  earliestState: number;
+  /** The oldest height whose block body this node serves. */
+  earliestBlock: number;
+  /** Every header from this height on is served; below it, only validator-set changes. */
+  earliestHeader: number;
+  /** Snapshots kept for state sync, and the newest one's height (null: none). */
+  snapshots: { count: number; latest: number | null };
+  /** Bytes of the database's files on disk (read at most every few seconds). */
+  dbSizeBytes: number;
+  /** When the last pruning pass of this run ended (unix ms); null before the first. */
+  lastPruneAt: number | null;
 }
 
 /** One event of GET /v1/heads (Server-Sent Events, event name "head"). */

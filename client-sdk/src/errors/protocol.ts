@@ -138,6 +138,12 @@ export type ApiErrorCode =
   | "STATE_PRUNED"
   /** That block's body was dropped here (its header stays); `details.oldest` is the first body served. */
   | "BLOCK_PRUNED"
+  /**
+   * That header and its certificate were dropped here (pruning.retainHeaders);
+   * `details.keptBelow` / `keptAbove` are the nearest heights still served
+   * (validator-set changes are always kept), null if none.
+   */
+  | "HEADER_PRUNED"
   | "UNAVAILABLE"
   | "INTERNAL";
 

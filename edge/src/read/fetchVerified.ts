@@ -38,7 +38,7 @@ export async function fetchVerified(deps: FetchVerifiedDeps, plan: ReadPlan): Pr
     }
     if (!reply.ok) {
       const refusal: Outcome = { kind: "refusal", status: reply.status, error: reply.error };
-      // 410: that upstream pruned it (STATE_PRUNED, BLOCK_PRUNED); an archive may have it.
+      // 410: that upstream pruned it (STATE_PRUNED, BLOCK_PRUNED, HEADER_PRUNED); an archive may have it.
       if ((plan.notFoundMeansLagging && reply.status === 404) || reply.status === 410) {
         lagging = refusal;
         continue;

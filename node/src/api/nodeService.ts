@@ -210,7 +210,17 @@ export function createNodeService(deps: NodeServiceDeps): NodeService {
     },
 
     async getHeaderByHeight(height) {
-      return certifiedHeader(height);
+      const found = certifiedHeader(height);
+      const head = chain.head.height;
+      const oldest = db.oldestHeader(head);
+      if (found || height < 1 || height >= oldest) return found;
+      // A light client bisecting here takes a kept neighbour instead (lightClient.ts).
+      const kept = await db.keptHeadersAround(height, head);
+      throw new ApiError(
+        "HEADER_PRUNED",
+        `This node keeps headers from height ${oldest} on, and below it those where the validator set changes; ask an archive node for ${height}.`,
+        { details: { oldest, head, ...kept } },
+      );
     },
 
     async getGenesis(): Promise<GenesisJson> {

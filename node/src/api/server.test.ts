@@ -218,6 +218,15 @@ const readyHealth: NodeHealthJson = {
   bestPeerHeight: 1,
   behind: 0,
   haltHeight: null,
+  storage: {
+    retention: { keepRecent: 1000, retainBlocks: 0, retainHeaders: 0 },
+    earliestState: 0,
+    earliestBlock: 1,
+    earliestHeader: 1,
+    snapshots: { count: 0, latest: null },
+    dbSizeBytes: 4096,
+    lastPruneAt: null,
+  },
 };
 
 let aliceJson: AccountJson;

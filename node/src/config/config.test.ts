@@ -54,16 +54,35 @@ describe("config.json", () => {
       keepRecent: 1000,
       retainBlocks: 0,
       compactAfterNodes: 0,
+      retainHeaders: 0,
     });
     expect(load({ pruning: { keepRecent: 0 } }).pruning.keepRecent).toBe(0);
     expect(load({ pruning: { retainBlocks: 5000 } }).pruning).toEqual({
       keepRecent: 1000,
       retainBlocks: 5000,
       compactAfterNodes: 0,
+      retainHeaders: 0,
     });
     expect(() => load({ pruning: { keepRecent: "archive" } })).toThrow(
       expect.objectContaining({ message: expect.stringContaining("pruning.keepRecent") }),
     );
+  });
+
+  it("takes retainHeaders (0: every header) only above keepRecent and retainBlocks, both set", () => {
+    const ok = { keepRecent: 100, retainBlocks: 200, retainHeaders: 200 };
+    expect(load({ pruning: ok }).pruning).toMatchObject(ok);
+    for (const bad of [
+      { retainHeaders: 500 }, // keepRecent 1000 above it
+      { keepRecent: 100, retainHeaders: 500 }, // every body kept (retainBlocks 0)
+      { keepRecent: 0, retainBlocks: 100, retainHeaders: 500 }, // an archive's state needs every header
+      { keepRecent: 100, retainBlocks: 600, retainHeaders: 500 },
+    ])
+      expect(() => load({ pruning: bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({
+          code: "CONFIG_INVALID",
+          message: expect.stringContaining("pruning.retainHeaders"),
+        }),
+      );
   });
 
   it("reads the statesync keys: no snapshots by default; enable needs the trusted height and hash", () => {

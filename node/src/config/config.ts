@@ -57,8 +57,18 @@ export interface NodeConfig {
    * 0 keeps every body, so the node can serve block sync from genesis.
    * compactAfterNodes: compact LevelDB after this many deleted state nodes,
    * 0 never (LevelDB's own compactions reclaim the space: see the bench).
+   * retainHeaders: headers and certificates of this many most recent heights
+   * are kept, older ones only where the validator set changes (what a
+   * skipping light client needs from genesis); others answer HEADER_PRUNED.
+   * 0 keeps every header (the default); else at least keepRecent and
+   * retainBlocks, both non-zero. It bounds the whole disk (the bench).
    */
-  pruning: { keepRecent: number; retainBlocks: number; compactAfterNodes: number };
+  pruning: {
+    keepRecent: number;
+    retainBlocks: number;
+    compactAfterNodes: number;
+    retainHeaders: number;
+  };
   // -- state sync (statesync) --
   /**
    * State sync (statesync/, docs/operations.md#state-sync). enable: a node
@@ -100,7 +110,7 @@ export const defaultConfig: NodeConfig = {
   haltHeight: 0,
   // -- remote signer (signer) --
   signer: { address: "", publicKey: "" },
-  pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0 },
+  pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0, retainHeaders: 0 },
   // -- state sync (statesync) --
   statesync: {
     enable: false,
@@ -145,7 +155,21 @@ export function loadConfig(file: string): NodeConfig {
   const config = merge(defaultConfig, raw, file, "") as NodeConfig;
   checkSigner(config.signer, file);
   checkStateSync(config.statesync, file);
+  checkPruning(config.pruning, file);
   return config;
+}
+
+/** Dropping headers needs their bodies and states gone first: a kept state or body needs its header. */
+export function checkPruning(p: NodeConfig["pruning"], file: string): void {
+  if (p.retainHeaders === 0) return;
+  for (const key of ["keepRecent", "retainBlocks"] as const)
+    if (p[key] === 0 || p[key] > p.retainHeaders)
+      throw ConfigError.invalid(
+        file,
+        "pruning.retainHeaders",
+        `must be at least pruning.${key}, which must be non-zero when retainHeaders is set`,
+        `e.g. keepRecent ${p.keepRecent || 1000}, retainBlocks ${p.retainBlocks || p.keepRecent || 1000}, retainHeaders ${Math.max(p.keepRecent, p.retainBlocks, 1000)}`,
+      );
 }
 
 /** Joining by state sync needs the trusted height and hash, or the servers a light client verifies it on. */

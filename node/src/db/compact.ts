@@ -14,10 +14,11 @@ export class CompactError extends BaseError<"DB_LOCKED" | "DB_MISSING"> {
   override name = "CompactError";
 }
 
-/** Bytes of the files in a database folder. */
+/** Bytes of the files in a database folder (a file a running compaction removes meanwhile counts 0). */
 export function databaseBytes(dir: string): number {
   let total = 0;
-  for (const f of readdirSync(dir)) total += statSync(join(dir, f)).size;
+  for (const f of readdirSync(dir))
+    total += statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0;
   return total;
 }
 

@@ -18,6 +18,20 @@
  *   headers  height                 → encoded header of a block whose body was dropped
  *                                     (or of a state-sync node's first height: it has no body)
  *
+ * With pruning.retainHeaders the headers, certificates and hash index
+ * entries below the window go too, except each header where the validator
+ * set changes (nextValidatorsHash ≠ validatorsHash): a skipping light client
+ * cannot jump over those (see pruneHeaders).
+ *
+ * Switching an archive to pruning: an archive writes no stale lists, so
+ * what went stale then is listed nowhere. The first open with keepRecent > 0
+ * after an archive run (meta "retention" says what the last open kept)
+ * records a sweep (meta "sweep": the head height S then), in one synced
+ * batch; once the oldest kept state P is at or above S, the pruner deletes
+ * every node written at or before S that the tree at P lacks (sweepState),
+ * then deletes the record. A crash before that leaves the record: the sweep
+ * runs again from the start (it is idempotent).
+ *
  * State sync (statesync/): the snapshots kept (meta "snapshots") are heights
  * whose state the pruner keeps (`keepStateFrom`); a node that joined by
  * state sync starts with the snapshot's nodes, born at its height, and a
@@ -40,14 +54,17 @@
 import {
   type Block,
   type BlockHeader,
+  blockHash,
   decodeBlock,
   decodeBlockHeader,
   decodeFinalityCertificate,
   encodeBlockHeader,
   encodeFinalityCertificate,
+  equalBytes,
   type FinalityCertificate,
   type NodeStore,
   type NodeWrite,
+  SparseMerkleTree,
   transactionHash,
 } from "@edgeledger/sdk/protocol";
 import { type BatchOperation, ClassicLevel } from "classic-level";
@@ -108,12 +125,25 @@ export interface RetentionOptions {
   readonly keepRecent: number;
   /** Bodies of this many most recent blocks; older ones keep header and certificate. */
   readonly retainBlocks: number;
+  /**
+   * Headers and certificates of this many most recent blocks, plus every
+   * validator-set change (0: all). At least keepRecent and retainBlocks (config checks).
+   */
+  readonly retainHeaders?: number;
 }
 
 /** Oldest heights whose state / block body a prune pass may already have deleted below. */
 export interface PrunedRecord {
   readonly state: number;
   readonly blocks: number;
+  /** Below this, only set-change headers are kept (absent in records written before retainHeaders). */
+  readonly headers?: number;
+}
+
+/** The nearest heights around a dropped header whose header is served (null: none). */
+export interface KeptHeaders {
+  readonly keptBelow: number | null;
+  readonly keptAbove: number | null;
 }
 
 export interface PruneStepResult {
@@ -138,6 +168,10 @@ const BUCKETS = [
 ] as const;
 export type BucketName = (typeof BUCKETS)[number];
 const PRUNED_META = "pruned";
+/** What the last open kept ({ keepRecent }), to see a switch from archive to pruning. */
+const RETENTION_META = "retention";
+/** A pending sweep: the height at which an archive switched to pruning (see the module comment). */
+const SWEEP_META = "sweep";
 /** Marks a database whose state values carry their write height (see the module comment). */
 const STATE_FORMAT_META = "stateFormat";
 const STATE_FORMAT = 2;
@@ -159,6 +193,9 @@ export class Database {
   /** Commits and prune steps, one at a time: a step's decision must not race a commit's writes. */
   #writes: Promise<unknown> = Promise.resolve();
   #pruned: PrunedRecord = { state: 0, blocks: 0 };
+  #sweep: number | null = null;
+  /** Only an opener that says what it keeps records it (not `snapshot export`, which commits nothing). */
+  readonly #notesRetention: boolean;
   /** Stale entries of heights below this are all processed (this run; 0 after a restart). */
   #staleDone = 0;
   /**
@@ -179,6 +216,7 @@ export class Database {
     options: { nodeCacheBytes?: number; retention?: RetentionOptions } = {},
   ) {
     this.retention = options.retention ?? { keepRecent: 0, retainBlocks: 0 };
+    this.#notesRetention = options.retention !== undefined;
     this.#nodeCache = new NodeCache(options.nodeCacheBytes ?? DEFAULT_NODE_CACHE_BYTES);
     this.#db = new ClassicLevel<Bytes, Bytes>(path, OPTS);
     const bucket = (n: string) => openBucket(this.#db, n);
@@ -211,18 +249,74 @@ export class Database {
     );
     this.#pruned = this.getMeta<PrunedRecord>(PRUNED_META) ?? { state: 0, blocks: 0 };
     const format = this.getMeta<number>(STATE_FORMAT_META);
-    if (format === STATE_FORMAT) return;
+    if (format === STATE_FORMAT) return this.#noteRetention();
     if (this.getMeta("genesis") !== undefined)
       throw new Error(
         "This database stores state nodes without their write height (written before pruning existed). Fix: move the data folder away and sync the node again.",
       );
     await this.putMeta(STATE_FORMAT_META, STATE_FORMAT);
+    await this.#noteRetention();
+  }
+
+  /**
+   * Records this open's keepRecent, and a sweep when it prunes after an
+   * archive run (or after a run from before this record, which may have
+   * been one). One synced batch.
+   */
+  async #noteRetention(): Promise<void> {
+    const { keepRecent } = this.retention;
+    const last = this.getMeta<{ keepRecent: number }>(RETENTION_META);
+    const head = this.getMeta<HeadRecord>("head");
+    this.#sweep = this.getMeta<number>(SWEEP_META) ?? null;
+    if (!this.#notesRetention) return;
+    const switched =
+      keepRecent > 0 && (head?.height ?? 0) > 0 && (last === undefined || last.keepRecent === 0);
+    if (!switched && last?.keepRecent === keepRecent) return;
+    const ops: Op[] = [
+      { type: "put", sublevel: this.#meta, key: name(RETENTION_META), value: json({ keepRecent }) },
+    ];
+    const sweep = switched ? Math.max(this.#sweep ?? 0, head!.height) : this.#sweep;
+    if (sweep !== null)
+      ops.push({ type: "put", sublevel: this.#meta, key: name(SWEEP_META), value: json(sweep) });
+    await this.#db.batch(ops, { sync: true });
+    this.#sweep = sweep;
+  }
+
+  /** The height of a pending sweep (an archive switched to pruning there), or null. */
+  get sweepPending(): number | null {
+    return this.#sweep;
   }
 
   /** The oldest height whose state this node serves, with `head` the last committed height. */
   oldestState(head: number): number {
     const { keepRecent } = this.retention;
     return Math.max(keepRecent > 0 ? head - keepRecent + 1 : 0, this.#pruned.state, 0);
+  }
+
+  /**
+   * Every header from this height on is kept (below: only set changes): the
+   * retainHeaders window, or lower while a snapshot there is kept (its
+   * header goes with its state).
+   */
+  oldestHeader(head: number): number {
+    const retainHeaders = this.retention.retainHeaders ?? 0;
+    const window = retainHeaders > 0 ? head - retainHeaders + 1 : 1;
+    return Math.max(Math.min(window, this.keepStateFrom ?? window), this.#pruned.headers ?? 1, 1);
+  }
+
+  /** The kept headers nearest to `height`, a height below `oldestHeader` (HEADER_PRUNED's details). */
+  async keptHeadersAround(height: number, head: number): Promise<KeptHeaders> {
+    const oldest = this.oldestHeader(head);
+    const nearest = async (range: { lt: Bytes } | { gt: Bytes }, reverse: boolean) => {
+      const [key] = await this.#headers.keys({ ...range, reverse, limit: 1 }).all();
+      return key === undefined ? null : heightOf(key);
+    };
+    const above = await nearest({ gt: heightKey(height) }, false);
+    return {
+      keptBelow: await nearest({ lt: heightKey(height) }, true),
+      // Every header from `oldest` on is kept (in this bucket, or in its block).
+      keptAbove: above !== null && above < oldest ? above : oldest,
+    };
   }
 
   /** The oldest height whose block body this node serves (headers and certificates stay). */
@@ -410,7 +504,11 @@ export class Database {
     meta: readonly { key: string; value: unknown }[];
   }): Promise<void> {
     const h = heightKey(c.head.height);
-    const pruned: PrunedRecord = { state: c.head.height, blocks: c.head.height + 1 };
+    const pruned: PrunedRecord = {
+      state: c.head.height,
+      blocks: c.head.height + 1,
+      headers: c.head.height,
+    };
     const ops: Op[] = [
       { type: "put", sublevel: this.#headers, key: h, value: encodeBlockHeader(c.header) },
       {
@@ -530,6 +628,99 @@ export class Database {
     });
   }
 
+  /**
+   * Drops the headers, certificates and hash index entries of up to `limit`
+   * heights below `oldest` (bodies already dropped: retainBlocks ≤
+   * retainHeaders), from the first not dropped yet, keeping every header
+   * where the validator set changes. From the last header a set signs, a
+   * skipping light client trusts the next set, which signs every header up
+   * to the next change: so genesis and the change headers chain by skipping
+   * to any kept header (docs/operations.md#pruning). One batch with the new
+   * record. Returns the headers dropped.
+   */
+  pruneHeaders(oldest: number, limit: number): Promise<{ scanned: number; dropped: number }> {
+    return this.#exclusive(async () => {
+      const pruned = this.#pruned;
+      const from = Math.max(pruned.headers ?? 1, 1);
+      const to = Math.min(oldest, from + limit);
+      if (to <= from) return { scanned: 0, dropped: 0 };
+      const ops: Op[] = [];
+      let dropped = 0;
+      for (let h = from; h < to; h++) {
+        const key = heightKey(h);
+        const raw = this.#headers.getSync(key);
+        if (!raw) continue;
+        const header = decodeBlockHeader(raw);
+        if (!equalBytes(header.validatorsHash, header.nextValidatorsHash)) continue;
+        ops.push({ type: "del", sublevel: this.#headers, key });
+        ops.push({ type: "del", sublevel: this.#certs, key });
+        ops.push({ type: "del", sublevel: this.#hashes, key: blockHash(header) });
+        dropped++;
+      }
+      await this.#putPruned(ops, { ...pruned, headers: to });
+      return { scanned: to - from, dropped };
+    });
+  }
+
+  /**
+   * The pending sweep (see the module comment), with `oldest` the oldest
+   * height whose state is kept, at or above the sweep's height S: deletes
+   * each state node written at or before S that is not in the tree at
+   * `oldest`. Such a node is in no kept tree, since a node in a later tree
+   * that was not written again since is in every tree in between. Marks
+   * the tree's nodes by 64-bit hash prefix (8 bytes a node; a prefix twin
+   * only keeps a node), then scans the bucket in key order, `limit` keys a
+   * step; each step's deletions are one batch serialized with commits, and
+   * re-read each node's height (a commit may have written it again). The
+   * record goes once the scan ends. Returns the nodes deleted, or null if
+   * it did not finish (stopped, or `oldest` below S: not yet).
+   */
+  async sweepState(oldest: number, limit: number, stopped: () => boolean): Promise<number | null> {
+    const sweep = this.#sweep;
+    const root = this.getHeader(oldest)?.stateRoot;
+    if (sweep === null || oldest < sweep || !root) return null;
+    const marks = await markedPrefixes(new SparseMerkleTree(this.stateStore), root);
+    let deleted = 0;
+    let marked = 0;
+    let after: Bytes | undefined;
+    for (;;) {
+      if (stopped()) return null;
+      const page = await this.#state.iterator({ ...(after && { gt: after }), limit }).all();
+      if (page.length === 0) break;
+      after = page.at(-1)![0];
+      const candidates: Bytes[] = [];
+      for (const [key, value] of page) {
+        const prefix = prefixOf(key);
+        while (marked < marks.length && marks[marked]! < prefix) marked++;
+        if (marks[marked] !== prefix && bornOf(value) <= sweep) candidates.push(key);
+      }
+      if (candidates.length === 0) continue;
+      deleted += await this.#exclusive(async () => {
+        const now = await this.#state.getMany(candidates);
+        const ops: Op[] = [];
+        for (const [i, key] of candidates.entries()) {
+          const value = now[i];
+          if (value && bornOf(value) <= sweep)
+            ops.push({ type: "del", sublevel: this.#state, key });
+        }
+        await this.#db.batch(ops);
+        return ops.length;
+      });
+    }
+    await this.#exclusive(() =>
+      this.#db.batch([{ type: "del", sublevel: this.#meta, key: name(SWEEP_META) }], {
+        sync: true,
+      }),
+    );
+    this.#sweep = null;
+    return deleted;
+  }
+
+  /** State nodes in the bucket (for tests: reads every key). */
+  async stateNodeCount(): Promise<number> {
+    return (await this.#state.keys().all()).length;
+  }
+
   /** Stale nodes listed and not yet pruned (for tests: reads every list, so not for hot paths). */
   async staleEntryCount(): Promise<number> {
     let n = 0;
@@ -599,6 +790,50 @@ function bornOf(value: Bytes): number {
   return new DataView(value.buffer, value.byteOffset, value.length).getUint32(
     value.length - BORN_BYTES,
   );
+}
+
+/** The first 8 bytes of a node hash, big-endian: the bucket's key order. */
+function prefixOf(hash: Bytes): bigint {
+  return new DataView(hash.buffer, hash.byteOffset, 8).getBigUint64(0);
+}
+
+/** Depth at which a sweep's mark walks the tree in parts: 2^8 subtrees, each a few ms at 10^6 accounts. */
+const MARK_CUT_DEPTH = 8;
+
+/**
+ * The hash prefixes of every node of the tree at `root`, sorted (8 bytes
+ * each; a node at the cut is there twice, which the merge does not mind).
+ * Reads are synchronous: the walk yields to the event loop between
+ * subtrees, so commits and consensus go on during a large tree's mark.
+ */
+async function markedPrefixes(tree: SparseMerkleTree, root: Bytes): Promise<BigUint64Array> {
+  const CHUNK = 1 << 16;
+  const chunks: BigUint64Array[] = [];
+  let chunk = new BigUint64Array(CHUNK);
+  let n = 0;
+  const mark = (hash: Bytes) => {
+    if (n === CHUNK) {
+      chunks.push(chunk);
+      chunk = new BigUint64Array(CHUNK);
+      n = 0;
+    }
+    chunk[n++] = prefixOf(hash);
+  };
+  const cut: Bytes[] = [];
+  tree.forEachNode(root, (hash, depth) => {
+    mark(hash);
+    if (depth < MARK_CUT_DEPTH) return;
+    cut.push(hash.slice());
+    return false;
+  });
+  for (const sub of cut) {
+    await new Promise((resolve) => setImmediate(resolve));
+    tree.forEachNode(sub, mark);
+  }
+  const all = new BigUint64Array(chunks.length * CHUNK + n);
+  for (const [i, c] of chunks.entries()) all.set(c, i * CHUNK);
+  all.set(chunk.subarray(0, n), chunks.length * CHUNK);
+  return all.sort();
 }
 
 function heightOf(key: Bytes): number {

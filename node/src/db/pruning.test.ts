@@ -191,6 +191,70 @@ describe("state pruning", () => {
   });
 });
 
+describe("an archive switched to pruning", () => {
+  /** Hashes of every node the kept heights' trees hold. */
+  const keptNodes = (h: Harness): Set<string> => {
+    const out = new Set<string>();
+    for (let height = h.db.oldestState(h.head); height <= h.head; height++)
+      h.tree.forEachNode(h.roots[height]!, (hash) => out.add(toHex(hash)));
+    return out;
+  };
+  /** An archive run of 6 blocks (nothing listed stale), then reopened with keepRecent 2. */
+  async function switched(): Promise<Harness> {
+    const archive = await Harness.open({ keepRecent: 0, retainBlocks: 0 }, [0, 0, 0, 0]);
+    for (let i = 0; i < 6; i++)
+      await archive.commit([
+        [i % 4, i + 1],
+        [(i + 1) % 4, i + 7],
+      ]);
+    await archive.db.close();
+    const h = new Harness(archive.dir, { keepRecent: 2, retainBlocks: 0 });
+    h.roots.push(...archive.roots);
+    await h.db.open();
+    return h;
+  }
+
+  it("deletes what went stale while it was an archive, once the window has passed the switch", async () => {
+    const h = await switched();
+    expect(h.db.sweepPending).toBe(6);
+    const pruner = new Pruner(h.db);
+    // Heights 5 and 6 kept: below the switch, so nothing is swept yet (their trees stay whole).
+    pruner.onCommit(h.head);
+    await pruner.idle();
+    expect(h.db.sweepPending).toBe(6);
+    h.expectKeptComplete();
+    for (let i = 0; i < 3; i++) {
+      await h.commit([[i, 20 + i]]);
+      pruner.onCommit(h.head);
+      await pruner.idle();
+    }
+    // Oldest kept 8 ≥ 6: swept, and the bucket holds exactly the kept trees' nodes.
+    expect(h.db.sweepPending).toBeNull();
+    h.expectKeptComplete();
+    expect(await h.db.stateNodeCount()).toBe(keptNodes(h).size);
+    await h.db.close();
+  });
+
+  it("keeps the sweep across a restart until it ran, and runs it once", async () => {
+    const h = await switched();
+    await h.reopen(); // a crash or stop before any pass
+    expect(h.db.sweepPending).toBe(6);
+    for (let i = 0; i < 4; i++) await h.commit([[i, 30 + i]]);
+    await h.reopen();
+    expect(h.db.sweepPending).toBe(6);
+    const pruner = new Pruner(h.db);
+    pruner.onCommit(h.head);
+    await pruner.idle();
+    expect(h.db.sweepPending).toBeNull();
+    expect(await h.db.stateNodeCount()).toBe(keptNodes(h).size);
+    // A later open that still prunes records no new sweep.
+    await h.reopen();
+    expect(h.db.sweepPending).toBeNull();
+    h.expectKeptComplete();
+    await h.db.close();
+  });
+});
+
 describe("block pruning (retainBlocks)", () => {
   it("drops bodies older than retainBlocks and keeps every header and certificate", async () => {
     const h = await Harness.open({ keepRecent: 0, retainBlocks: 3 }, [0]);

@@ -43,8 +43,11 @@ export interface HealthFacts {
   readonly stallMs: number;
 }
 
+/** The report but its storage part (db/report.ts adds it: it is no input to the state). */
+export type HealthVerdict = Omit<NodeHealthJson, "storage">;
+
 /** The health report of a node with a chain: the first state that holds, in NODE_HEALTH_STATES order (state-syncing, before it has one, is joiningHealth). */
-export function assessHealth(f: HealthFacts): NodeHealthJson {
+export function assessHealth(f: HealthFacts): HealthVerdict {
   const bestPeerHeight = Math.max(f.bestPeerHeight, f.height);
   const behind = bestPeerHeight - f.height;
   const lastCommitAgeMs = Math.max(0, f.now - f.headTime);

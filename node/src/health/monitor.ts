@@ -8,7 +8,7 @@
 import type { NodeHealthJson } from "@edgeledger/sdk/api";
 import { equalBytes } from "@edgeledger/sdk/protocol";
 import type { Chain } from "../chain/chain.ts";
-import { assessHealth } from "./health.ts";
+import { assessHealth, type HealthVerdict } from "./health.ts";
 
 export interface HealthMonitorDeps {
   readonly chain: Pick<Chain, "head" | "validatorsAt" | "onHead">;
@@ -22,21 +22,21 @@ export interface HealthMonitorDeps {
   readonly stallMs: number;
   readonly now: () => number;
   /** Each change of state, the first report included (`from` null). */
-  readonly onChange: (report: NodeHealthJson, from: NodeHealthJson["status"] | null) => void;
+  readonly onChange: (report: HealthVerdict, from: NodeHealthJson["status"] | null) => void;
   /** How often to look without being asked (ms); default 1000. */
   readonly everyMs?: number;
 }
 
 export interface HealthMonitor {
   /** The report now (and a change noted, if it is one). */
-  report(): NodeHealthJson;
+  report(): HealthVerdict;
   stop(): void;
 }
 
 export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   const { chain } = deps;
   let last: NodeHealthJson["status"] | null = null;
-  const report = (): NodeHealthJson => {
+  const report = (): HealthVerdict => {
     const head = chain.head;
     const next = chain.validatorsAt(head.height + 1);
     const key = deps.validatorKey();

@@ -8,6 +8,7 @@
  */
 import { NODE_HEALTH_STATES, type NodeHealthJson } from "@edgeledger/sdk/api";
 import { Counter, Gauge, type Registry } from "prom-client";
+import { scrapedGauge } from "./scraped.ts";
 
 export interface HealthMetrics {
   /** Counts a change into `status`. */
@@ -18,15 +19,7 @@ export function registerHealthMetrics(
   registry: Registry,
   report: () => NodeHealthJson,
 ): HealthMetrics {
-  const gauge = (name: string, help: string, value: (h: NodeHealthJson) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value(report()));
-      },
-    });
+  const gauge = scrapedGauge(registry, report);
   gauge(
     "edgeledger_sync_best_peer_height",
     "Highest certified block a peer served us (or our height, if higher)",

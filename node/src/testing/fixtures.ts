@@ -17,9 +17,13 @@ import {
   voteDigest,
 } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier, nativeSigner } from "@edgeledger/sdk/protocol/node";
+import { createNodeService } from "../api/nodeService.ts";
+import type { NodeService } from "../api/service.ts";
 import { Chain } from "../chain/chain.ts";
 import type { Genesis } from "../chain/genesis.ts";
 import { Database, type RetentionOptions } from "../db/database.ts";
+import type { Pruner } from "../db/pruner.ts";
+import { storageReport } from "../db/report.ts";
 import { Mempool } from "../mempool/mempool.ts";
 import type { StateReader } from "../state/ledger.ts";
 
@@ -112,22 +116,80 @@ export async function openTestChain(
   return { db, chain, mempool, dir };
 }
 
+/**
+ * The real NodeService over a test chain, for tests of what it reads: its
+ * health is a fixed ready report but for the storage part, which is real.
+ */
+export function testNodeService(
+  t: { chain: Chain; db: Database; mempool: Mempool },
+  pruner: Pruner,
+): NodeService {
+  return createNodeService({
+    chain: t.chain,
+    db: t.db,
+    mempool: t.mempool,
+    validatorKey: () => null,
+    version: "test",
+    health: () => ({
+      status: "ready",
+      height: t.chain.head.height,
+      lastCommitAgeMs: 0,
+      peers: 0,
+      validator: false,
+      bestPeerHeight: 0,
+      behind: 0,
+      haltHeight: null,
+      storage: storageReport({
+        db: t.db,
+        pruner,
+        head: () => t.chain.head.height,
+        snapshots: () => [],
+        dbSizeBytes: () => 0,
+      }),
+    }),
+  });
+}
+
+/**
+ * Commits `blocks` blocks on a one-validator test chain, each with one
+ * transfer of 10 from account 1 to account 2; returns their hashes.
+ */
+export async function commitTransfers(
+  t: { chain: Chain; mempool: Mempool },
+  validator: SecretKey,
+  blocks: number,
+): Promise<Uint8Array[]> {
+  const txHashes: Uint8Array[] = [];
+  for (let n = 0; n < blocks; n++) {
+    const tx = await t.mempool.add(signed(keyOf(1), n, transfer(addressOf(2), 10n)).bytes);
+    txHashes.push(tx.hash);
+    const built = await t.chain.buildBlock([tx], t.chain.nextTime(NOW + n), validator.publicKey);
+    const height = built.block.header.height;
+    await t.chain.commit(built, certifyAlone(validator, height, built.blockHash));
+  }
+  return txHashes;
+}
+
 export function removeTestDirs(): void {
   for (const d of testDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** A certificate for block `blockHash` at `height` signed by `key` alone (a one-validator chain). */
+/**
+ * A certificate for block `blockHash` at `height` signed by `key` alone (a
+ * one-validator chain, or a validator at `validatorIndex` holding > 2/3).
+ */
 export function certifyAlone(
   key: SecretKey,
   height: number,
   blockHash: Uint8Array,
   chainId = CHAIN,
+  validatorIndex = 0,
 ): FinalityCertificate {
   const vote = { type: "precommit" as const, height, round: 0, blockHash };
   const signature = nativeSigner(key).signSync(
     voteDigest(chainId, { ...vote, validator: key.publicKey }),
   );
-  return { ...vote, signatures: [{ validatorIndex: 0, signature }] };
+  return { ...vote, signatures: [{ validatorIndex, signature }] };
 }
 
 /** A one-validator chain whose account 1 holds 1000: the genesis chain and driver tests start from. */

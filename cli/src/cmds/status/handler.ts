@@ -1,8 +1,10 @@
 /**
  * `edgeledger status`: the node's status as JSON, through the SDK's
  * getStatus, with its health (GET /v1/health: state, height, blocks
- * behind, last commit age, peers) under `health`. Informational: nothing
- * in either is verified (the health is the node's own word).
+ * behind, last commit age, peers, and under `health.storage` what pruning
+ * keeps: the earliest state, body and header served, snapshots, size on
+ * disk, last prune pass) under `health`. Informational: nothing in either
+ * is verified (the health is the node's own word).
  */
 import { type NodeHealthJson, paths } from "@edgeledger/sdk/api";
 import { ApiError } from "@edgeledger/sdk/protocol";

@@ -167,6 +167,42 @@ describe("light client", () => {
     expect(await codeOf(fooled.header(39))).toBe("VERIFY_HEADER");
   });
 
+  it("bisects through the headers a pruning server kept when it refuses the middle one (HEADER_PRUNED)", async () => {
+    const chain = makeChain(40, 17);
+    // Kept: the last header set a signs (16: its next set is b) and 35..39.
+    const kept = (h: number) => h === 16 || h >= 35;
+    const pruned = (h: number, details: Record<string, unknown>) => {
+      if (kept(h)) return undefined;
+      throw new ApiError("HEADER_PRUNED", `header ${h} dropped`, { details });
+    };
+    const now = () => chain.headers[39]!.time + 1000;
+    const client = (header: (h: number) => CertifiedHeaderJson | undefined) => {
+      const served = serve(chain, { header });
+      const lc = new LightClient({
+        chainId: CHAIN_ID,
+        trust: { genesisHash: genesisHash(chain) },
+        transport: served.transport,
+        verifier,
+        now,
+      });
+      return { lc, fetched: served.fetched };
+    };
+    const honest = client((h) =>
+      pruned(h, { keptBelow: h > 16 ? 16 : null, keptAbove: h < 16 ? 16 : 35 }),
+    );
+    expect((await honest.lc.header(39)).height).toBe(39);
+    expect(honest.fetched).toContain(16);
+    // A server naming heights outside the range being bisected is not followed (no loop).
+    for (const lie of [
+      { keptBelow: 0, keptAbove: 39 },
+      { keptBelow: -1, keptAbove: 1e9 },
+      { keptBelow: "16", keptAbove: null },
+    ]) {
+      const liar = client((h) => pruned(h, lie));
+      expect(await codeOf(liar.lc.header(39)), JSON.stringify(lie)).toBe("VERIFY_HEADER");
+    }
+  });
+
   it("catches a fork signed by a set that already handed over, once trust has expired", async () => {
     // Skipping trusts that fewer than 1/3 of a set turn Byzantine within the trusting
     // period; an old set that all signs a fork later breaks that, and only walking

@@ -10,7 +10,8 @@
  *     below it (protocol/headerChain.ts, verifySkippingHeader: final under
  *     its own set, and signed by more than 1/3 of the trusted next set); when
  *     too little of the trusted set signed, bisect (verify a header in
- *     between first); when the trusted header is older than the trusting
+ *     between first: the middle one, or the nearest one a pruning node
+ *     kept, see #pivot); when the trusted header is older than the trusting
  *     period, walk one height at a time instead (verifyNextHeader), which
  *     needs no assumption about old validators;
  *   - a header at or below the latest verified height: it must be a verified
@@ -23,7 +24,7 @@
 import { pathOf, paths } from "../../api/paths.ts";
 import type { CertifiedHeaderJson, GenesisJson } from "../../api/types.ts";
 import { VerificationError, verificationFailed } from "../../errors/client.ts";
-import { HeaderChainError } from "../../errors/protocol.ts";
+import { ApiError, HeaderChainError } from "../../errors/protocol.ts";
 import { type BlockHeader, blockHash, decodeBlockHeader } from "../../protocol/block.ts";
 import { equalBytes, fromHex, toHex } from "../../protocol/bytes.ts";
 import {
@@ -289,8 +290,7 @@ export class LightClient {
       } catch (err) {
         if (err instanceof HeaderChainError && err.code === "HEADER_NOT_ENOUGH_TRUST") {
           // Bisect: trust a header in between first, then skip from it.
-          const mid = Math.floor((base.header.height + height) / 2);
-          base = await this.#verifyTo(await this.#decodedHeader(mid));
+          base = await this.#verifyTo(await this.#pivot(base.header.height, height));
           continue;
         }
         if (err instanceof VerificationError) throw err;
@@ -371,6 +371,34 @@ export class LightClient {
       method: "GET",
       path: pathOf("getHeader", { height }),
     });
+  }
+
+  /**
+   * A header strictly between `from` and `to` to bisect at: the middle one,
+   * or, when the server dropped it (HEADER_PRUNED: pruning.retainHeaders),
+   * the nearest one it kept. Such a node keeps every header where the
+   * validator set changes, and from the last header a set signs, the next
+   * set's headers follow by skipping, so the kept ones suffice. The heights
+   * are the server's word but only choose what to fetch, strictly inside
+   * (from, to) so bisection still ends; the header fetched is verified.
+   */
+  async #pivot(from: number, to: number): Promise<Omit<CertifiedHeader, "validators">> {
+    try {
+      return await this.#decodedHeader(Math.floor((from + to) / 2));
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === "HEADER_PRUNED")) throw err;
+      const inside = (h: unknown): h is number =>
+        typeof h === "number" && Number.isSafeInteger(h) && h > from && h < to;
+      const { keptBelow, keptAbove } = err.details;
+      const next = inside(keptBelow) ? keptBelow : inside(keptAbove) ? keptAbove : null;
+      if (next === null)
+        throw new VerificationError(
+          "VERIFY_HEADER",
+          `The server keeps no header between heights ${from} and ${to} to verify through; use a node that keeps every validator-set change, or an archive.`,
+          { details: { from, to }, cause: err },
+        );
+      return this.#decodedHeader(next);
+    }
   }
 
   async #decodedHeader(height: number): Promise<Omit<CertifiedHeader, "validators">> {

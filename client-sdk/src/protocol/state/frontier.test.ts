@@ -48,3 +48,38 @@ describe("state tree frontier", () => {
     expect(() => tree.frontier(root, 17)).toThrow(RangeError);
   });
 });
+
+describe("state tree forEachNode", () => {
+  for (const n of [0, 1, 2, 300])
+    it(`visits each node of a ${n}-leaf tree once: the nodes its build wrote`, async () => {
+      const entries: [Uint8Array, Uint8Array][] = [];
+      for (let i = 0; i < n; i++) entries.push([key(i), Uint8Array.of(i & 0xff, 1, 2)]);
+      const built = SparseMerkleTree.build(entries);
+      const { root, tree } = treeOf(n);
+      const seen: string[] = [];
+      tree.forEachNode(root, (hash) => seen.push(toHex(hash)));
+      expect(seen.sort()).toEqual(built.writes.map((w) => toHex(w.hash)).sort());
+      // After an update, the new root's nodes only: none of what went stale.
+      if (n > 0) {
+        const update = await tree.update(root, [[key(0), Uint8Array.of(9)]]);
+        const store = new MemoryNodeStore();
+        store.write(built.writes);
+        store.write(update.writes);
+        const after = new Set<string>();
+        new SparseMerkleTree(store).forEachNode(update.root, (h) => after.add(toHex(h)));
+        for (const stale of update.stale) expect(after.has(toHex(stale))).toBe(false);
+        expect(after.size).toBe(seen.length);
+      }
+      // In parts: the top levels, then each subtree cut there, give the same nodes.
+      const parts = new Set<string>();
+      const cut: Uint8Array[] = [];
+      tree.forEachNode(root, (hash, depth) => {
+        parts.add(toHex(hash));
+        if (depth < 2) return;
+        cut.push(hash.slice());
+        return false;
+      });
+      for (const sub of cut) tree.forEachNode(sub, (hash) => parts.add(toHex(hash)));
+      expect([...parts].sort()).toEqual(seen);
+    });
+});

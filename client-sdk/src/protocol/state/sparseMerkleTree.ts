@@ -376,6 +376,25 @@ export class SparseMerkleTree {
     return out;
   }
 
+  /**
+   * Calls `visit` with the hash and depth of every node of the tree (or
+   * subtree) with `root`, parents first; the empty tree has none. What a
+   * store must hold for that root (a pruning node's sweep keeps these).
+   * `visit` returning false skips that node's children (to walk a large
+   * tree in parts). The hash may be a view into the store's memory: copy
+   * what you keep.
+   */
+  forEachNode(root: Uint8Array, visit: (hash: Uint8Array, depth: number) => unknown): void {
+    const walk = (hash: Uint8Array, depth: number): void => {
+      const node = load(this.#store, hash);
+      if (node.kind === "empty") return;
+      if (visit(hash, depth) === false || node.kind !== "internal") return;
+      walk(node.left, depth + 1);
+      walk(node.right, depth + 1);
+    };
+    walk(root, 0);
+  }
+
   /** How many internal nodes the path of `key` passes (the depth its search ends at). */
   depthAlong(root: Uint8Array, key: Uint8Array): number {
     let node = load(this.#store, root);
