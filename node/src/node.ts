@@ -80,7 +80,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
       dbSizeBytes,
     });
   // Before the chain opens (a state sync join writing the state) there is no storage part.
-  const storage = () => (health ? storageOf() : undefined);
+  const storage = () => (chain.opened ? storageOf() : undefined);
   const storageMetrics = registerStorageMetrics(metrics.registry, storage);
   const pruner = new Pruner(db, { compactAfterNodes }, log, (pass) => storageMetrics.pass(pass));
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));

@@ -131,6 +131,14 @@ export class Chain {
   get chainId(): string {
     return this.#genesis.chainId;
   }
+  /**
+   * False until init() has read (or written) the head: while a state sync
+   * join writes the state, the node is up (API, metrics) with no head yet.
+   */
+  get opened(): boolean {
+    return this.#head !== undefined;
+  }
+  /** The head; read it only once opened (the join's API and metrics ask `opened` first). */
   get head(): ChainHead {
     return this.#head;
   }

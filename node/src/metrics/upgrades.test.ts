@@ -9,6 +9,7 @@ describe("upgrade metrics", () => {
   it("follow the head through the schedule", async () => {
     const registry = new Registry();
     const chain = {
+      opened: true,
       head: { height: 3 },
       upgrades: [
         { height: 5, version: 2 },
@@ -29,6 +30,22 @@ describe("upgrade metrics", () => {
       schedule: scheduleDigest(chain.upgrades),
       activations: "2",
     });
+  });
+
+  it("read 0, and the scrape still answers, before the chain opens (a state sync join)", async () => {
+    const registry = new Registry();
+    const unopened = {
+      opened: false,
+      get head(): { height: number } {
+        throw new TypeError("Cannot read properties of undefined (reading 'height')");
+      },
+      upgrades: [{ height: 5, version: 2 }],
+    };
+    registerUpgradeMetrics(registry, unopened);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^edgeledger_protocol_version 0$/m);
+    expect(text).toMatch(/^edgeledger_upgrade_next_height 0$/m);
+    expect(text).toMatch(/^edgeledger_upgrade_schedule_info\{.*\} 1$/m);
   });
 
   it("name two schedules alike exactly when they are equal", () => {

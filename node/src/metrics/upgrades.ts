@@ -17,6 +17,8 @@ import {
 import { Gauge, type Registry } from "prom-client";
 
 export interface UpgradeView {
+  /** False while a state sync join writes the state: no head yet, the two gauges read 0. */
+  readonly opened: boolean;
   readonly head: { readonly height: number };
   readonly upgrades: UpgradeSchedule;
 }
@@ -30,10 +32,11 @@ export function scheduleDigest(schedule: UpgradeSchedule): string {
 export function registerUpgradeMetrics(registry: Registry, chain: UpgradeView): void {
   new Gauge({
     name: "edgeledger_protocol_version",
-    help: "Protocol version the next block (height + 1) is built under",
+    help: "Protocol version the next block (height + 1) is built under (0: no head yet, state-syncing)",
     registers: [registry],
     collect() {
-      this.set(protocolVersionAt(chain.upgrades, chain.head.height + 1));
+      if (!chain.opened) this.reset();
+      else this.set(protocolVersionAt(chain.upgrades, chain.head.height + 1));
     },
   });
   new Gauge({
@@ -41,6 +44,7 @@ export function registerUpgradeMetrics(registry: Registry, chain: UpgradeView): 
     help: "Height of the next scheduled protocol activation above the head (0: none)",
     registers: [registry],
     collect() {
+      if (!chain.opened) return this.reset();
       const next = chain.upgrades.find((u) => u.height > chain.head.height);
       this.set(next?.height ?? 0);
     },
