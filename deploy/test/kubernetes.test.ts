@@ -10,11 +10,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { genesisState, parseGenesis } from "@edgeledger/node";
 import { toHex } from "@edgeledger/sdk/protocol";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   homeFile,
   type KubeObject,
   kustomize,
+  removeTestNetwork,
   type TestNetwork,
   writeTestNetwork,
 } from "./network.ts";
@@ -99,6 +100,7 @@ beforeAll(() => {
   net = writeTestNetwork();
   for (const o of OVERLAYS) rendered.set(o, kustomize(join(net.deploy, "kubernetes/overlays", o)));
 });
+afterAll(() => removeTestNetwork(net));
 
 const all = () => rendered.get("testnet")!;
 const find = (kind: string, name: string): KubeObject => {
@@ -114,6 +116,7 @@ const generated = (kind: string, name: string): KubeObject & { data: Record<stri
   if (o === undefined) throw new Error(`${kind} ${name}-<hash> is not rendered`);
   return o as KubeObject & { data: Record<string, string> };
 };
+const specOfBudget = (o: KubeObject) => (o as unknown as { spec: Record<string, unknown> }).spec;
 const volumesOf = (node: string) =>
   (find("StatefulSet", node) as Workload).spec.template.spec.volumes ?? [];
 
@@ -299,6 +302,40 @@ describe("deploy/kubernetes", () => {
       (o) => o.kind === "Service" && o.metadata.labels?.["edgeledger.dev/scrape"] !== undefined,
     );
     expect(scraped.map((s) => s.metadata.name).sort()).toEqual([...NODES, "edge"].sort());
+  });
+
+  it("deploys as many validators as testnet wrote, with a drain budget to match (7 validators, no full nodes)", () => {
+    const seven = writeTestNetwork(7, 0);
+    const objects = kustomize(join(seven.deploy, "kubernetes/overlays/testnet"));
+    // With no full nodes their overlay still renders: only its budget, selecting none.
+    expect(
+      kustomize(join(seven.deploy, "kubernetes/overlays/full-nodes")).map((o) => o.kind),
+    ).toEqual(["PodDisruptionBudget"]);
+    removeTestNetwork(seven);
+    for (const obj of objects) validate(obj);
+    const sets = objects.filter((o) => o.kind === "StatefulSet") as Workload[];
+    expect(sets.map((s) => s.metadata.name).sort()).toEqual(
+      Array.from({ length: 7 }, (_, i) => `validator-${i}`),
+    );
+    for (const s of sets)
+      expect(s.spec.template.metadata.labels["app.kubernetes.io/component"]).toBe("validator");
+    const budget = (name: string) =>
+      (
+        objects.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === name) as
+          | (KubeObject & { spec: { maxUnavailable: number } })
+          | undefined
+      )?.spec.maxUnavailable;
+    // 7 = 3f + 1 with f = 2: two may be drained at once, where 4 allow one.
+    expect(budget("validators")).toBe(2);
+    expect(
+      (specOfBudget(find("PodDisruptionBudget", "validators")) as { maxUnavailable: number })
+        .maxUnavailable,
+    ).toBe(1);
+    // Every validator dials the other six at their pods' names.
+    const config = objects.find((o) => o.metadata.name.startsWith("validator-6-config-")) as
+      | (KubeObject & { data: Record<string, string> })
+      | undefined;
+    expect(JSON.parse(config!.data["config.json"]!).network.bootstrap).toHaveLength(6);
   });
 
   it("fails when a pod would get another genesis than testnet wrote (the check can fail)", () => {

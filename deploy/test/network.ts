@@ -5,7 +5,7 @@
  * kustomize` over its overlays. Nothing is written into the checkout.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -38,9 +38,9 @@ export function edgeledger(args: string[]): string {
 /**
  * deploy/ copied to a temporary folder (without a network of the checkout's
  * own), and the network of the overlays written into the copy as
- * docs/deploy.md does it: 4 validators, 2 full nodes.
+ * docs/deploy.md does it: 4 validators, 2 full nodes by default.
  */
-export function writeTestNetwork(): TestNetwork {
+export function writeTestNetwork(validators = 4, fullNodes = 2): TestNetwork {
   const dir = mkdtempSync(join(tmpdir(), "deploy-"));
   const deploy = join(dir, "deploy");
   cpSync(join(ROOT, "deploy"), deploy, {
@@ -52,9 +52,9 @@ export function writeTestNetwork(): TestNetwork {
   edgeledger([
     "testnet",
     "--validators",
-    "4",
+    String(validators),
     "--full-nodes",
-    "2",
+    String(fullNodes),
     "--out",
     homes,
     "--kubernetes",
@@ -75,6 +75,11 @@ export function kustomize(dir: string): KubeObject[] {
     );
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
   return parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject);
+}
+
+/** Deletes what writeTestNetwork wrote (keys among it). */
+export function removeTestNetwork(net: TestNetwork): void {
+  rmSync(join(net.deploy, ".."), { recursive: true, force: true });
 }
 
 /** A file of a home as text. */

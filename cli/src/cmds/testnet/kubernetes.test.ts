@@ -15,6 +15,7 @@ import {
   kubernetesFiles,
   podConfig,
   podDnsName,
+  validatorsDownAllowed,
   writeKubernetes,
 } from "./kubernetes.ts";
 
@@ -68,6 +69,40 @@ describe("testnet --kubernetes", () => {
     );
   });
 
+  it("lists as many validators and full nodes as testnet wrote, and budgets drains by the chain's tolerance", () => {
+    const homes: HomeFiles[] = Array.from({ length: 9 }, (_, i) => ({
+      name: i < 7 ? `validator-${i}` : `full-${i - 7}`,
+      peerId: `12D3KooW${i}`,
+      validator: i < 7,
+      config: structuredClone(defaultConfig),
+      genesis: "{}\n",
+      validatorKey: "{}\n",
+      nodeKey: "{}\n",
+    }));
+    const files = kubernetesFiles(homes, { chainId: "c", genesisHash: "ab".repeat(32) }, o);
+    const text = (path: string) => files.find((f) => f.path === path)!.text;
+    expect(text("validators/kustomization.yaml")).toContain(
+      `resources: [${homes
+        .slice(0, 7)
+        .map((h) => h.name)
+        .join(", ")}, pdb.yaml]`,
+    );
+    expect(text("full-nodes/kustomization.yaml")).toContain("resources: [full-0, full-1]");
+    expect(text("validators/validator-6/kustomization.yaml")).toContain(
+      "components: [../../validator-6]",
+    );
+    expect(text("full-nodes/full-1/kustomization.yaml")).toContain("components: [../../full-1]");
+    expect(text("validators/pdb.yaml")).toMatch(/maxUnavailable: 2\n/);
+    // n = 3f + 1 tolerates f down; below 4 none, so a drain waits rather than halt the chain.
+    expect([1, 2, 3, 4, 5, 6, 7, 10, 100].map(validatorsDownAllowed)).toEqual([
+      0, 0, 0, 1, 1, 1, 2, 3, 33,
+    ]);
+    const none = kubernetesFiles(homes.slice(0, 1), { chainId: "c", genesisHash: "ab" }, o);
+    expect(none.find((f) => f.path === "full-nodes/kustomization.yaml")!.text).toContain(
+      "resources: []",
+    );
+  });
+
   it("writes DIR from the homes testnet wrote, and refuses a DIR that exists", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-"));
     const r = await testnet({ validators: 1, out: join(dir, "homes"), basePort: 9100 });
@@ -75,11 +110,15 @@ describe("testnet --kubernetes", () => {
     expect(written.map((f) => f.slice(dir.length + 5)).sort()).toEqual([
       "edge/edge.env",
       "edge/kustomization.yaml",
+      "full-nodes/kustomization.yaml",
       "validator-0/config.json",
       "validator-0/genesis.json",
       "validator-0/kustomization.yaml",
       "validator-0/node_key.json",
       "validator-0/validator_key.json",
+      "validators/kustomization.yaml",
+      "validators/pdb.yaml",
+      "validators/validator-0/kustomization.yaml",
     ]);
     expect(statSync(join(dir, "k8s/validator-0/validator_key.json")).mode & 0o777).toBe(0o600);
     expect(() => writeKubernetes(join(dir, "k8s"), r.nodes, defaultKubernetesOptions)).toThrow(

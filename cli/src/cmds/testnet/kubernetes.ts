@@ -3,8 +3,15 @@
  * wrote, as the inputs of deploy/kubernetes/'s overlays. One folder per node
  * (a Kustomize Component: its config and genesis become a ConfigMap, its
  * two keys a Secret, and it names the StatefulSet of deploy/kubernetes/base
- * after the node), and `edge/` (the chain id and genesis hash the edges
- * trust). deploy/compose.yaml runs the same files.
+ * after the node), `validators/` and `full-nodes/` (the lists of those
+ * nodes that deploy/kubernetes/overlays include, so the overlays deploy as
+ * many nodes as `testnet` wrote, and the validators' PodDisruptionBudget
+ * allows as many down as the chain tolerates), and `edge/` (the chain id and
+ * genesis hash the edges trust). deploy/compose.yaml runs the same files.
+ *
+ * DIR is deploy/kubernetes/network: the lists name deploy/kubernetes/base
+ * as `../../../base` from each node's entry, and the overlays name DIR as
+ * `../../network`.
  *
  * Each node's config is the one in its home with only the addresses
  * changed: a pod listens on 0.0.0.0 at fixed ports (each pod has its own
@@ -16,6 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError, type NodeConfig, paths, type TestnetNode } from "@edgeledger/node";
+import { hasQuorum } from "@edgeledger/sdk/protocol";
 import { trustOf } from "../../util/client.ts";
 
 /** The ports every pod uses (the node's API and p2p; the edge's HTTP). */
@@ -139,9 +147,80 @@ configMapGenerator:
 `;
 
 /**
+ * How many of `n` equal-power validators may be down while the rest still
+ * commit (testnet gives each power 1): f of n = 3f + 1. 0 below 4, where a
+ * drain must wait for a validator to come back rather than halt the chain.
+ */
+export function validatorsDownAllowed(n: number): number {
+  let down = 0;
+  while (down < n && hasQuorum(BigInt(n - down - 1), BigInt(n))) down++;
+  return down;
+}
+
+/**
+ * One kind of node's list (validators/ or full-nodes/): a Kustomization of
+ * one entry per node, each base/node with that node's Component (and for
+ * the validators, their PodDisruptionBudget).
+ */
+function nodeList(
+  kind: "validators" | "full-nodes",
+  names: readonly string[],
+  more: readonly string[] = [],
+): OutFile[] {
+  const what = kind === "validators" ? "validator" : "full node";
+  const list = `# Written by \`edgeledger testnet --kubernetes\`: the ${names.length} ${what}s it wrote.
+# Included by deploy/kubernetes/overlays/${kind}.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [${[...names, ...more].join(", ")}]
+`;
+  return [
+    { path: `${kind}/kustomization.yaml`, text: list, mode: 0o644 },
+    ...names.map((name) => ({
+      path: `${kind}/${name}/kustomization.yaml`,
+      text: `# Written by \`edgeledger testnet --kubernetes\`: ${name}, a ${what}: base/node, named and configured by its Component.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [../../../base/node]
+components: [../../${name}]
+`,
+      mode: 0o644,
+    })),
+  ];
+}
+
+/** The validators' PodDisruptionBudget: a drain takes down no more than the chain tolerates. */
+function validatorsBudget(n: number): OutFile {
+  const down = validatorsDownAllowed(n);
+  const why =
+    down === 0
+      ? `# ${n} validator(s) of power 1 commit only with all of them: a drain must wait
+# for each to come back (maxUnavailable 0), or the chain halts.`
+      : `# ${n} validators of power 1 commit while ${n - down} vote (more than two thirds):
+# a drain may take ${down} at a time, never ${down + 1} (that would halt the chain until one came back).`;
+  return {
+    path: "validators/pdb.yaml",
+    text: `# Written by \`edgeledger testnet --kubernetes\`.
+${why}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: validators
+spec:
+  maxUnavailable: ${down}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: edgeledger-node
+      app.kubernetes.io/component: validator
+`,
+    mode: 0o644,
+  };
+}
+
+/**
  * Every file of DIR for the nodes of one `testnet` run: per node its pod
  * config, the genesis, its keys (mode 0600) and its Component; `edge/` with
- * the chain id and genesis hash.
+ * the chain id and genesis hash; the validators' and full nodes' lists.
  */
 export function kubernetesFiles(
   homes: readonly HomeFiles[],
@@ -161,8 +240,15 @@ export function kubernetesFiles(
     { path: `${h.name}/node_key.json`, text: h.nodeKey, mode: 0o600 },
     { path: `${h.name}/kustomization.yaml`, text: nodeComponent(h.name, h.validator), mode: 0o644 },
   ]);
+  const validatorNames = validators.map((h) => h.name);
   return [
     ...nodeFiles,
+    ...nodeList("validators", validatorNames, ["pdb.yaml"]),
+    validatorsBudget(validatorNames.length),
+    ...nodeList(
+      "full-nodes",
+      homes.filter((h) => !h.validator).map((h) => h.name),
+    ),
     {
       path: "edge/edge.env",
       text: `CHAIN_ID=${trust.chainId}\nGENESIS_HASH=${trust.genesisHash}\n`,
