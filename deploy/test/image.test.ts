@@ -11,6 +11,10 @@
  * every folder but the home unwritable to it, TMPDIR and HOME included;
  * the HEALTHCHECK command passes on it, and it stops cleanly on SIGTERM.
  *
+ * The file is linted too, by dockerfile-utils (the checks of the Docker
+ * language server: instructions, flags, durations, stage names; hadolint is
+ * on neither npm nor Debian here).
+ *
  * What this does not show: that the base image has what this machine has
  * (a Node 24 and sh, cp, install), and the engine's own behaviour
  * (read-only mounts, the HEALTHCHECK's schedule). docs/deploy.md says so.
@@ -33,6 +37,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { freePort, sleep } from "@edgeledger/node/testing";
+import { validate as lintDockerfile } from "dockerfile-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { edgeledger, ROOT } from "./network.ts";
@@ -342,5 +347,25 @@ describe("deploy/Containerfile's runtime stage", () => {
       "validator_key.json",
     ]);
     expect(readdirSync(join(image.root, "readonly"))).toEqual([]);
+  });
+});
+
+describe("deploy/Containerfile, linted", () => {
+  const text = readFileSync(join(ROOT, "deploy/Containerfile"), "utf8");
+  const problems = (t: string) =>
+    lintDockerfile(t).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+
+  it("has no problem dockerfile-utils finds", () => {
+    expect(problems(text)).toEqual([]);
+  });
+
+  it("finds the problems it is there for (the check can fail)", () => {
+    const broken = text
+      .replace(/^USER /m, "USR ")
+      .replace(/^HEALTHCHECK /m, "HEALTHCHECK --retries=abc ");
+    expect(broken).not.toBe(text);
+    const found = problems(broken).join("\n");
+    expect(found).toMatch(/Unknown instruction: USR/);
+    expect(found).toMatch(/retries/);
   });
 });
