@@ -146,8 +146,12 @@ async function connect(from: Host, to: Host): Promise<void> {
   await from.dial(to.getMultiaddrs()[0]!);
 }
 
-/** Polls `cond` until it holds or `ms` pass (a condition with a deadline, not a guess). */
-async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+/**
+ * Polls `cond` until it holds or `ms` pass (a condition with a deadline, not
+ * a guess). 20 s by default: under a full `npm test` on 2 cores a sync that
+ * takes 1.5 s alone took over 10 s (12-14 s seen); each test allows 30 s.
+ */
+async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
