@@ -593,7 +593,7 @@ export class ConsensusDriver {
         if (!guard) return null;
         // A lock comes with a new valid value (L38-L43): kept in the same synced write.
         const valid = this.#engine ? this.#newValid(this.#engine) : null;
-        const signature = await guard.signVote(action.vote, valid);
+        const signature = await guard.signVote(action.vote, valid, action.polRound);
         if (signature && valid) this.#persistedValidRound = valid.round;
         if (!signature) {
           log.warn(

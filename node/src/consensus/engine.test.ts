@@ -352,6 +352,26 @@ describe("ConsensusEngine: locking", () => {
     expect(votesOf(fresh.feed(fresh.proposal(1, B)))).toEqual(["prevote 1 B"]);
   });
 
+  it("a precommit of its own key it did not cast (a hot standby's twin) locks it too", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" });
+    // Round 0: our twin (same key, another process) precommitted A; we saw no polka ourselves.
+    s.feed(s.proposal(0, A), s.vote(0, "precommit", 0, A));
+    expect(s.engine.state).toMatchObject({ lockedRound: 0, lockedValue: A });
+    s.endRound(0, [1, 2, 3]);
+    // Round 1: a fresh B gets nil, as it would from the twin; without the lock it would be B.
+    expect(votesOf(s.feed(s.proposal(1, B)))).toEqual(["prevote 1 nil"]);
+    // A nil precommit of ours, or one of an older round, moves nothing.
+    s.feed(s.vote(0, "precommit", 1, null));
+    expect(s.engine.state).toMatchObject({ lockedRound: 0, lockedValue: A });
+    // Unlocking as usual: B with a later polka (round 1) is prevoted, and the action says why.
+    s.feed(s.vote(1, "prevote", 1, B), s.vote(2, "prevote", 1, B), s.vote(3, "prevote", 1, B));
+    s.endRound(1, [1, 2, 3]);
+    const round2 = s.feed(s.proposal(2, B, 1));
+    expect(votesOf(round2)).toEqual(["prevote 2 B"]);
+    expect(ofType(round2, "vote")[0]!.polRound).toBe(1);
+  });
+
   it("the proposer of a later round re-proposes its validValue with polRound = validRound", () => {
     const s = scripted({ validators: 4, self: 0 });
     s.feed(

@@ -129,6 +129,9 @@
  *   could only ever bring more nils; the timeout was pure delay. It is what
  *   makes a round led by a faulty proposer (an invalid, untimely or
  *   oversized block) cost a few message delays instead of a second.
+ * - A precommit for a block signed by our own key that this engine did not
+ *   make (a hot standby's twin, through a shared remote signer) locks this
+ *   engine too: the key is locked whichever process signed.
  * - A restarted validator gets back its valid value as well as its lock
  *   (EngineInit.resume), with the polka to re-propose it: when all honest
  *   validators restart after locking on different blocks, the locks alone
@@ -263,8 +266,13 @@ export type EngineAction =
   | { readonly type: "request-value"; readonly round: number }
   /** Persist, sign, broadcast, and feed back as a `proposal` event. */
   | { readonly type: "propose"; readonly proposal: Proposal }
-  /** Persist, sign, broadcast, and feed back as a `vote` event (blockHash null = nil). */
-  | { readonly type: "vote"; readonly vote: Vote }
+  /**
+   * Persist, sign, broadcast, and feed back as a `vote` event (blockHash null
+   * = nil). `polRound`: for a prevote for a block, the polka round that let
+   * it go against a lock (the proposal's polRound; null for a fresh one): the
+   * signing guard checks it (signingGuard.ts).
+   */
+  | { readonly type: "vote"; readonly vote: Vote; readonly polRound: number | null }
   | {
       readonly type: "schedule-timeout";
       readonly step: Step;
@@ -560,6 +568,21 @@ export class ConsensusEngine {
       slot.votes.push(signed);
     }
     if (vote.type === "precommit") this.#precommitRoundsToCheck.add(vote.round);
+    if (index === this.#selfIndex) this.#adoptOwnLock(vote);
+  }
+
+  /**
+   * Our key's precommit for a block that this engine did not cast: another
+   * process with our key (a hot standby's twin, through the same remote
+   * signer) locked on it. The key is locked whichever process signed, so
+   * this engine holds the lock too (L38-L39), rather than prevote against
+   * it and have the signer refuse (signingGuard.ts).
+   */
+  #adoptOwnLock(vote: Vote): void {
+    if (vote.type !== "precommit" || vote.blockHash === null) return;
+    if (vote.round <= this.#lockedRound) return;
+    this.#lockedValue = vote.blockHash;
+    this.#lockedRound = vote.round;
   }
 
   #receiveValue(round: number, blockHash: Uint8Array): void {
@@ -687,7 +710,7 @@ export class ConsensusEngine {
     // L29: valid(v) ∧ (lockedRound ≤ vr ∨ lockedValue = v)
     const acceptable =
       proposal.valid && (this.#lockedRound <= polRound || sameValue(this.#lockedValue, blockHash));
-    this.#vote("prevote", acceptable ? blockHash : null); // L30 / L32
+    this.#vote("prevote", acceptable ? blockHash : null, polRound); // L30 / L32
     this.#step = "prevote"; // L33
     return true;
   }
@@ -784,11 +807,12 @@ export class ConsensusEngine {
   }
 
   /** broadcast ⟨PREVOTE|PRECOMMIT, h, round, v⟩; an observer only follows the steps. */
-  #vote(type: VoteType, blockHash: Uint8Array | null): void {
+  #vote(type: VoteType, blockHash: Uint8Array | null, polRound: number | null = null): void {
     const self = this.#selfIndex;
     if (self === null) return;
     this.#actions.push({
       type: "vote",
+      polRound,
       vote: {
         type,
         height: this.#height,

@@ -67,11 +67,32 @@ describe("signing guard", () => {
     expect(await guard.signVote(vote("prevote", 5, 0, hash(2)))).toBeNull();
     expect(await guard.signVote(vote("prevote", 5, 0, null))).toBeNull();
     expect(await guard.signVote(vote("precommit", 5, 0, hash(1)))).not.toBeNull();
-    // Later rounds may differ (Tendermint unlocking); earlier rounds and heights may not come back.
-    expect(await guard.signVote(vote("prevote", 5, 1, hash(2)))).not.toBeNull();
+    // Later rounds may differ (Tendermint unlocking, by a polka since the lock); earlier
+    // rounds and heights may not come back.
+    expect(await guard.signVote(vote("prevote", 5, 1, hash(2)), null, 0)).not.toBeNull();
     expect(await guard.signVote(vote("prevote", 5, 0, hash(1)))).toBeNull();
     expect(await guard.signVote(vote("prevote", 6, 0, hash(3)))).not.toBeNull();
     expect(await guard.signVote(vote("precommit", 5, 2, hash(3)))).toBeNull();
+    await db.close();
+  });
+
+  it("holds a lock: a prevote against it needs a polka since the lock (a standby that did not know it was locked)", async () => {
+    const { guard, db } = await openGuard();
+    expect(await guard.signVote(vote("precommit", 5, 1, hash(1)))).not.toBeNull();
+    // Another block in a later round, from a fresh proposal or an older polka: refused.
+    expect(await guard.signVote(vote("prevote", 5, 2, hash(2)))).toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 2, hash(2)), null, 0)).toBeNull();
+    // A claimed polka must come before the prevote's own round.
+    expect(await guard.signVote(vote("prevote", 5, 2, hash(2)), null, 2)).toBeNull();
+    // nil, or the locked block, is always fine; a later lock moves what is held.
+    expect(await guard.signVote(vote("prevote", 5, 2, null))).not.toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 3, hash(1)))).not.toBeNull();
+    expect(await guard.signVote(vote("precommit", 5, 4, hash(3)))).not.toBeNull();
+    expect(await guard.signVote(vote("prevote", 5, 5, hash(1)), null, 1)).toBeNull();
+    // Unlocking as the protocol allows (L28-L29: a polka at or after the lock's round).
+    expect(await guard.signVote(vote("prevote", 5, 5, hash(1)), null, 4)).not.toBeNull();
+    // Locks are per height.
+    expect(await guard.signVote(vote("prevote", 6, 1, hash(9)))).not.toBeNull();
     await db.close();
   });
 

@@ -9,6 +9,12 @@
  *     restart), a different one is refused;
  *   - no going back: nothing is signed for a round lower than the highest
  *     round already signed for that kind of message at this height;
+ *   - a lock holds: after a precommit for block B in round r, a prevote in a
+ *     later round for another block is signed only with the justification
+ *     the protocol requires (L28-L29: its proposal's polRound, a polka at
+ *     least as recent as r). The engine obeys this already; the journal
+ *     keeps it when the engine did not know it was locked — a hot standby
+ *     whose twin precommitted through the same remote signer, then died;
  *   - "the very same message" means the same sign bytes (the digest), not
  *     only the same block hash: two proposals of one block with different
  *     polRounds are two different signed messages, and signing both is
@@ -95,7 +101,16 @@ export interface SigningGuard {
   proposedBlock(height: number): Block | null;
   /** The signature, or null when signing could conflict with what was signed (or cannot be had now). */
   signProposal(proposal: Proposal, blockBytes: Uint8Array): Promise<Uint8Array | null>;
-  signVote(vote: Vote, valid?: ValidValue | null): Promise<Uint8Array | null>;
+  /**
+   * `polRound`: for a prevote for a block, the round of the polka that
+   * justifies it against a lock (its proposal's polRound; null for a fresh
+   * proposal). Without it a prevote against a lock is refused.
+   */
+  signVote(
+    vote: Vote,
+    valid?: ValidValue | null,
+    polRound?: number | null,
+  ): Promise<Uint8Array | null>;
   /**
    * A guard whose signatures can come late (a remote signer that was
    * unreachable when asked) hands them here once they do, to be sent.
@@ -210,9 +225,13 @@ export class SigningJournal {
   /**
    * Records `vote` (synced) and returns the digest to sign, or null if signing
    * it could conflict. `valid`: the engine's valid value, when it changed with
-   * this vote (kept in the same write).
+   * this vote (kept in the same write). `polRound`: see SigningGuard.signVote.
    */
-  async admitVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
+  async admitVote(
+    vote: Vote,
+    valid: ValidValue | null = null,
+    polRound: number | null = null,
+  ): Promise<Uint8Array | null> {
     const digest = voteDigest(this.#chainId, vote);
     const entry: SignedEntry = {
       kind: vote.type,
@@ -220,7 +239,7 @@ export class SigningJournal {
       blockHash: vote.blockHash ? toHex(vote.blockHash) : null,
       digest: toHex(digest),
     };
-    return (await this.#admit(vote.height, entry, null, valid)) ? digest : null;
+    return (await this.#admit(vote.height, entry, null, valid, polRound)) ? digest : null;
   }
 
   /** Records `entry` (persisted) if signing it cannot conflict; false otherwise. */
@@ -229,11 +248,13 @@ export class SigningJournal {
     entry: SignedEntry,
     proposedBlock: Uint8Array | null,
     valid: ValidValue | null,
+    polRound: number | null = null,
   ): Promise<boolean> {
     const r = this.#record;
     if (height < r.height) return false;
     const same = height === r.height;
     const current = same ? r.signed : [];
+    if (entry.kind === "prevote" && againstLock(current, entry, polRound)) return false;
     let repeat = false;
     for (const s of current) {
       if (s.kind !== entry.kind) continue;
@@ -317,10 +338,33 @@ export class LocalSigningGuard extends JournaledGuard implements SigningGuard {
     return digest && this.#key.signSync(digest);
   }
 
-  async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
-    const digest = await this.journal.admitVote(vote, valid);
+  async signVote(
+    vote: Vote,
+    valid: ValidValue | null = null,
+    polRound: number | null = null,
+  ): Promise<Uint8Array | null> {
+    const digest = await this.journal.admitVote(vote, valid, polRound);
     return digest && this.#key.signSync(digest);
   }
+}
+
+/**
+ * Whether prevote `entry` goes against the lock of `signed` (the last
+ * precommit for a block in an earlier round) without a polka at least as
+ * recent as the lock (L29: lockedRound ≤ vr, with vr < round).
+ */
+function againstLock(
+  signed: readonly SignedEntry[],
+  entry: SignedEntry,
+  polRound: number | null,
+): boolean {
+  if (entry.blockHash === null) return false;
+  let lock: SignedEntry | null = null;
+  for (const s of signed)
+    if (s.kind === "precommit" && s.blockHash !== null && s.round < entry.round)
+      if (lock === null || s.round > lock.round) lock = s;
+  if (lock === null || lock.blockHash === entry.blockHash) return false;
+  return polRound === null || polRound < lock.round || polRound >= entry.round;
 }
 
 function validRecord(valid: ValidValue): NonNullable<GuardRecord["valid"]> {

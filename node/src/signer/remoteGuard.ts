@@ -30,6 +30,12 @@ import { RemoteSignerError } from "./errors.ts";
 /** Late votes kept: a height's prevote and precommit of its last two rounds. */
 const MAX_LATE_VOTES = 4;
 
+/** A vote to ask for again once the signer is back, with the justification it was asked with. */
+interface LateVote {
+  readonly vote: Vote;
+  readonly polRound: number | null;
+}
+
 /** A key no validator set holds: the driver then counts this node out until the signer names its key. */
 const NO_KEY = new Uint8Array(32);
 
@@ -39,7 +45,7 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
   readonly #verifier: SignatureVerifier;
   readonly #log: Logger;
   /** Votes admitted to the journal but not signed for want of the signer (latest height, a few). */
-  #late: Vote[] = [];
+  #late: LateVote[] = [];
   #onLate: ((vote: SignedVote) => void) | null = null;
 
   constructor(
@@ -71,9 +77,9 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
    */
   async #signLate(): Promise<void> {
     const votes = this.#late.splice(0);
-    for (const vote of votes) {
+    for (const { vote, polRound } of votes) {
       const signature = await this.#remote(
-        { kind: "vote", chainId: this.#chainId, vote },
+        { kind: "vote", chainId: this.#chainId, vote, polRound },
         voteDigest(this.#chainId, vote),
         { height: vote.height, round: vote.round, step: vote.type },
         null,
@@ -100,13 +106,17 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     );
   }
 
-  async signVote(vote: Vote, valid: ValidValue | null = null): Promise<Uint8Array | null> {
-    if (!(await this.journal.admitVote(vote, valid))) return null;
+  async signVote(
+    vote: Vote,
+    valid: ValidValue | null = null,
+    polRound: number | null = null,
+  ): Promise<Uint8Array | null> {
+    if (!(await this.journal.admitVote(vote, valid, polRound))) return null;
     return this.#remote(
-      { kind: "vote", chainId: this.#chainId, vote },
+      { kind: "vote", chainId: this.#chainId, vote, polRound },
       voteDigest(this.#chainId, vote),
       { height: vote.height, round: vote.round, step: vote.type },
-      vote,
+      { vote, polRound },
     );
   }
 
@@ -115,7 +125,7 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     digest: Uint8Array,
     at: { height: number; round: number; step: string },
     /** A vote to sign late if the signer is unreachable now (null: do not). */
-    retry: Vote | null = null,
+    retry: LateVote | null = null,
   ): Promise<Uint8Array | null> {
     try {
       const signature = await this.#client.request(request);
@@ -131,11 +141,11 @@ export class RemoteSigningGuard extends JournaledGuard implements SigningGuard {
     }
   }
 
-  #keepLate(vote: Vote): void {
-    const height = this.#late[0]?.height;
-    if (height !== undefined && vote.height < height) return;
-    if (height !== undefined && vote.height > height) this.#late = [];
-    this.#late.push(vote);
+  #keepLate(late: LateVote): void {
+    const height = this.#late[0]?.vote.height;
+    if (height !== undefined && late.vote.height < height) return;
+    if (height !== undefined && late.vote.height > height) this.#late = [];
+    this.#late.push(late);
     if (this.#late.length > MAX_LATE_VOTES) this.#late.shift();
   }
 }

@@ -59,13 +59,13 @@ export class SignerService {
       );
     const signature =
       request.kind === "vote"
-        ? await guard.signVote(request.vote)
+        ? await guard.signVote(request.vote, null, request.polRound)
         : await guard.signProposal(request.proposal, null);
     if (!signature) {
       const what = request.kind === "vote" ? request.vote : request.proposal;
       throw new RemoteSignerError(
         "REMOTE_SIGNER_CONFLICT",
-        `Refused: the signer already signed a conflicting ${request.kind === "vote" ? request.vote.type : "proposal"} at height ${what.height} (round ${what.round} or later).`,
+        `Refused: the signer already signed a conflicting ${request.kind === "vote" ? request.vote.type : "proposal"} at height ${what.height} (round ${what.round} or later), or a precommit whose lock this prevote goes against.`,
         { details: { height: what.height, round: what.round } },
       );
     }

@@ -124,7 +124,12 @@ describe("remote signer", () => {
     const c = await client(s.server.address, s.key, own);
     expect(await c.ready(5000)).toBe(true);
     expect(c.validator).toEqual(validator.publicKey);
-    const signature = await c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1) });
+    const signature = await c.request({
+      kind: "vote",
+      chainId: CHAIN,
+      vote: prevote(1),
+      polRound: null,
+    });
     const ok = await createNativeVerifier().verify(
       signature,
       voteDigest(CHAIN, prevote(1)),
@@ -148,7 +153,7 @@ describe("remote signer", () => {
     const c = await client(s.server.address, s.key, stranger);
     expect(await c.ready(1500)).toBe(false);
     await expect(
-      c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1) }),
+      c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1), polRound: null }),
     ).rejects.toMatchObject({ code: "REMOTE_SIGNER_UNREACHABLE" });
   });
 
@@ -160,7 +165,7 @@ describe("remote signer", () => {
     expect(await c.ready(1500)).toBe(false);
     expect(c.validator).toBeNull();
     await expect(
-      c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1) }),
+      c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1), polRound: null }),
     ).rejects.toBeInstanceOf(RemoteSignerError);
   });
 
@@ -178,7 +183,9 @@ describe("remote signer", () => {
       s.server.address,
       s.key,
       own,
-      frame(encodeRequest({ kind: "vote", chainId: "other-chain", vote: prevote(1) })),
+      frame(
+        encodeRequest({ kind: "vote", chainId: "other-chain", vote: prevote(1), polRound: null }),
+      ),
     );
     expect(wrongChain).toMatchObject({ kind: "error", code: "REMOTE_SIGNER_WRONG_CHAIN" });
     const stranger = keyOf(8).publicKey;
@@ -191,6 +198,7 @@ describe("remote signer", () => {
           kind: "vote",
           chainId: CHAIN,
           vote: { ...prevote(1), validator: stranger },
+          polRound: null,
         }),
       ),
     );
@@ -199,7 +207,7 @@ describe("remote signer", () => {
       s.server.address,
       s.key,
       own,
-      frame(encodeRequest({ kind: "vote", chainId: CHAIN, vote: prevote(1) })),
+      frame(encodeRequest({ kind: "vote", chainId: CHAIN, vote: prevote(1), polRound: null })),
     );
     expect(good.kind).toBe("signature");
   });
@@ -209,9 +217,9 @@ describe("remote signer", () => {
     const s = await signer([own], 2);
     const c = await client(s.server.address, s.key, own);
     expect(await c.ready(5000)).toBe(true); // the identity took one token of two
-    await c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1) });
+    await c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1), polRound: null });
     await expect(
-      c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1) }),
+      c.request({ kind: "vote", chainId: CHAIN, vote: prevote(1), polRound: null }),
     ).rejects.toMatchObject({ code: "REMOTE_SIGNER_RATE_LIMITED" });
   });
 
@@ -225,8 +233,8 @@ describe("remote signer", () => {
     expect(await b.ready(5000)).toBe(true);
     for (let round = 0; round < 5; round++) {
       const results = await Promise.allSettled([
-        a.request({ kind: "vote", chainId: CHAIN, vote: prevote(1, round) }),
-        b.request({ kind: "vote", chainId: CHAIN, vote: prevote(null, round) }),
+        a.request({ kind: "vote", chainId: CHAIN, vote: prevote(1, round), polRound: null }),
+        b.request({ kind: "vote", chainId: CHAIN, vote: prevote(null, round), polRound: null }),
       ]);
       const signed = results.filter((r) => r.status === "fulfilled");
       const refused = results.filter((r) => r.status === "rejected");
@@ -234,13 +242,53 @@ describe("remote signer", () => {
       expect(refused[0]?.reason).toMatchObject({ code: "REMOTE_SIGNER_CONFLICT" });
       // Whoever won, the identical request again gets the identical signature (ed25519 is deterministic).
       const winner = results[0]?.status === "fulfilled" ? prevote(1, round) : prevote(null, round);
-      const again = await b.request({ kind: "vote", chainId: CHAIN, vote: winner });
+      const again = await b.request({ kind: "vote", chainId: CHAIN, vote: winner, polRound: null });
       expect(again).toEqual((signed[0] as PromiseFulfilledResult<Uint8Array>).value);
     }
     // No going back: a round below the highest signed is refused too.
     await expect(
-      a.request({ kind: "vote", chainId: CHAIN, vote: prevote(2, 1) }),
+      a.request({ kind: "vote", chainId: CHAIN, vote: prevote(2, 1), polRound: null }),
     ).rejects.toMatchObject({ code: "REMOTE_SIGNER_CONFLICT" });
+  });
+
+  it("a standby that does not know its twin locked cannot prevote against the lock through the signer", async () => {
+    const active = await generateKeyPair("Ed25519");
+    const standby = await generateKeyPair("Ed25519");
+    const s = await signer([active, standby]);
+    const a = await client(s.server.address, s.key, active);
+    const b = await client(s.server.address, s.key, standby);
+    expect(await a.ready(5000)).toBe(true);
+    expect(await b.ready(5000)).toBe(true);
+    const vote = (type: Vote["type"], round: number, block: number | null): Vote => ({
+      ...prevote(block, round),
+      type,
+    });
+    // The active one locks on block 1 in round 0 (then dies, say).
+    await a.request({
+      kind: "vote",
+      chainId: CHAIN,
+      vote: vote("precommit", 0, 1),
+      polRound: null,
+    });
+    // The standby, whose own journal knows nothing of it, prevotes block 2 in round 1.
+    await expect(
+      b.request({ kind: "vote", chainId: CHAIN, vote: vote("prevote", 1, 2), polRound: null }),
+    ).rejects.toMatchObject({ code: "REMOTE_SIGNER_CONFLICT" });
+    // nil, the locked block, or block 2 with a polka since the lock are signed.
+    await b.request({
+      kind: "vote",
+      chainId: CHAIN,
+      vote: vote("prevote", 2, null),
+      polRound: null,
+    });
+    await b.request({ kind: "vote", chainId: CHAIN, vote: vote("prevote", 3, 1), polRound: null });
+    const unlocked = await b.request({
+      kind: "vote",
+      chainId: CHAIN,
+      vote: vote("prevote", 4, 2),
+      polRound: 0,
+    });
+    expect(unlocked).toHaveLength(64);
   });
 
   it("while the signer is down the validator's guard does not sign; once the signer is back it sends the missed vote late and signs again", async () => {

@@ -14,10 +14,12 @@ import {
   encode,
   fixedBytes,
   MAX_CHAIN_ID_LENGTH,
+  optional,
   type Proposal,
   proposalCodec,
   struct,
   taggedUnion,
+  u32,
   type Vote,
   voteCodec,
 } from "@edgeledger/sdk/protocol";
@@ -28,7 +30,7 @@ import {
 } from "./errors.ts";
 
 /** libp2p protocol id of the signer's one request/reply exchange. */
-export const SIGNER_PROTOCOL = "/edgeledger/signer/1";
+export const SIGNER_PROTOCOL = "/edgeledger/signer/2";
 
 /** A proposal request is 1 + 1 + 64 + ~120 bytes; twice that leaves room and refuses anything else. */
 export const MAX_REQUEST_BYTES = 512;
@@ -39,7 +41,16 @@ const chainIdCodec = asciiString("chainId", CHAIN_ID_PATTERN, MAX_CHAIN_ID_LENGT
 export type SignerRequest =
   /** Which validator key the signer holds, for which chain (asked on each connect). */
   | { readonly kind: "identity"; readonly chainId: string }
-  | { readonly kind: "vote"; readonly chainId: string; readonly vote: Vote }
+  /**
+   * `polRound`: the justification of a prevote for a block against a lock
+   * (SigningGuard.signVote); the signer's journal checks it.
+   */
+  | {
+      readonly kind: "vote";
+      readonly chainId: string;
+      readonly vote: Vote;
+      readonly polRound: number | null;
+    }
   | { readonly kind: "proposal"; readonly chainId: string; readonly proposal: Proposal };
 
 export type SignerReply =
@@ -51,9 +62,10 @@ const requestCodec = taggedUnion("SignerRequest", {
   identity: { tag: 1, codec: struct<{ chainId: string }>("Identity", { chainId: chainIdCodec }) },
   vote: {
     tag: 2,
-    codec: struct<{ chainId: string; vote: Vote }>("SignVote", {
+    codec: struct<{ chainId: string; vote: Vote; polRound: number | null }>("SignVote", {
       chainId: chainIdCodec,
       vote: voteCodec,
+      polRound: optional(u32("polRound")),
     }),
   },
   proposal: {
