@@ -504,7 +504,12 @@ describe("edge app: writes, limits and requests", () => {
     const health = (await (await t.get("/health")).json()) as Record<string, unknown>;
     expect(health).toEqual({
       ok: true,
+      status: "ready",
+      message: "Serving verified reads.",
       height: 5,
+      // The fake headers' times are ahead of this test's clock: age 0.
+      headAgeMs: 0,
+      maxHeadAgeMs: 120_000,
       upstreams: [
         { upstream: 0, healthy: true, failures: 0 },
         { upstream: 1, healthy: true, failures: 0 },
@@ -515,6 +520,94 @@ describe("edge app: writes, limits and requests", () => {
     expect(text).toContain("edgeledger_edge_head_height 5");
     expect(text).toContain(`edgeledger_edge_chain_info{chain_id="${CHAIN}"} 1`);
     expect(text).toContain('edgeledger_edge_upstream_requests_total{upstream="0"} 2');
+  });
+
+  describe("GET /health: readiness, and liveness with ?probe=live", () => {
+    const T0 = fakeHeader(5).time;
+    const clocked = (count: number) => {
+      let now = T0;
+      const t = setup(count, { now: () => now });
+      return {
+        ...t,
+        advance: (ms: number) => {
+          now += ms;
+        },
+      };
+    };
+    const health = async (t: { get: (p: string) => Promise<Response> | Response }, query = "") => {
+      const res = await t.get(`/health${query}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+
+    it("is ready once a head verified, checking one itself when none is known", async () => {
+      const t = clocked(1);
+      // Nothing read yet: the probe itself asks for a verified head.
+      const { status, body } = await health(t);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ ok: true, status: "ready", height: 5, headAgeMs: 0 });
+      expect(t.asked(0, "/v1/status")).toHaveLength(1);
+    });
+
+    it("answers liveness without asking any upstream, whatever the state", async () => {
+      const t = clocked(2);
+      for (const up of t.ups) up.mode = "down";
+      const { status, body } = await health(t, "?probe=live");
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ ok: false, status: "no-verified-head", height: null });
+      expect(t.ups.flatMap((u) => u.seen)).toEqual([]);
+    });
+
+    it("answers 503 no-upstream when every upstream is put aside", async () => {
+      const t = clocked(2);
+      for (const up of t.ups) up.mode = "down";
+      const { status, body } = await health(t);
+      expect(status).toBe(503);
+      expect(body).toMatchObject({
+        ok: false,
+        status: "no-upstream",
+        height: null,
+        upstreams: [
+          { upstream: 0, healthy: false, failures: 1 },
+          { upstream: 1, healthy: false, failures: 1 },
+        ],
+      });
+      expect(body["message"]).toMatch(/upstream/);
+      expect((await health(t, "?probe=live")).status).toBe(200);
+    });
+
+    it("answers 503 head-stale when the verified head stops moving past the bound", async () => {
+      const t = clocked(1);
+      expect((await health(t)).status).toBe(200);
+      // The upstream answers, but its tip does not move: the chain (or it) stalls.
+      t.advance(120_000);
+      expect((await health(t)).body).toMatchObject({ status: "ready", headAgeMs: 120_000 });
+      t.advance(1);
+      const stale = await health(t);
+      expect(stale.status).toBe(503);
+      expect(stale.body).toMatchObject({
+        ok: false,
+        status: "head-stale",
+        height: 5,
+        headAgeMs: 120_001,
+        maxHeadAgeMs: 120_000,
+      });
+      expect((await health(t, "?probe=live")).status).toBe(200);
+      // A new head brings it back.
+      t.ups[0]!.tip = 6;
+      t.advance(1000);
+      // The head moves up, but a header's own time says how old it is: still stale.
+      expect((await health(t)).body).toMatchObject({ status: "head-stale", height: 6 });
+    });
+
+    it("refuses a query it does not know, as the node's /v1/health does", async () => {
+      const t = clocked(1);
+      for (const q of ["?probe=maybe", "?probe=live&probe=live", "?x=1"]) {
+        const { status, body } = await health(t, q);
+        expect(status, q).toBe(400);
+        expect(body["code"], q).toBe("REQUEST_INVALID");
+      }
+      expect(t.ups[0]!.seen).toEqual([]);
+    });
   });
 
   it("refuses a configuration it cannot serve", () => {

@@ -100,7 +100,13 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   const app = new Hono();
   // In this order: the guards run before any route, service routes first.
   registerGuards(app, { limiter, metrics, clientAddress: o.clientAddress });
-  registerService(app, { head, pool: upstreams.pool, metrics });
+  registerService(app, {
+    head,
+    pool: upstreams.pool,
+    metrics,
+    readyMaxHeadAgeMs: o.readyMaxHeadAgeMs,
+    now: o.now,
+  });
   registerReads(
     app,
     {

@@ -11,6 +11,7 @@ import type { CacheStore } from "./cache/store.ts";
 import { EdgeError } from "./errors.ts";
 import type { RateLimitOptions } from "./rateLimit.ts";
 import type { HeadMode } from "./upstream/head.ts";
+import { DEFAULT_READY_MAX_HEAD_AGE_MS } from "./upstream/readiness.ts";
 import type { AnswerVerifier } from "./upstream/verify.ts";
 
 export interface EdgeOptions {
@@ -51,6 +52,12 @@ export interface EdgeOptions {
   readonly now?: () => number;
   /** Serve the explorer web app at /explorer (routes/explorer.ts). Default true. */
   readonly explorer?: boolean;
+  /**
+   * GET /health answers 503 once the verified head is older than this (ms):
+   * the edge is not following the chain (upstream/readiness.ts). Default
+   * 120 000, two of the chain's default heartbeats.
+   */
+  readonly readyMaxHeadAgeMs?: number;
 }
 
 export const defaultEdgeOptions = {
@@ -59,6 +66,7 @@ export const defaultEdgeOptions = {
   headPollMs: 1000,
   latestMaxAgeSeconds: 1,
   latestTtlSeconds: 60,
+  readyMaxHeadAgeMs: DEFAULT_READY_MAX_HEAD_AGE_MS,
   upstreamTimeoutMs: 5000,
 } as const;
 
