@@ -617,6 +617,196 @@ describe("edge app: writes, limits and requests", () => {
   });
 });
 
+/** Waits for `cond`, checking each few ms, for at most `timeoutMs`. */
+async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * Reads a Server-Sent Events answer block by block ("\n\n"-terminated),
+ * each read under a deadline so a test that waits for a block that never
+ * comes fails instead of hanging.
+ */
+function sseReader(res: Response) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const next = async (timeoutMs = 2000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = buffer.indexOf("\n\n");
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        return block;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("no event in time")),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+      const { value, done } = await Promise.race([reader.read(), timeout]).finally(() =>
+        clearTimeout(timer),
+      );
+      if (done) throw new Error("stream ended");
+      buffer += value;
+    }
+  };
+  /** The next head event's data, skipping comments (subscribed, heartbeats). */
+  const nextHead = async () => {
+    for (;;) {
+      const block = await next();
+      if (block.startsWith(":")) continue;
+      const [event, data] = block.split("\n");
+      expect(event).toBe("event: head");
+      return JSON.parse(data!.slice("data: ".length)) as { kind: string; height: number };
+    }
+  };
+  return { next, nextHead, cancel: () => reader.cancel().catch(() => undefined) };
+}
+
+describe("edge app: GET /v1/heads, verified heads as Server-Sent Events", () => {
+  /** Stream mode: heads come from the (fake) upstream head stream, told by `push`. */
+  async function streaming(count: number, options: Partial<EdgeOptions> = {}) {
+    const t = setup(count, { headMode: "stream", ...options });
+    t.app.edge.start();
+    await new Promise((r) => setTimeout(r, 0));
+    const push = (height: number) => {
+      for (const up of t.ups) up.tip = height;
+      t.watch.onHead!(fakeHeader(height));
+    };
+    const subscribe = () => t.app.request("/v1/heads");
+    return { ...t, push, subscribe };
+  }
+
+  it("relays each verified head in the node's format: event head, the certified header as data", async () => {
+    const t = await streaming(1);
+    t.push(5);
+    const res = await t.subscribe();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    const events = sseReader(res);
+    expect(await events.next()).toBe(": subscribed");
+    // The current head first; its data is the verified header answer, as GET /v1/headers/5 serves it.
+    expect(await events.nextHead()).toEqual({ good: true, kind: "headers", id: "5", height: 5 });
+    t.push(6);
+    expect((await events.nextHead()).height).toBe(6);
+    expect(t.asked(0, "/v1/headers/")).toEqual(["GET /v1/headers/5", "GET /v1/headers/6"]);
+    // The header was verified and cached on the way: a read of it asks no one.
+    expect((await t.get("/v1/headers/6")).headers.get("x-edgeledger-cache")).toBe("hit");
+    expect(t.app.edge.metrics.get("head_streams")).toBe(1);
+    await events.cancel();
+    expect(t.app.edge.headStreams!.size).toBe(0);
+    expect(t.app.edge.metrics.get("head_streams")).toBe(0);
+    t.app.edge.stop();
+  });
+
+  it("never relays a head whose certified header does not verify", async () => {
+    const t = await streaming(1);
+    t.push(5);
+    const events = sseReader(await t.subscribe());
+    expect((await events.nextHead()).height).toBe(5);
+    // The upstream now serves a header with a bad certificate for height 6.
+    t.ups[0]!.mode = "tampered";
+    t.push(6);
+    const failures = () =>
+      t.app.edge.metrics.get("verification_failures_total", { upstream: 0, code: "VERIFY_PROOF" });
+    await until(() => failures() === 1);
+    t.ups[0]!.mode = "honest";
+    t.push(7);
+    // In order: 7 comes next, so 6 was never sent.
+    expect((await events.nextHead()).height).toBe(7);
+    expect(t.asked(0, "/v1/headers/")).toEqual([
+      "GET /v1/headers/5",
+      "GET /v1/headers/6",
+      "GET /v1/headers/7",
+    ]);
+    expect(
+      t.app.edge.metrics.get("verification_failures_total", { upstream: 0, code: "VERIFY_PROOF" }),
+    ).toBe(1);
+    await events.cancel();
+    t.app.edge.stop();
+  });
+
+  it("in poll mode, each stream asks for the head itself (Workers)", async () => {
+    const t = setup(1, { headMode: "poll", headPollMs: 10, now: Date.now });
+    const events = sseReader(await t.app.request("/v1/heads"));
+    expect((await events.nextHead()).height).toBe(5);
+    t.ups[0]!.tip = 8;
+    expect((await events.nextHead()).height).toBe(8);
+    await events.cancel();
+  });
+
+  it("refuses subscribers past maxSubscribers with 503 EDGE_STREAMS_FULL and Retry-After", async () => {
+    const t = await streaming(1, { headStream: { maxSubscribers: 2 } });
+    t.push(5);
+    const a = sseReader(await t.subscribe());
+    const b = sseReader(await t.subscribe());
+    const refused = await t.subscribe();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("5");
+    expect(await refused.json()).toMatchObject({
+      code: "EDGE_STREAMS_FULL",
+      details: { maxSubscribers: 2 },
+    });
+    expect(t.app.edge.metrics.get("head_streams_refused_total")).toBe(1);
+    // One leaves: room for another.
+    await a.cancel();
+    const c = await t.subscribe();
+    expect(c.status).toBe(200);
+    await b.cancel();
+    await c.body!.cancel();
+    t.app.edge.stop();
+  });
+
+  it("drops a subscriber that does not read, and keeps serving the others", async () => {
+    // Room for the first line and about one head event.
+    const t = await streaming(1, { headStream: { maxQueuedBytes: 120 } });
+    t.push(5);
+    const reading = sseReader(await t.subscribe());
+    const stalled = await t.subscribe();
+    expect((await reading.nextHead()).height).toBe(5);
+    for (let h = 6; h <= 9; h++) {
+      t.push(h);
+      expect((await reading.nextHead()).height).toBe(h);
+    }
+    expect(t.app.edge.metrics.get("head_streams_dropped_total")).toBe(1);
+    expect(t.app.edge.headStreams!.size).toBe(1);
+    // What it had queued is gone: the stream ends in an error.
+    await expect(
+      (async () => {
+        const r = stalled.body!.getReader();
+        for (;;) if ((await r.read()).done) return;
+      })(),
+    ).rejects.toThrow(/did not read/);
+    await reading.cancel();
+    t.app.edge.stop();
+  });
+
+  it("sends heartbeat comments on an idle stream, and stop() ends every stream", async () => {
+    const t = await streaming(1, { headStream: { heartbeatMs: 10 } });
+    const events = sseReader(await t.subscribe());
+    expect(await events.next()).toBe(": subscribed");
+    expect(await events.next()).toBe(": heartbeat");
+    t.app.edge.stop();
+    expect(t.app.edge.headStreams!.size).toBe(0);
+    await expect(events.next()).rejects.toThrow(/stream ended/);
+  });
+
+  it("is not served with headStream: false, and refuses a query", async () => {
+    expect((await setup(1, { headStream: false }).get("/v1/heads")).status).toBe(404);
+    const res = await setup(1).get("/v1/heads?x=1");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("REQUEST_INVALID");
+  });
+});
+
 describe("edge app: the request's form (the node's rules, from the SDK)", () => {
   const errorOf = async (res: Response) => {
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);

@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import type { CacheStore } from "./cache/store.ts";
 import { EdgeError } from "./errors.ts";
 import type { RateLimitOptions } from "./rateLimit.ts";
+import type { HeadStreamOptions } from "./routes/heads.ts";
 import type { HeadMode } from "./upstream/head.ts";
 import { DEFAULT_READY_MAX_HEAD_AGE_MS } from "./upstream/readiness.ts";
 import type { AnswerVerifier } from "./upstream/verify.ts";
@@ -58,6 +59,12 @@ export interface EdgeOptions {
    * 120 000, two of the chain's default heartbeats.
    */
   readonly readyMaxHeadAgeMs?: number;
+  /**
+   * GET /v1/heads, the verified heads as Server-Sent Events
+   * (routes/heads.ts), with its bounds; false: not served (404, and the
+   * explorer polls). Default: served with defaultHeadStreamOptions.
+   */
+  readonly headStream?: HeadStreamOptions | false;
 }
 
 export const defaultEdgeOptions = {
