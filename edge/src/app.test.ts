@@ -432,6 +432,48 @@ describe("edge app: writes, limits and requests", () => {
     expect(batch.status).toBe(413);
   });
 
+  it("does not put aside an upstream whose mempool is full: it works as designed, with a Retry-After", async () => {
+    const t = setup(2);
+    const submit = () =>
+      t.app.request("/v1/transactions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"tx":"00"}',
+      });
+    const full = () =>
+      json(
+        503,
+        { code: "MEMPOOL_FULL", message: "full", details: { retryAfterMs: 2000 } },
+        { "retry-after": "2" },
+      );
+    t.ups[0]!.post = full;
+    // The next upstream takes it, and the full one stays healthy, in the order and in /health.
+    expect((await submit()).status).toBe(202);
+    expect(t.app.edge.pool.health().map((h) => [h.healthy, h.failures])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
+    expect(t.app.edge.metrics.get("upstream_errors_total", { upstream: 0 })).toBe(0);
+    expect(t.app.edge.metrics.get("upstream_busy_total", { upstream: 0 })).toBe(1);
+    // Both full: the client gets the node's answer and its Retry-After; still nobody put aside.
+    t.ups[1]!.post = full;
+    const refused = await submit();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("2");
+    expect(((await refused.json()) as { code: string }).code).toBe("MEMPOOL_FULL");
+    expect(t.app.edge.pool.health().every((h) => h.healthy && h.failures === 0)).toBe(true);
+    // Not put aside: with upstream 1 gone, reads go to upstream 0 at once (no backoff to wait out).
+    t.ups[1]!.mode = "down";
+    expect((await t.get("/v1/blocks/2")).status).toBe(200);
+    expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/2"]);
+    t.ups[1]!.mode = "honest";
+    // A failing upstream (a 5xx that is not a full mempool) is still put aside.
+    t.ups[0]!.post = () => json(500, { code: "INTERNAL", message: "x", details: {} });
+    delete t.ups[1]!.post;
+    expect((await submit()).status).toBe(202);
+    expect(t.app.edge.pool.health()[0]).toMatchObject({ healthy: false, failures: 1 });
+  });
+
   it("cannot be dodged with a header: untrusted, a new x-forwarded-for is the same client", async () => {
     const t = setup(1, {
       rateLimit: { ratePerSecond: 1, burst: 2 },

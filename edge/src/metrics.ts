@@ -33,6 +33,10 @@ const FAMILIES = {
     type: "counter",
     help: "Upstream exchanges that got no usable answer (unreachable, timeout, 429, 5xx, not JSON).",
   },
+  upstream_busy_total: {
+    type: "counter",
+    help: "Submissions an upstream declined as busy (503 MEMPOOL_FULL, with Retry-After): not failures, the upstream is not put aside.",
+  },
   verification_failures_total: {
     type: "counter",
     help: "Upstream answers that failed verification (never cached, never served), by upstream and error code.",
