@@ -289,17 +289,19 @@ edgeCases("workerd", () =>
 );
 
 /**
- * The edge's GET /v1/heads with a hostile upstream first in its list: that
- * upstream sends every head (in its stream, and as GET /v1/headers) with a
- * certificate one digit off. The edge relays only heads it verified: each
- * event a subscriber gets verifies with the SDK's light client, and none
- * carries a certificate the hostile upstream made.
+ * The edge's GET /v1/heads behind hostile upstreams, listed first: one
+ * (`headers`) streams honest heads, so the edge follows it and asks it
+ * first, but serves every GET /v1/headers with a certificate one digit off;
+ * the other (`everything`) does that and sends its stream's heads so too.
+ * The edge relays only heads it verified: each event a subscriber gets
+ * verifies with the SDK's light client, and none carries a certificate a
+ * hostile upstream made.
  */
 function headStreamCases(
   runtime: EdgeUnderTest["runtime"],
   start: (upstreams: string[]) => Promise<EdgeUnderTest>,
 ) {
-  describe(`the edge's head stream on ${runtime}, behind a hostile upstream`, () => {
+  describe(`the edge's head stream on ${runtime}, behind hostile upstreams`, () => {
     it("never relays a head with a bad certificate, and relays the verified ones", async () => {
       const forged = new Set<string>();
       const forge = (json: CertifiedHeaderJson): CertifiedHeaderJson => {
@@ -307,20 +309,16 @@ function headStreamCases(
         forged.add(certificateBytes);
         return { ...json, certificateBytes };
       };
-      let forgedEvents = 0;
-      const hostile = await upstreamProxy(
-        net.urls[2]!,
-        new FaultPlan(),
-        (path, body) =>
-          path.startsWith("/v1/headers/") ? forge(body as unknown as CertifiedHeaderJson) : body,
-        {
-          editEvent: (data) => {
-            forgedEvents++;
-            return JSON.stringify(forge(JSON.parse(data) as CertifiedHeaderJson));
-          },
-        },
-      );
-      const edge = await start([hostile.url, net.urls[3]!]);
+      const forgeHeaders = (path: string, body: Record<string, unknown>) =>
+        path.startsWith("/v1/headers/") ? forge(body as unknown as CertifiedHeaderJson) : body;
+      const headers = await upstreamProxy(net.urls[2]!, new FaultPlan(), forgeHeaders);
+      const everything = await upstreamProxy(net.urls[3]!, new FaultPlan(), forgeHeaders, {
+        editEvent: (data) => JSON.stringify(forge(JSON.parse(data) as CertifiedHeaderJson)),
+      });
+      const hostile = {
+        close: () => Promise.all([headers.close(), everything.close()]),
+      };
+      const edge = await start([headers.url, everything.url, net.urls[1]!]);
       const stop = new AbortController();
       try {
         const res = await fetch(`${edge.url}/v1/heads`, { signal: stop.signal });
@@ -363,9 +361,8 @@ function headStreamCases(
         const decoded = await Promise.all(heights);
         for (let i = 1; i < decoded.length; i++)
           expect(decoded[i]!.height).toBeGreaterThan(decoded[i - 1]!.height);
-        // The hostile upstream did send forged heads to the edge (its stream or its headers).
+        // The hostile upstreams were asked, and did forge.
         expect(forged.size).toBeGreaterThan(0);
-        if (runtime === "node") expect(forgedEvents).toBeGreaterThan(0);
         expect(await metric(edge, "verification_failures_total")).toBeGreaterThan(0);
       } finally {
         stop.abort();
