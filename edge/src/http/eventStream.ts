@@ -26,8 +26,12 @@ export interface EventStreamOptions {
 export interface EventStream {
   /** The answer to send: 200, text/event-stream, the stream as its body. */
   readonly response: Response;
-  /** Queues `chunk` (whole SSE lines); false when the stream has ended (or just did: too slow). */
-  send(chunk: string): boolean;
+  /**
+   * Queues `chunk` (whole SSE lines; bytes may be shared by many streams,
+   * nothing writes to them); false when the stream has ended (or just did:
+   * too slow).
+   */
+  send(chunk: string | Uint8Array): boolean;
   /** Ends the stream from the server's side. */
   close(): void;
   readonly ended: boolean;
@@ -58,9 +62,9 @@ export function eventStream(o: EventStreamOptions): EventStream {
     // desiredSize then counts queued bytes, not chunks.
     new ByteLengthQueuingStrategy({ highWaterMark: o.maxQueuedBytes }),
   );
-  const send = (chunk: string): boolean => {
+  const send = (chunk: string | Uint8Array): boolean => {
     if (ended) return false;
-    controller.enqueue(encoder.encode(chunk));
+    controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
     if ((controller.desiredSize ?? 0) < 0) {
       end("slow");
       // error(), not close(): close would keep the queue until it is read.

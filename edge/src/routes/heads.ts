@@ -17,17 +17,19 @@
  * does not read is dropped, http/eventStream.ts), a heartbeat comment.
  *
  * How a stream learns heads, by runtime: in stream mode (Node) the tracker
- * tells every stream at once when the head moves; in poll mode (Workers)
+ * tells the relay when the head moves, and the head's event (read and
+ * encoded once) goes to every stream in one loop; in poll mode (Workers)
  * each stream asks the tracker every `pollMs` from its own request, since a
- * Worker may not write to one request's stream from another request.
+ * Worker may not write to one request's stream from another request. Every
+ * stream is sent heights in increasing order only.
  */
 import { HEAD_EVENT, routes } from "@edgeledger/sdk/api";
 import type { Hono } from "hono";
 import { EdgeError } from "../errors.ts";
-import { eventStream } from "../http/eventStream.ts";
+import { type EventStream, eventStream } from "../http/eventStream.ts";
 import { errorResponse } from "../http/respond.ts";
 import type { EdgeMetrics } from "../metrics.ts";
-import type { Head, HeadMode, HeadTracker } from "../upstream/head.ts";
+import type { HeadMode, HeadTracker } from "../upstream/head.ts";
 import { noQuery } from "./checks.ts";
 
 export interface HeadStreamOptions {
@@ -41,11 +43,10 @@ export interface HeadStreamOptions {
 
 /**
  * A head event is 1-20 KiB (a certificate of 4 to 100 validators): 128 KiB
- * holds several behind a slow reader. 500 streams that all stop reading
- * queue 62.5 MiB before each is dropped: measured in process with 1.4 KiB
- * events, heap and buffers peaked 78 MiB above idle (the chunks' own
- * overhead) and fell to 6 MiB once they were dropped; an open idle stream
- * is about 11 KiB.
+ * holds several behind a slow reader. The bound counts bytes per stream,
+ * but streams share each head's encoded bytes: 500 streams that all stop
+ * reading are dropped after about 90 heads, at a peak of 7 MiB above idle
+ * (bench/heads.bench.ts); an open idle stream is about 10 KiB.
  */
 export const defaultHeadStreamOptions = {
   maxSubscribers: 500,
@@ -74,10 +75,44 @@ export interface HeadStreams {
   closeAll(): void;
 }
 
+const encoder = new TextEncoder();
+
 export function registerHeads(app: Hono, deps: HeadsDeps): HeadStreams {
   const { metrics, limits } = deps;
-  const open = new Set<() => void>();
+  /** Open streams, each with the height it was last sent. */
+  const open = new Set<Subscriber>();
   const gauge = () => metrics.set("head_streams", open.size);
+  // The newest head's event, read and encoded once for every stream. A head
+  // that did not verify is not kept, so the next look asks again.
+  let newest: { readonly height: number; readonly event: Promise<Uint8Array | null> } | null = null;
+  const eventAt = (height: number): Promise<Uint8Array | null> => {
+    if (newest?.height === height) return newest.event;
+    const event = deps.certified(height).then(
+      (data) => encoder.encode(`event: ${HEAD_EVENT}\ndata: ${data}\n\n`),
+      () => {
+        if (newest?.height === height) newest = null;
+        return null;
+      },
+    );
+    if (!newest || height > newest.height) newest = { height, event };
+    return event;
+  };
+  const deliver = (sub: Subscriber, height: number, event: Uint8Array) => {
+    if (height <= sub.sent) return;
+    sub.sent = height;
+    sub.stream.send(event);
+  };
+
+  // Stream mode (Node): one listener for every stream. Each new head is
+  // read once and sent to all in one loop: one look per stream per head
+  // measured at a quarter of a bare fan-out (bench/heads.bench.ts).
+  if (deps.mode === "stream")
+    deps.head.onHead((head) => {
+      if (open.size === 0) return;
+      void eventAt(head.height).then((event) => {
+        if (event) for (const sub of open) deliver(sub, head.height, event);
+      });
+    });
 
   app.get(routes.subscribeHeads.path, (c) => {
     noQuery(c.req);
@@ -92,58 +127,43 @@ export function registerHeads(app: Hono, deps: HeadsDeps): HeadStreams {
         { "retry-after": String(FULL_RETRY_AFTER_SECONDS) },
       );
     }
-    let sent = -1;
-    let unsubscribe = (): void => {};
     let poll: ReturnType<typeof setInterval> | undefined;
     const stream = eventStream({
       maxQueuedBytes: limits.maxQueuedBytes,
       heartbeatMs: limits.heartbeatMs,
       onEnd: (why) => {
         clearInterval(poll);
-        unsubscribe();
-        open.delete(close);
+        open.delete(sub);
         gauge();
         if (why === "slow") metrics.inc("head_streams_dropped_total");
       },
     });
-    const close = () => stream.close();
-    open.add(close);
+    const sub: Subscriber = { sent: -1, stream };
+    open.add(sub);
     gauge();
 
-    // One look at a time per stream; a head that arrives meanwhile is looked at after.
+    // This stream's own look at the head: its first one (the current head,
+    // as the node's stream sends it), and in poll mode (Workers) every
+    // pollMs, from this request. One at a time.
     let looking = false;
-    let again = false;
-    const look = async (known?: Head) => {
-      if (looking) {
-        again = true;
-        return;
-      }
+    const look = async () => {
+      if (looking) return;
       looking = true;
       try {
-        do {
-          again = false;
-          const head =
-            known ?? (deps.mode === "poll" ? await deps.head.current().catch(() => null) : null);
-          known = undefined;
-          const target = head ?? deps.head.head;
-          if (!target || target.height <= sent || stream.ended) continue;
-          // Verified, or not sent: a failure here waits for the next head.
-          const data = await deps.certified(target.height).catch(() => null);
-          if (data === null || target.height <= sent) continue;
-          sent = target.height;
-          stream.send(`event: ${HEAD_EVENT}\ndata: ${data}\n\n`);
-        } while (again && !stream.ended);
+        const head =
+          deps.mode === "poll" ? await deps.head.current().catch(() => null) : deps.head.head;
+        if (!head || head.height <= sub.sent || stream.ended) return;
+        // Verified, or not sent: a failure here waits for the next head.
+        const event = await eventAt(head.height);
+        if (event) deliver(sub, head.height, event);
       } finally {
         looking = false;
       }
     };
-
-    if (deps.mode === "stream") unsubscribe = deps.head.onHead((head) => void look(head));
-    else {
+    if (deps.mode === "poll") {
       poll = setInterval(() => void look(), deps.pollMs);
       (poll as { unref?: () => void }).unref?.();
     }
-    // The current head first, as the node's stream does.
     void look();
     return stream.response;
   });
@@ -153,7 +173,13 @@ export function registerHeads(app: Hono, deps: HeadsDeps): HeadStreams {
       return open.size;
     },
     closeAll: () => {
-      for (const close of [...open]) close();
+      for (const sub of [...open]) sub.stream.close();
     },
   };
+}
+
+interface Subscriber {
+  /** The height last sent, -1 before any. */
+  sent: number;
+  readonly stream: EventStream;
 }
