@@ -11,6 +11,9 @@ import { resolve } from "node:path";
 import { api, cleanup, kill9, makeHome, sleep } from "@edgeledger/node/testing";
 import type { NodeHealthJson, StatusJson } from "@edgeledger/sdk/api";
 import { afterAll, describe, expect, it } from "vitest";
+// The joining node's own API (not exported by @edgeledger/node: the node starts it during a join).
+import { listenApi } from "../../node/src/api/start.ts";
+import { joiningService } from "../../node/src/statesync/joiningApi.ts";
 
 const cli = resolve(import.meta.dirname, "../src/main.ts");
 let child: ChildProcess | null = null;
@@ -85,4 +88,79 @@ describe("edgeledger start --halt-height, edgeledger status", () => {
     expect(shown.health.storage?.dbSizeBytes).toBeGreaterThan(0);
     expect(shown.health.storage?.lastPruneAt).toBeGreaterThan(0);
   }, 60_000);
+});
+
+/** The CLI in a child process, its output and exit code, within 30 s. */
+function runCli(
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const run = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    run.stdout.on("data", (d) => (stdout += d));
+    run.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => run.kill("SIGKILL"), 30_000);
+    run.on("error", reject);
+    run.on("close", (status) => {
+      clearTimeout(timer);
+      resolveRun({ status, stdout, stderr });
+    });
+  });
+}
+
+describe("edgeledger status during a state sync join", () => {
+  it("prints the join's progress, not the 503 of a node with no chain yet", async () => {
+    // The API a joining node serves (statesync/joiningApi.ts): health with the join, 503 elsewhere.
+    const health: NodeHealthJson = {
+      status: "state-syncing",
+      height: 0,
+      lastCommitAgeMs: 0,
+      peers: 3,
+      validator: false,
+      bestPeerHeight: 40,
+      behind: 40,
+      haltHeight: null,
+      stateSync: {
+        phase: "fetching",
+        snapshotHeight: 36,
+        chunksDone: 2,
+        chunksTotal: 4,
+        bytes: 2048,
+        chunksRefused: 0,
+        peers: 3,
+      },
+    };
+    const joining = await listenApi(
+      joiningService(() => health),
+      { host: "127.0.0.1", port: 0 },
+    );
+    try {
+      // As an operator sees it, the node refuses the status itself.
+      expect((await api(`${joining.url}/v1/status`)).status).toBe(503);
+      // Not spawnSync: the server answering it runs in this process.
+      const run = await runCli([
+        "status",
+        "--url",
+        joining.url,
+        "--chain-id",
+        "joining-chain",
+        "--genesis-hash",
+        "ab".repeat(32),
+      ]);
+      expect(run.status, run.stderr).toBe(0);
+      const shown = JSON.parse(run.stdout) as {
+        status: string;
+        progress: string;
+        health: NodeHealthJson;
+      };
+      expect(shown.status).toBe("state-syncing");
+      expect(shown.progress).toBe(
+        "joining by state sync: 2 of 4 chunks of the snapshot at height 36 (50%), 2.0 KiB this run from 3 peers",
+      );
+      expect(shown.health).toEqual(health);
+    } finally {
+      await joining.close();
+    }
+  });
 });

@@ -264,7 +264,9 @@ describe("deploy/kubernetes", () => {
       }
       const main = spec.containers[0]!;
       const [live, ready] =
-        w.kind === "StatefulSet" ? ["/v1/health?probe=live", "/v1/health"] : ["/health", "/health"];
+        w.kind === "StatefulSet"
+          ? ["/v1/health?probe=live", "/v1/health"]
+          : ["/health?probe=live", "/health"];
       expect(main.livenessProbe?.httpGet?.path).toBe(live);
       expect(main.readinessProbe?.httpGet?.path).toBe(ready);
     }

@@ -432,6 +432,48 @@ describe("edge app: writes, limits and requests", () => {
     expect(batch.status).toBe(413);
   });
 
+  it("does not put aside an upstream whose mempool is full: it works as designed, with a Retry-After", async () => {
+    const t = setup(2);
+    const submit = () =>
+      t.app.request("/v1/transactions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"tx":"00"}',
+      });
+    const full = () =>
+      json(
+        503,
+        { code: "MEMPOOL_FULL", message: "full", details: { retryAfterMs: 2000 } },
+        { "retry-after": "2" },
+      );
+    t.ups[0]!.post = full;
+    // The next upstream takes it, and the full one stays healthy, in the order and in /health.
+    expect((await submit()).status).toBe(202);
+    expect(t.app.edge.pool.health().map((h) => [h.healthy, h.failures])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
+    expect(t.app.edge.metrics.get("upstream_errors_total", { upstream: 0 })).toBe(0);
+    expect(t.app.edge.metrics.get("upstream_busy_total", { upstream: 0 })).toBe(1);
+    // Both full: the client gets the node's answer and its Retry-After; still nobody put aside.
+    t.ups[1]!.post = full;
+    const refused = await submit();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("2");
+    expect(((await refused.json()) as { code: string }).code).toBe("MEMPOOL_FULL");
+    expect(t.app.edge.pool.health().every((h) => h.healthy && h.failures === 0)).toBe(true);
+    // Not put aside: with upstream 1 gone, reads go to upstream 0 at once (no backoff to wait out).
+    t.ups[1]!.mode = "down";
+    expect((await t.get("/v1/blocks/2")).status).toBe(200);
+    expect(t.asked(0, "/v1/blocks/")).toEqual(["GET /v1/blocks/2"]);
+    t.ups[1]!.mode = "honest";
+    // A failing upstream (a 5xx that is not a full mempool) is still put aside.
+    t.ups[0]!.post = () => json(500, { code: "INTERNAL", message: "x", details: {} });
+    delete t.ups[1]!.post;
+    expect((await submit()).status).toBe(202);
+    expect(t.app.edge.pool.health()[0]).toMatchObject({ healthy: false, failures: 1 });
+  });
+
   it("cannot be dodged with a header: untrusted, a new x-forwarded-for is the same client", async () => {
     const t = setup(1, {
       rateLimit: { ratePerSecond: 1, burst: 2 },
@@ -504,7 +546,12 @@ describe("edge app: writes, limits and requests", () => {
     const health = (await (await t.get("/health")).json()) as Record<string, unknown>;
     expect(health).toEqual({
       ok: true,
+      status: "ready",
+      message: "Serving verified reads.",
       height: 5,
+      // The fake headers' times are ahead of this test's clock: age 0.
+      headAgeMs: 0,
+      maxHeadAgeMs: 120_000,
       upstreams: [
         { upstream: 0, healthy: true, failures: 0 },
         { upstream: 1, healthy: true, failures: 0 },
@@ -517,10 +564,288 @@ describe("edge app: writes, limits and requests", () => {
     expect(text).toContain('edgeledger_edge_upstream_requests_total{upstream="0"} 2');
   });
 
+  describe("GET /health: readiness, and liveness with ?probe=live", () => {
+    const T0 = fakeHeader(5).time;
+    const clocked = (count: number) => {
+      let now = T0;
+      const t = setup(count, { now: () => now });
+      return {
+        ...t,
+        advance: (ms: number) => {
+          now += ms;
+        },
+      };
+    };
+    const health = async (t: { get: (p: string) => Promise<Response> | Response }, query = "") => {
+      const res = await t.get(`/health${query}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+
+    it("is ready once a head verified, checking one itself when none is known", async () => {
+      const t = clocked(1);
+      // Nothing read yet: the probe itself asks for a verified head.
+      const { status, body } = await health(t);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ ok: true, status: "ready", height: 5, headAgeMs: 0 });
+      expect(t.asked(0, "/v1/status")).toHaveLength(1);
+    });
+
+    it("answers liveness without asking any upstream, whatever the state", async () => {
+      const t = clocked(2);
+      for (const up of t.ups) up.mode = "down";
+      const { status, body } = await health(t, "?probe=live");
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ ok: false, status: "no-verified-head", height: null });
+      expect(t.ups.flatMap((u) => u.seen)).toEqual([]);
+    });
+
+    it("answers 503 no-upstream when every upstream is put aside", async () => {
+      const t = clocked(2);
+      for (const up of t.ups) up.mode = "down";
+      const { status, body } = await health(t);
+      expect(status).toBe(503);
+      expect(body).toMatchObject({
+        ok: false,
+        status: "no-upstream",
+        height: null,
+        upstreams: [
+          { upstream: 0, healthy: false, failures: 1 },
+          { upstream: 1, healthy: false, failures: 1 },
+        ],
+      });
+      expect(body["message"]).toMatch(/upstream/);
+      expect((await health(t, "?probe=live")).status).toBe(200);
+    });
+
+    it("answers 503 head-stale when the verified head stops moving past the bound", async () => {
+      const t = clocked(1);
+      expect((await health(t)).status).toBe(200);
+      // The upstream answers, but its tip does not move: the chain (or it) stalls.
+      t.advance(120_000);
+      expect((await health(t)).body).toMatchObject({ status: "ready", headAgeMs: 120_000 });
+      t.advance(1);
+      const stale = await health(t);
+      expect(stale.status).toBe(503);
+      expect(stale.body).toMatchObject({
+        ok: false,
+        status: "head-stale",
+        height: 5,
+        headAgeMs: 120_001,
+        maxHeadAgeMs: 120_000,
+      });
+      expect((await health(t, "?probe=live")).status).toBe(200);
+      // A new head brings it back.
+      t.ups[0]!.tip = 6;
+      t.advance(1000);
+      // The head moves up, but a header's own time says how old it is: still stale.
+      expect((await health(t)).body).toMatchObject({ status: "head-stale", height: 6 });
+    });
+
+    it("refuses a query it does not know, as the node's /v1/health does", async () => {
+      const t = clocked(1);
+      for (const q of ["?probe=maybe", "?probe=live&probe=live", "?x=1"]) {
+        const { status, body } = await health(t, q);
+        expect(status, q).toBe(400);
+        expect(body["code"], q).toBe("REQUEST_INVALID");
+      }
+      expect(t.ups[0]!.seen).toEqual([]);
+    });
+  });
+
   it("refuses a configuration it cannot serve", () => {
     const base = { chainId: CHAIN, trust: { genesisHash: GENESIS } };
     expect(() => createEdgeApp({ ...base, upstreams: [] })).toThrow(/at least one upstream/);
     expect(() => createEdgeApp({ ...base, upstreams: ["ftp://x"] })).toThrow(/not an http/);
+  });
+});
+
+/** Waits for `cond`, checking each few ms, for at most `timeoutMs`. */
+async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * Reads a Server-Sent Events answer block by block ("\n\n"-terminated),
+ * each read under a deadline so a test that waits for a block that never
+ * comes fails instead of hanging.
+ */
+function sseReader(res: Response) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const next = async (timeoutMs = 2000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = buffer.indexOf("\n\n");
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        return block;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("no event in time")),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+      const { value, done } = await Promise.race([reader.read(), timeout]).finally(() =>
+        clearTimeout(timer),
+      );
+      if (done) throw new Error("stream ended");
+      buffer += value;
+    }
+  };
+  /** The next head event's data, skipping comments (subscribed, heartbeats). */
+  const nextHead = async () => {
+    for (;;) {
+      const block = await next();
+      if (block.startsWith(":")) continue;
+      const [event, data] = block.split("\n");
+      expect(event).toBe("event: head");
+      return JSON.parse(data!.slice("data: ".length)) as { kind: string; height: number };
+    }
+  };
+  return { next, nextHead, cancel: () => reader.cancel().catch(() => undefined) };
+}
+
+describe("edge app: GET /v1/heads, verified heads as Server-Sent Events", () => {
+  /** Stream mode: heads come from the (fake) upstream head stream, told by `push`. */
+  async function streaming(count: number, options: Partial<EdgeOptions> = {}) {
+    const t = setup(count, { headMode: "stream", ...options });
+    t.app.edge.start();
+    await new Promise((r) => setTimeout(r, 0));
+    const push = (height: number) => {
+      for (const up of t.ups) up.tip = height;
+      t.watch.onHead!(fakeHeader(height));
+    };
+    const subscribe = () => t.app.request("/v1/heads");
+    return { ...t, push, subscribe };
+  }
+
+  it("relays each verified head in the node's format: event head, the certified header as data", async () => {
+    const t = await streaming(1);
+    t.push(5);
+    const res = await t.subscribe();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    const events = sseReader(res);
+    expect(await events.next()).toBe(": subscribed");
+    // The current head first; its data is the verified header answer, as GET /v1/headers/5 serves it.
+    expect(await events.nextHead()).toEqual({ good: true, kind: "headers", id: "5", height: 5 });
+    t.push(6);
+    expect((await events.nextHead()).height).toBe(6);
+    expect(t.asked(0, "/v1/headers/")).toEqual(["GET /v1/headers/5", "GET /v1/headers/6"]);
+    // The header was verified and cached on the way: a read of it asks no one.
+    expect((await t.get("/v1/headers/6")).headers.get("x-edgeledger-cache")).toBe("hit");
+    expect(t.app.edge.metrics.get("head_streams")).toBe(1);
+    await events.cancel();
+    expect(t.app.edge.headStreams!.size).toBe(0);
+    expect(t.app.edge.metrics.get("head_streams")).toBe(0);
+    t.app.edge.stop();
+  });
+
+  it("never relays a head whose certified header does not verify", async () => {
+    const t = await streaming(1);
+    t.push(5);
+    const events = sseReader(await t.subscribe());
+    expect((await events.nextHead()).height).toBe(5);
+    // The upstream now serves a header with a bad certificate for height 6.
+    t.ups[0]!.mode = "tampered";
+    t.push(6);
+    const failures = () =>
+      t.app.edge.metrics.get("verification_failures_total", { upstream: 0, code: "VERIFY_PROOF" });
+    await until(() => failures() === 1);
+    t.ups[0]!.mode = "honest";
+    t.push(7);
+    // In order: 7 comes next, so 6 was never sent.
+    expect((await events.nextHead()).height).toBe(7);
+    expect(t.asked(0, "/v1/headers/")).toEqual([
+      "GET /v1/headers/5",
+      "GET /v1/headers/6",
+      "GET /v1/headers/7",
+    ]);
+    expect(
+      t.app.edge.metrics.get("verification_failures_total", { upstream: 0, code: "VERIFY_PROOF" }),
+    ).toBe(1);
+    await events.cancel();
+    t.app.edge.stop();
+  });
+
+  it("in poll mode, each stream asks for the head itself (Workers)", async () => {
+    const t = setup(1, { headMode: "poll", headPollMs: 10, now: Date.now });
+    const events = sseReader(await t.app.request("/v1/heads"));
+    expect((await events.nextHead()).height).toBe(5);
+    t.ups[0]!.tip = 8;
+    expect((await events.nextHead()).height).toBe(8);
+    await events.cancel();
+  });
+
+  it("refuses subscribers past maxSubscribers with 503 EDGE_STREAMS_FULL and Retry-After", async () => {
+    const t = await streaming(1, { headStream: { maxSubscribers: 2 } });
+    t.push(5);
+    const a = sseReader(await t.subscribe());
+    const b = sseReader(await t.subscribe());
+    const refused = await t.subscribe();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("5");
+    expect(await refused.json()).toMatchObject({
+      code: "EDGE_STREAMS_FULL",
+      details: { maxSubscribers: 2 },
+    });
+    expect(t.app.edge.metrics.get("head_streams_refused_total")).toBe(1);
+    // One leaves: room for another.
+    await a.cancel();
+    const c = await t.subscribe();
+    expect(c.status).toBe(200);
+    await b.cancel();
+    await c.body!.cancel();
+    t.app.edge.stop();
+  });
+
+  it("drops a subscriber that does not read, and keeps serving the others", async () => {
+    // Room for the first line and about one head event.
+    const t = await streaming(1, { headStream: { maxQueuedBytes: 120 } });
+    t.push(5);
+    const reading = sseReader(await t.subscribe());
+    const stalled = await t.subscribe();
+    expect((await reading.nextHead()).height).toBe(5);
+    for (let h = 6; h <= 9; h++) {
+      t.push(h);
+      expect((await reading.nextHead()).height).toBe(h);
+    }
+    expect(t.app.edge.metrics.get("head_streams_dropped_total")).toBe(1);
+    expect(t.app.edge.headStreams!.size).toBe(1);
+    // What it had queued is gone: the stream ends in an error.
+    await expect(
+      (async () => {
+        const r = stalled.body!.getReader();
+        for (;;) if ((await r.read()).done) return;
+      })(),
+    ).rejects.toThrow(/did not read/);
+    await reading.cancel();
+    t.app.edge.stop();
+  });
+
+  it("sends heartbeat comments on an idle stream, and stop() ends every stream", async () => {
+    const t = await streaming(1, { headStream: { heartbeatMs: 10 } });
+    const events = sseReader(await t.subscribe());
+    expect(await events.next()).toBe(": subscribed");
+    expect(await events.next()).toBe(": heartbeat");
+    t.app.edge.stop();
+    expect(t.app.edge.headStreams!.size).toBe(0);
+    await expect(events.next()).rejects.toThrow(/stream ended/);
+  });
+
+  it("is not served with headStream: false, and refuses a query", async () => {
+    expect((await setup(1, { headStream: false }).get("/v1/heads")).status).toBe(404);
+    const res = await setup(1).get("/v1/heads?x=1");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("REQUEST_INVALID");
   });
 });
 

@@ -19,9 +19,11 @@
  *   - routes/writes.ts: submissions forwarded; routes/service.ts: /health,
  *     /metrics; routes/explorer.ts: the explorer web app at /explorer.
  */
+import { routes } from "@edgeledger/sdk/api";
 import { Hono } from "hono";
 import { memoryCache } from "./cache/memory.ts";
 import { asTiers } from "./cache/tiered.ts";
+import { EdgeError } from "./errors.ts";
 import { registerFallbacks, registerGuards } from "./http/guards.ts";
 import { EdgeMetrics, lookupCounter } from "./metrics.ts";
 import { type EdgeOptions, resolveEdgeOptions } from "./options.ts";
@@ -29,7 +31,8 @@ import { defaultRateLimit, RateLimiter } from "./rateLimit.ts";
 import { fetchVerified } from "./read/fetchVerified.ts";
 import { createReadPipeline } from "./read/pipeline.ts";
 import { registerExplorer } from "./routes/explorer.ts";
-import { READ_PATHS, registerReads } from "./routes/reads.ts";
+import { defaultHeadStreamOptions, type HeadStreams, registerHeads } from "./routes/heads.ts";
+import { headerPlan, READ_PATHS, registerReads } from "./routes/reads.ts";
 import { registerService, SERVICE_PATHS } from "./routes/service.ts";
 import { registerWrites, WRITE_PATHS } from "./routes/writes.ts";
 import { HeadTracker } from "./upstream/head.ts";
@@ -43,9 +46,11 @@ export interface EdgeController {
   readonly head: HeadTracker;
   /** What the rate limiter keys clients by, in words (for banners), or null when there is no limit. */
   readonly rateLimitKey: string | null;
+  /** The open GET /v1/heads streams, or null when the route is off. */
+  readonly headStreams: HeadStreams | null;
   /** Starts following upstream heads (stream mode; a no-op in poll mode). */
   start(): void;
-  /** Stops following heads. Requests are still served (heads then come by polling). */
+  /** Stops following heads and ends the open head streams. Requests are still served (heads then come by polling). */
   stop(): void;
 }
 
@@ -53,8 +58,9 @@ export interface EdgeApp extends Hono {
   readonly edge: EdgeController;
 }
 
-/** The route paths this edge binds: the node's reads and submissions, /health and /metrics. */
+/** The route paths this edge binds: the node's reads and submissions, /health and /metrics, the heads stream. */
 const SERVED: ReadonlySet<string> = new Set([...SERVICE_PATHS, ...READ_PATHS, ...WRITE_PATHS]);
+const SERVED_WITH_HEADS: ReadonlySet<string> = new Set([...SERVED, routes.subscribeHeads.path]);
 
 export function createEdgeApp(options: EdgeOptions): EdgeApp {
   const o = resolveEdgeOptions(options);
@@ -100,7 +106,13 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
   const app = new Hono();
   // In this order: the guards run before any route, service routes first.
   registerGuards(app, { limiter, metrics, clientAddress: o.clientAddress });
-  registerService(app, { head, pool: upstreams.pool, metrics });
+  registerService(app, {
+    head,
+    pool: upstreams.pool,
+    metrics,
+    readyMaxHeadAgeMs: o.readyMaxHeadAgeMs,
+    now: o.now,
+  });
   registerReads(
     app,
     {
@@ -113,17 +125,47 @@ export function createEdgeApp(options: EdgeOptions): EdgeApp {
     serve,
   );
   registerWrites(app, { upstreams, metrics, timeoutMs: o.upstreamTimeoutMs });
-  // No GET /v1/heads here: the explorer's page polls for heads.
-  if (o.explorer) registerExplorer(app, { chainId: o.chainId, trust: o.trust, headStream: false });
-  registerFallbacks(app, { served: SERVED, onInternal: o.onInternalError });
+  const headStreams =
+    o.headStream === false
+      ? null
+      : registerHeads(app, {
+          head,
+          mode: o.headMode,
+          pollMs: o.headPollMs,
+          certified: async (height) => {
+            const outcome = await serve.load(headerPlan(height, { head }));
+            if (outcome.kind === "refusal")
+              throw new EdgeError("EDGE_UPSTREAM_UNAVAILABLE", "No upstream served the head.", {
+                details: { height, code: outcome.error.code },
+              });
+            return outcome.answer.body;
+          },
+          metrics,
+          limits: { ...defaultHeadStreamOptions, ...o.headStream },
+        });
+  // The page follows this edge's stream when it serves one (and polls if it fails).
+  if (o.explorer)
+    registerExplorer(app, {
+      chainId: o.chainId,
+      trust: o.trust,
+      headStream: headStreams !== null,
+    });
+  registerFallbacks(app, {
+    served: headStreams ? SERVED_WITH_HEADS : SERVED,
+    onInternal: o.onInternalError,
+  });
 
   const edge: EdgeController = {
     metrics,
     pool: upstreams.pool,
     head,
     rateLimitKey: limiter?.describeKey() ?? null,
+    headStreams,
     start: () => head.start(),
-    stop: () => head.stop(),
+    stop: () => {
+      head.stop();
+      headStreams?.closeAll();
+    },
   };
   return Object.assign(app, { edge });
 }

@@ -19,6 +19,8 @@ export type EdgeErrorCode =
   | "EDGE_UPSTREAM_UNAVAILABLE"
   /** This edge cannot vouch for what was asked (the genesis, when it trusts a checkpoint). */
   | "EDGE_NOT_VERIFIABLE"
+  /** GET /v1/heads has as many streams open as the edge serves; retry after `Retry-After`. */
+  | "EDGE_STREAMS_FULL"
   /** The edge's configuration is invalid; the message names the option and the fix. */
   | "EDGE_CONFIG_INVALID";
 
@@ -33,6 +35,7 @@ const EDGE_ERROR_STATUS: Record<EdgeErrorCode, number> = {
   EDGE_UNVERIFIED: 502,
   EDGE_UPSTREAM_UNAVAILABLE: 502,
   EDGE_NOT_VERIFIABLE: 404,
+  EDGE_STREAMS_FULL: 503,
   EDGE_CONFIG_INVALID: 500,
 };
 

@@ -21,6 +21,17 @@ export { EdgeMetrics, type MetricName } from "./metrics.ts";
 export { defaultEdgeOptions, type EdgeOptions } from "./options.ts";
 export { defaultRateLimit, type RateLimitOptions } from "./rateLimit.ts";
 export { etagMatches } from "./read/render.ts";
+export {
+  defaultHeadStreamOptions,
+  type HeadStreamOptions,
+  type HeadStreams,
+} from "./routes/heads.ts";
 export type { Head, HeadMode } from "./upstream/head.ts";
+export {
+  DEFAULT_READY_MAX_HEAD_AGE_MS,
+  type EdgeHealthJson,
+  type EdgeReadiness,
+  edgeReadiness,
+} from "./upstream/readiness.ts";
 export type { AnswerVerifier, Verified } from "./upstream/verify.ts";
 export { EDGE_VERSION } from "./version.ts";

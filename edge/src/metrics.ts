@@ -33,6 +33,10 @@ const FAMILIES = {
     type: "counter",
     help: "Upstream exchanges that got no usable answer (unreachable, timeout, 429, 5xx, not JSON).",
   },
+  upstream_busy_total: {
+    type: "counter",
+    help: "Submissions an upstream declined as busy (503 MEMPOOL_FULL, with Retry-After): not failures, the upstream is not put aside.",
+  },
   verification_failures_total: {
     type: "counter",
     help: "Upstream answers that failed verification (never cached, never served), by upstream and error code.",
@@ -40,6 +44,15 @@ const FAMILIES = {
   rate_limited_total: { type: "counter", help: "Requests refused with 429." },
   writes_forwarded_total: { type: "counter", help: "Transaction submissions forwarded." },
   head_height: { type: "gauge", help: "Height of the highest verified final header." },
+  head_streams: { type: "gauge", help: "GET /v1/heads streams open." },
+  head_streams_refused_total: {
+    type: "counter",
+    help: "GET /v1/heads subscriptions refused with 503 (maxSubscribers open).",
+  },
+  head_streams_dropped_total: {
+    type: "counter",
+    help: "GET /v1/heads streams dropped because the subscriber did not read (its queue passed maxQueuedBytes).",
+  },
   chain_info: { type: "gauge", help: "1, labelled by the chain this edge serves (chain_id)." },
 } as const satisfies Record<string, { type: "counter" | "gauge"; help: string }>;
 

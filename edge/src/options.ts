@@ -10,7 +10,9 @@ import type { Context } from "hono";
 import type { CacheStore } from "./cache/store.ts";
 import { EdgeError } from "./errors.ts";
 import type { RateLimitOptions } from "./rateLimit.ts";
+import type { HeadStreamOptions } from "./routes/heads.ts";
 import type { HeadMode } from "./upstream/head.ts";
+import { DEFAULT_READY_MAX_HEAD_AGE_MS } from "./upstream/readiness.ts";
 import type { AnswerVerifier } from "./upstream/verify.ts";
 
 export interface EdgeOptions {
@@ -51,6 +53,18 @@ export interface EdgeOptions {
   readonly now?: () => number;
   /** Serve the explorer web app at /explorer (routes/explorer.ts). Default true. */
   readonly explorer?: boolean;
+  /**
+   * GET /health answers 503 once the verified head is older than this (ms):
+   * the edge is not following the chain (upstream/readiness.ts). Default
+   * 120 000, two of the chain's default heartbeats.
+   */
+  readonly readyMaxHeadAgeMs?: number;
+  /**
+   * GET /v1/heads, the verified heads as Server-Sent Events
+   * (routes/heads.ts), with its bounds; false: not served (404, and the
+   * explorer polls). Default: served with defaultHeadStreamOptions.
+   */
+  readonly headStream?: HeadStreamOptions | false;
 }
 
 export const defaultEdgeOptions = {
@@ -59,6 +73,7 @@ export const defaultEdgeOptions = {
   headPollMs: 1000,
   latestMaxAgeSeconds: 1,
   latestTtlSeconds: 60,
+  readyMaxHeadAgeMs: DEFAULT_READY_MAX_HEAD_AGE_MS,
   upstreamTimeoutMs: 5000,
 } as const;
 

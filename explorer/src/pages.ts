@@ -11,6 +11,7 @@ import {
   type Block,
   type BlockHeader,
   formatAddress,
+  type HeadSource,
   type SignedTransaction,
   toHex,
   transactionHash,
@@ -32,7 +33,7 @@ export interface PageContext {
   readonly main: HTMLElement;
   readonly signal: AbortSignal;
   readonly now: () => number;
-  /** The server streams heads (GET /v1/heads: a node); else they are polled (an edge). */
+  /** The server streams heads (GET /v1/heads: a node, an edge); else they are polled. */
   readonly headStream: boolean;
 }
 
@@ -154,9 +155,16 @@ export async function latestPage(ctx: PageContext): Promise<void> {
   }
   for (let height = head - 1; height > head - LATEST && height > 0 && !ctx.signal.aborted; height--)
     await add(height);
-  const onHead = (header: BlockHeader) => {
+  const onHead = (header: BlockHeader, via: HeadSource = "poll") => {
     status.dataset["stream"] = "live";
-    status.textContent = `${ctx.headStream ? "Head stream: live" : "Heads: polled every second (this server has no head stream)"} · verified head ${header.height} (${formatTime(header.time)})`;
+    status.dataset["via"] = via;
+    const how =
+      via === "stream"
+        ? "Head stream: live"
+        : ctx.headStream
+          ? "Heads: polled every second (the head stream is unavailable now)"
+          : "Heads: polled every second (this server has no head stream)";
+    status.textContent = `${how} · verified head ${header.height} (${formatTime(header.time)})`;
     // Heights may be skipped between two looks: fill them in.
     for (
       let height = Math.max(header.height - LATEST + 1, head + 1);
@@ -170,6 +178,9 @@ export async function latestPage(ctx: PageContext): Promise<void> {
     status.dataset["stream"] = "error";
     status.replaceChildren(warning(err, "Heads:"));
   };
+  // The stream when the server has one (a node, an edge); watchHeads polls
+  // /v1/status itself while the stream fails (refused, cut, a Worker that
+  // ends it), then tries it again. Every head is verified either way.
   if (ctx.headStream) watchHeads(ctx.reads.client, onHead, { signal: ctx.signal, onError });
   else void pollHeads(ctx, () => head, onHead, onError);
 }

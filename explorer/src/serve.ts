@@ -15,7 +15,7 @@ export const EXPLORER_PATH = "/explorer";
 export interface ExplorerConfig {
   readonly chainId: string;
   readonly trust: TrustAnchor;
-  /** It serves GET /v1/heads (a node), or the page polls for heads (an edge). */
+  /** It serves GET /v1/heads (a node, an edge), or the page polls for heads. */
   readonly headStream: boolean;
 }
 

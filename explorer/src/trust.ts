@@ -13,7 +13,7 @@ import type { TrustAnchor } from "@edgeledger/sdk";
 export interface ServedConfig {
   readonly chainId: string;
   readonly trust: TrustAnchor;
-  /** The server streams heads (GET /v1/heads): a node does, an edge does not. */
+  /** The server streams heads (GET /v1/heads): a node does, and an edge unless its headStream is off. */
   readonly headStream?: boolean;
 }
 

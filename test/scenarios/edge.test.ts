@@ -20,12 +20,17 @@ import {
   localSigner,
   SecretKey,
 } from "@edgeledger/sdk";
-import type { AccountJson, BlockJson, TransactionStatusJson } from "@edgeledger/sdk/api";
+import type {
+  AccountJson,
+  BlockJson,
+  CertifiedHeaderJson,
+  TransactionStatusJson,
+} from "@edgeledger/sdk/api";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeUnderTest, metric } from "../src/edge.ts";
 import { startWorkerdEdge } from "../src/edgeWorkerd.ts";
 import { TestNetwork } from "../src/network.ts";
-import { FaultPlan, type UpstreamProxy, upstreamProxy } from "../src/proxy.ts";
+import { FaultPlan, flip, type UpstreamProxy, upstreamProxy } from "../src/proxy.ts";
 
 const faults = new FaultPlan();
 let net: TestNetwork;
@@ -281,4 +286,104 @@ edgeCases("workerd", () =>
     genesisHash,
     ...EDGE_TEST_CONFIG,
   }),
+);
+
+/**
+ * The edge's GET /v1/heads behind hostile upstreams, listed first: one
+ * (`headers`) streams honest heads, so the edge follows it and asks it
+ * first, but serves every GET /v1/headers with a certificate one digit off;
+ * the other (`everything`) does that and sends its stream's heads so too.
+ * The edge relays only heads it verified: each event a subscriber gets
+ * verifies with the SDK's light client, and none carries a certificate a
+ * hostile upstream made.
+ */
+function headStreamCases(
+  runtime: EdgeUnderTest["runtime"],
+  start: (upstreams: string[]) => Promise<EdgeUnderTest>,
+) {
+  describe(`the edge's head stream on ${runtime}, behind hostile upstreams`, () => {
+    it("never relays a head with a bad certificate, and relays the verified ones", async () => {
+      const forged = new Set<string>();
+      const forge = (json: CertifiedHeaderJson): CertifiedHeaderJson => {
+        const certificateBytes = flip(json.certificateBytes);
+        forged.add(certificateBytes);
+        return { ...json, certificateBytes };
+      };
+      const forgeHeaders = (path: string, body: Record<string, unknown>) =>
+        path.startsWith("/v1/headers/") ? forge(body as unknown as CertifiedHeaderJson) : body;
+      const headers = await upstreamProxy(net.urls[2]!, new FaultPlan(), forgeHeaders);
+      const everything = await upstreamProxy(net.urls[3]!, new FaultPlan(), forgeHeaders, {
+        editEvent: (data) => JSON.stringify(forge(JSON.parse(data) as CertifiedHeaderJson)),
+      });
+      const hostile = {
+        close: () => Promise.all([headers.close(), everything.close()]),
+      };
+      const edge = await start([headers.url, everything.url, net.urls[1]!]);
+      const stop = new AbortController();
+      try {
+        const res = await fetch(`${edge.url}/v1/heads`, { signal: stop.signal });
+        expect(res.status).toBe(200);
+        const events = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        const received: CertifiedHeaderJson[] = [];
+        let buffer = "";
+        // New blocks come with transfers; a bounded number of them.
+        const deadline = Date.now() + 60_000;
+        const sending = (async () => {
+          for (let i = 0; i < 20 && received.length < 3 && Date.now() < deadline; i++)
+            await send(newAddress(), 1n);
+        })();
+        while (received.length < 3) {
+          if (Date.now() > deadline) throw new Error("fewer than 3 heads relayed in 60 s");
+          const { value, done } = await events.read();
+          if (done) throw new Error("the stream ended");
+          buffer += value;
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block.split("\n").find((l) => l.startsWith("data: "));
+            if (block.startsWith("event: head") && data)
+              received.push(JSON.parse(data.slice(6)) as CertifiedHeaderJson);
+          }
+        }
+        await sending;
+        const checker = createClient({
+          url: net.urls[0]!,
+          chainId: net.chainId,
+          trust: { genesisHash },
+        });
+        for (const head of received) {
+          expect(forged.has(head.certificateBytes)).toBe(false);
+          const { header } = await checker.lightClient.verifyCertifiedHeader(head);
+          expect(header.height).toBeGreaterThan(0);
+        }
+        // Heights only go up.
+        const heights = received.map((h) => checker.lightClient.verifyCertified(h));
+        const decoded = await Promise.all(heights);
+        for (let i = 1; i < decoded.length; i++)
+          expect(decoded[i]!.height).toBeGreaterThan(decoded[i - 1]!.height);
+        // The hostile upstreams were asked, and did forge.
+        expect(forged.size).toBeGreaterThan(0);
+        expect(await metric(edge, "verification_failures_total")).toBeGreaterThan(0);
+      } finally {
+        stop.abort();
+        await edge.close();
+        await hostile.close();
+      }
+    }, 120_000);
+  });
+}
+
+headStreamCases("node", async (upstreams) => {
+  const server = await startEdgeServer({
+    upstreams,
+    chainId: net.chainId,
+    trust: { genesisHash },
+    port: 0,
+    ...EDGE_TEST_CONFIG,
+  });
+  return { runtime: "node", url: server.url, close: () => server.close() };
+});
+
+headStreamCases("workerd", (upstreams) =>
+  startWorkerdEdge({ upstreams, chainId: net.chainId, genesisHash, ...EDGE_TEST_CONFIG }),
 );

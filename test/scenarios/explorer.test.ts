@@ -131,7 +131,7 @@ async function verifiedBadge(page: Page, kind: string): Promise<string> {
 }
 
 describe("the explorer in headless Chromium, against a live network", () => {
-  it("shows the latest blocks verified, and new ones arriving (polled from the edge, which has no stream)", async () => {
+  it("shows the latest blocks verified, and new ones arriving by the edge's head stream", async () => {
     const { page, errors } = await open(edge.url, "/");
     try {
       const rows = page.locator("ol.blocks li[data-verified=true]");
@@ -166,9 +166,9 @@ describe("the explorer in headless Chromium, against a live network", () => {
         )
         .toBeGreaterThan(newest);
       expect(await page.locator("[data-stream]").getAttribute("data-stream")).toBe("live");
-      expect(await text(page, "[data-stream]")).toMatch(
-        /^Heads: polled every second .* verified head \d+/,
-      );
+      // The new head came by the edge's GET /v1/heads, verified again in the page.
+      expect(await page.locator("[data-stream]").getAttribute("data-via")).toBe("stream");
+      expect(await text(page, "[data-stream]")).toMatch(/^Head stream: live · verified head \d+/);
       // The anchor shown is the genesis the edge is configured with, and says it is the server's.
       expect(await text(page, "[data-field=anchor]")).toBe(genesisHash);
       expect(await page.locator("[data-trust]").getAttribute("data-trust")).toBe("served");
@@ -348,6 +348,40 @@ describe("the explorer in headless Chromium, against a live network", () => {
       );
     } finally {
       await page.close();
+    }
+  });
+
+  it("falls back to polling when the edge refuses its head stream, and still shows new blocks", async () => {
+    // An edge that serves the stream but has no room for a subscriber: 503 EDGE_STREAMS_FULL.
+    const full = await startEdgeServer({
+      upstreams: net.urls,
+      chainId: net.chainId,
+      trust: { genesisHash },
+      port: 0,
+      headStream: { maxSubscribers: 0 },
+    });
+    try {
+      const { page, errors } = await open(full.url, "/");
+      try {
+        const rows = page.locator("ol.blocks li[data-verified=true]");
+        await expect
+          .poll(() => rows.count(), { timeout: PAGE_TIMEOUT_MS })
+          .toBeGreaterThanOrEqual(1);
+        await net.transfer(2, 1n);
+        await expect
+          .poll(() => text(page, "[data-stream]"), { timeout: PAGE_TIMEOUT_MS })
+          .toMatch(
+            /^Heads: polled every second \(the head stream is unavailable now\) · verified head \d+/,
+          );
+        expect(await page.locator("[data-stream]").getAttribute("data-via")).toBe("poll");
+        expect(full.app.edge.metrics.get("head_streams_refused_total")).toBeGreaterThan(0);
+        // The refused stream is the only thing that failed to load.
+        expect(errors.filter((e) => !/503|\/v1\/heads/.test(e))).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await full.close();
     }
   });
 

@@ -13,13 +13,16 @@
  * no trustHash) over a genesis large enough for several chunks, and kills
  * the joining node (SIGKILL) in the middle of the chunks: the test build's
  * "hold-join" role lets two chunks be written and holds the rest, while
- * GET /v1/health shows the join (state-syncing, its progress). Restarted,
+ * GET /v1/health shows the join (state-syncing, its progress), and so does
+ * `edgeledger status`. Restarted,
  * the node must not take the partial state for whole: it joins again
  * (resuming the written chunks), reaches the head with the validators'
  * state root, and serves proofs the SDK verifies.
  */
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { genesisHashOf } from "@edgeledger/node/testing";
 import { createClient } from "@edgeledger/sdk";
 import { toHex } from "@edgeledger/sdk/protocol";
@@ -33,6 +36,22 @@ const JOINER = 4;
 const DERIVED_LARGE = 20_000;
 /** Building and joining DERIVED_LARGE accounts on a busy 2-core machine outlasts the harness's default 20 s. */
 const START_MS = 120_000;
+
+const CLI = new URL("../../cli/src/main.ts", import.meta.url).pathname;
+
+/** `edgeledger status` against `url`, its JSON output (it must exit 0). */
+async function cliStatus(
+  url: string,
+  chainId: string,
+  genesisHash: string,
+): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [CLI, "status", "--url", url, "--chain-id", chainId, "--genesis-hash", genesisHash],
+    { timeout: 30_000 },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
 
 function editJson(
   file: string,
@@ -163,6 +182,15 @@ describe("state sync", () => {
           const status = await fetch(`${joiner}/v1/status`);
           expect(status.status).toBe(503);
           expect(((await status.json()) as { code: string }).code).toBe("UNAVAILABLE");
+          // `edgeledger status` shows the join's progress rather than that 503.
+          const shown = await cliStatus(joiner, net.chainId, genesisHashOf(net.nodes[0]!.home));
+          expect(shown).toMatchObject({
+            status: "state-syncing",
+            health: { status: "state-syncing", stateSync: { phase: "fetching", chunksDone: 2 } },
+          });
+          expect(shown["progress"]).toMatch(
+            /^joining by state sync: 2 of \d+ chunks of the snapshot at height \d+ \(\d+%\)/,
+          );
           expect(await (await fetch(`${joiner}/metrics`)).text()).toMatch(
             /^edgeledger_statesync_chunks_total 2$/m,
           );

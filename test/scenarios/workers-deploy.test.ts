@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   cleanup,
+  freePort,
   genesisHashOf,
   makeHome,
   startNode,
@@ -100,6 +101,27 @@ describe("Workers deploy (edge/wrangler.toml, in workerd)", () => {
       const text = await (await fetch(`${edge.url}/metrics`)).text();
       expect(text).not.toContain('tier="kv"');
       expect(text).toContain(`edgeledger_edge_chain_info{chain_id="${CHAIN}"} 1`);
+      // Readiness: a verified head, a healthy upstream; liveness alike.
+      const health = await fetch(`${edge.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ok: true, status: "ready" });
+      expect((await fetch(`${edge.url}/health?probe=live`)).status).toBe(200);
+    } finally {
+      await edge.close();
+    }
+  });
+
+  it("answers /health 503 while its upstream is down, and 200 to ?probe=live", async () => {
+    // A port nothing listens on: the upstream is down from the start.
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const edge = await startWorkerdEdge({ ...edgeOptions(), upstreams: [down] });
+    try {
+      const health = await fetch(`${edge.url}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ ok: false, status: "no-upstream", height: null });
+      const live = await fetch(`${edge.url}/health?probe=live`);
+      expect(live.status).toBe(200);
+      await live.arrayBuffer();
     } finally {
       await edge.close();
     }

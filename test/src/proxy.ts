@@ -93,15 +93,21 @@ export interface UpstreamProxy {
   close(): Promise<void>;
 }
 
+export interface ProxyOptions {
+  /** Each Server-Sent Event's data (one JSON line) → the data to send instead. */
+  readonly editEvent?: (data: string) => string;
+}
+
 /**
  * An HTTP proxy in front of `target` (a node) that applies `faults`, and
  * `edit` (path, JSON body → the body to send instead) to every successful
- * JSON answer.
+ * JSON answer, and `editEvent` to every event of a stream.
  */
 export async function upstreamProxy(
   target: string,
   faults: FaultPlan = new FaultPlan(),
   edit?: (path: string, body: Record<string, unknown>) => unknown,
+  options: ProxyOptions = {},
 ): Promise<UpstreamProxy> {
   const requests: string[] = [];
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -123,12 +129,26 @@ export async function upstreamProxy(
     if (String(upstream.headers.get("content-type")).startsWith("text/event-stream")) {
       // Streams pass through as they come.
       res.writeHead(upstream.status, { "content-type": "text/event-stream" });
-      const reader = upstream.body!.getReader();
+      const reader = upstream.body!.pipeThrough(new TextDecoderStream()).getReader();
       res.on("close", () => void reader.cancel().catch(() => undefined));
+      const { editEvent } = options;
+      let buffer = "";
       for (;;) {
         const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
         if (done) break;
-        res.write(value);
+        if (!editEvent) {
+          res.write(value);
+          continue;
+        }
+        // Whole events only (they end with a blank line), each data line edited.
+        buffer += value;
+        const end = buffer.lastIndexOf("\n\n");
+        if (end < 0) continue;
+        const events = buffer.slice(0, end + 2);
+        buffer = buffer.slice(end + 2);
+        res.write(
+          events.replace(/^data: (.*)$/gm, (_, data: string) => `data: ${editEvent(data)}`),
+        );
       }
       res.end();
       return;

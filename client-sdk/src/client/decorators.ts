@@ -13,7 +13,7 @@ import { getValidators } from "./actions/getValidators.ts";
 import { sendTransaction } from "./actions/sendTransaction.ts";
 import { type TransferParams, transfer } from "./actions/transfer.ts";
 import { type FinalityOptions, waitForFinality } from "./actions/waitForFinality.ts";
-import { type WatchHeadsOptions, watchHeads } from "./actions/watchHeads.ts";
+import { type HeadSource, type WatchHeadsOptions, watchHeads } from "./actions/watchHeads.ts";
 import type { BaseClient } from "./clients/baseClient.ts";
 
 /** The actions, bound: each is the action of the same name with the client filled in. */
@@ -28,7 +28,10 @@ export interface ClientActions {
   ): ReturnType<typeof sendTransaction>;
   transfer(params: TransferParams): ReturnType<typeof transfer>;
   waitForFinality(params: { hash: string } & FinalityOptions): ReturnType<typeof waitForFinality>;
-  watchHeads(onHead: (header: BlockHeader) => void, options?: WatchHeadsOptions): () => void;
+  watchHeads(
+    onHead: (header: BlockHeader, via: HeadSource) => void,
+    options?: WatchHeadsOptions,
+  ): () => void;
 }
 
 export function clientActions(client: BaseClient): ClientActions {

@@ -42,16 +42,34 @@ describe("the Node entry", () => {
       },
     });
     // Without keep-alive: a pooled client socket would count as a handle here.
-    const health = await new Promise<IncomingMessage>((resolve, reject) =>
-      get(`${edge.url}/health`, { agent: false }, resolve).on("error", reject),
+    const request = (path: string) =>
+      new Promise<IncomingMessage>((resolve, reject) =>
+        get(`${edge.url}${path}`, { agent: false }, resolve).on("error", reject),
+      );
+    // Alive, not ready: no upstream answers.
+    const live = await request("/health?probe=live");
+    live.resume();
+    expect(live.statusCode).toBe(200);
+    expect(live.headers["access-control-allow-origin"]).toBe("*");
+    const ready = await request("/health");
+    ready.resume();
+    expect(ready.statusCode).toBe(503);
+    // A heads stream held open: close() must end it too.
+    const heads = await request("/v1/heads");
+    expect(heads.statusCode).toBe(200);
+    expect(heads.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+    const first = await new Promise<string>((resolve) =>
+      heads.once("data", (d: Buffer) => resolve(d.toString())),
     );
-    health.resume();
-    expect(health.statusCode).toBe(200);
-    expect(health.headers["access-control-allow-origin"]).toBe("*");
+    expect(first).toBe(": subscribed\n\n");
+    heads.resume();
+    const headsEnded = new Promise<void>((resolve) => heads.once("close", () => resolve()));
     // Following heads (stream mode) is under way, failing and switching upstream.
     await new Promise((r) => setTimeout(r, 50));
     expect(edge.app.edge.metrics.total("verification_failures_total")).toBeGreaterThan(0);
     await edge.close();
+    await headsEnded;
+    expect(edge.app.edge.headStreams?.size).toBe(0);
     // Handles are released as the event loop turns: look again, within a bound.
     for (let i = 0; i < 50 && tcpHandles().length > before.length; i++)
       await new Promise((r) => setTimeout(r, 10));

@@ -10,6 +10,7 @@
  *   CHAIN_ID        the chain served (required)
  *   GENESIS_HASH    the genesis hash to trust, from a source you trust (required)
  *   HEAD_POLL_MS, LATEST_MAX_AGE_S, UPSTREAM_TIMEOUT_MS, MEMORY_CACHE_MB,
+ *   READY_MAX_HEAD_AGE_S (GET /health's bound on the head's age),
  *   RATE_LIMIT_PER_SECOND ("0": no limit), RATE_LIMIT_BURST   (optional)
  *   EDGE_KV         a KV namespace binding (optional)
  *
@@ -36,6 +37,7 @@ export interface WorkersEnv {
   readonly LATEST_MAX_AGE_S?: string;
   readonly UPSTREAM_TIMEOUT_MS?: string;
   readonly MEMORY_CACHE_MB?: string;
+  readonly READY_MAX_HEAD_AGE_S?: string;
   readonly RATE_LIMIT_PER_SECOND?: string;
   readonly RATE_LIMIT_BURST?: string;
   readonly EDGE_KV?: KvLike;
@@ -82,6 +84,7 @@ export function edgeFromEnv(env: WorkersEnv): EdgeApp {
   const latestMaxAge = numberOf(env, "LATEST_MAX_AGE_S", 0);
   const timeoutMs = numberOf(env, "UPSTREAM_TIMEOUT_MS", 1);
   const memoryMb = numberOf(env, "MEMORY_CACHE_MB", 0) ?? DEFAULT_MEMORY_CACHE_MB;
+  const readyMaxHeadAge = numberOf(env, "READY_MAX_HEAD_AGE_S", 1);
   return createEdgeApp({
     upstreams,
     chainId: required(env, "CHAIN_ID"),
@@ -104,6 +107,7 @@ export function edgeFromEnv(env: WorkersEnv): EdgeApp {
     ...(headPollMs !== undefined && { headPollMs }),
     ...(latestMaxAge !== undefined && { latestMaxAgeSeconds: latestMaxAge }),
     ...(timeoutMs !== undefined && { upstreamTimeoutMs: timeoutMs }),
+    ...(readyMaxHeadAge !== undefined && { readyMaxHeadAgeMs: readyMaxHeadAge * 1000 }),
   });
 }
 

@@ -31,21 +31,44 @@ export interface ReadPipelineOptions {
 }
 
 /** Serves one read by its plan. */
-export type ServeRead = (c: Context, plan: ReadPlan) => Promise<Response>;
+export type ServeRead = ((c: Context, plan: ReadPlan) => Promise<Response>) & {
+  /**
+   * The same read without a request (the heads stream's certified headers):
+   * the cached answer, or one fetch shared with concurrent reads of the key,
+   * verified and stored like a served one; a refusal when upstreams refuse.
+   */
+  readonly load: (plan: ReadPlan) => Promise<Outcome>;
+};
 
 export function createReadPipeline(o: ReadPipelineOptions): ServeRead {
   const { cache, metrics, onInternal } = o;
   const flights = new SingleFlight<Outcome>();
-  return async (c, plan) => {
+  // A store that fails (the Cache API, KV) is a miss, not an error: the
+  // upstreams still have the answer.
+  const getOrMiss = (key: string) =>
+    cache.get(key).catch((err: unknown) => {
+      onInternal(err);
+      return undefined;
+    });
+  const fetchAndStore = (key: string, plan: ReadPlan) =>
+    flights.run(key, async () => {
+      const outcome = await o.fetch(plan);
+      if (outcome.kind === "answer" && outcome.policy)
+        // Verified either way: a store that cannot keep it does not fail the answer.
+        await cache.put(key, outcome.answer, outcome.policy).catch(onInternal);
+      return outcome;
+    });
+  const load = async (plan: ReadPlan): Promise<Outcome> => {
     const key = o.namespace + plan.key;
-    // A store that fails (the Cache API, KV) is a miss, not an error: the
-    // upstreams still have the answer.
-    const cached =
-      cache.peek?.(key) ??
-      (await cache.get(key).catch((err: unknown) => {
-        onInternal(err);
-        return undefined;
-      }));
+    // peek first: a hit from memory then costs no promise (it showed in profiles).
+    const cached = cache.peek?.(key) ?? (await getOrMiss(key));
+    if (cached) return { kind: "answer", answer: cached, policy: null };
+    return fetchAndStore(key, plan).promise;
+  };
+  const serve = async (c: Context, plan: ReadPlan) => {
+    const key = o.namespace + plan.key;
+    // peek first: a hit from memory then costs no promise (it showed in profiles).
+    const cached = cache.peek?.(key) ?? (await getOrMiss(key));
     if (cached) {
       metrics.inc("cache_hits_total", routeLabel(plan.route));
       return answerResponse(
@@ -57,13 +80,7 @@ export function createReadPipeline(o: ReadPipelineOptions): ServeRead {
         o.latestMaxAgeSeconds,
       );
     }
-    const { promise, shared } = flights.run(key, async () => {
-      const outcome = await o.fetch(plan);
-      if (outcome.kind === "answer" && outcome.policy)
-        // Verified either way: a store that cannot keep it does not fail the answer.
-        await cache.put(key, outcome.answer, outcome.policy).catch(onInternal);
-      return outcome;
-    });
+    const { promise, shared } = fetchAndStore(key, plan);
     // On Workers, a leader whose client hangs up must still finish for those waiting on it.
     if (!shared)
       keepAlive(
@@ -86,6 +103,7 @@ export function createReadPipeline(o: ReadPipelineOptions): ServeRead {
       outcome.unverified,
     );
   };
+  return Object.assign(serve, { load });
 }
 
 /** Metric labels by route, made once: building them per request showed in profiles. */

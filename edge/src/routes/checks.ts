@@ -76,3 +76,22 @@ export function canonicalAddress(text: string): string {
   }
   return canonical;
 }
+
+/**
+ * The `probe` query of GET /health, as the node checks its /v1/health's:
+ * "live" or "ready" (the default), nothing else, no other field.
+ */
+export function probeQuery(req: Pick<ReadRequest, "queries">): "live" | "ready" {
+  const query = req.queries();
+  for (const name of Object.keys(query))
+    if (name !== "probe")
+      throw new ApiError("REQUEST_INVALID", `querystring has an unknown field "${name}".`, {
+        details: { in: "querystring", field: name },
+      });
+  const values = query["probe"];
+  if (values === undefined) return "ready";
+  if (values.length > 1) throw fieldInvalid("querystring", "probe", "must be string");
+  if (values[0] !== "live" && values[0] !== "ready")
+    throw fieldInvalid("querystring", "probe", "must be equal to one of the allowed values");
+  return values[0];
+}

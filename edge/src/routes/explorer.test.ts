@@ -35,7 +35,7 @@ describe("the explorer at /explorer", () => {
     expect(JSON.parse(config![1]!)).toEqual({
       chainId: "explorer-test",
       trust: { genesisHash: GENESIS },
-      headStream: false,
+      headStream: true,
     });
 
     const script = await app.request("/explorer/app.js");

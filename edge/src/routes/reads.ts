@@ -58,7 +58,24 @@ type PlanOf = (req: ReadRequest, ctx: ReadContext) => ReadPlan | Promise<ReadPla
 const currentHead = async (ctx: ReadContext) => ctx.head.fresh() ?? (await ctx.head.current());
 
 /** A 404 for a height the edge has seen means the upstream lags behind it. */
-const seen = (ctx: ReadContext, height: number) => height <= (ctx.head.head?.height ?? -1);
+const seen = (ctx: Pick<ReadContext, "head">, height: number) =>
+  height <= (ctx.head.head?.height ?? -1);
+
+/**
+ * The certified header at `height`: the header and certificate as the light
+ * client checked them, rendered again (GET /v1/headers/:height, and each
+ * event of the heads stream, routes/heads.ts).
+ */
+export function headerPlan(height: number, ctx: Pick<ReadContext, "head">): ReadPlan {
+  return {
+    route: "getHeader",
+    key: `header/${height}`,
+    path: pathOf("getHeader", { height }),
+    verify: (v, json) => v.header(json, height),
+    latest: false,
+    notFoundMeansLagging: seen(ctx, height),
+  };
+}
 
 export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
   async getAccount(req, ctx) {
@@ -113,15 +130,7 @@ export const readPlans: Readonly<Record<ReadRouteName, PlanOf>> = {
     const text = req.param("height");
     if (!HEIGHT_PATTERN.test(text))
       throw fieldInvalid("params", "height", "must be a decimal height");
-    const height = parseHeight(text, "params", "height");
-    return {
-      route: "getHeader",
-      key: `header/${height}`,
-      path: pathOf("getHeader", { height }),
-      verify: (v, json) => v.header(json, height),
-      latest: false,
-      notFoundMeansLagging: seen(ctx, height),
-    };
+    return headerPlan(parseHeight(text, "params", "height"), ctx);
   },
 
   getTransaction(req) {

@@ -17,6 +17,7 @@ import { bodyLimit } from "hono/body-limit";
 import { EdgeError } from "../errors.ts";
 import { bodyCutOff, JSON_TYPE, jsonAnswer, respond, UNVERIFIED } from "../http/respond.ts";
 import type { EdgeMetrics } from "../metrics.ts";
+import { isBusyAnswer } from "../upstream/pool.ts";
 import type { Upstreams } from "../upstream/upstreams.ts";
 
 export interface WritesDeps {
@@ -81,14 +82,20 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
     }
     if (res.status === 429 || res.status >= 500) {
       // Full or failing here; another node may take it. Kept in case none does.
+      const text = await res.text();
+      lastServerAnswer = passThrough(res, text);
+      if (isBusyAnswer(res.status, errorCodeOf(text))) {
+        // Busy, not broken (pool.ts): nothing to put aside.
+        metrics.inc("upstream_busy_total", { upstream: i });
+        continue;
+      }
       pool.failed(i);
       metrics.inc("upstream_errors_total", { upstream: i });
-      lastServerAnswer = await passThrough(res);
       continue;
     }
     pool.succeeded(i);
     metrics.inc("writes_forwarded_total");
-    return passThrough(res);
+    return passThrough(res, await res.text());
   }
   if (lastServerAnswer) return lastServerAnswer;
   throw new EdgeError(
@@ -103,12 +110,22 @@ function tooLarge(): Response {
   return jsonAnswer(status, body);
 }
 
-/** An upstream's answer to a submission, as the client should see it. */
-async function passThrough(res: Response): Promise<Response> {
+/** The `code` of an error answer in the API's shape, if it is one. */
+function errorCodeOf(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { code?: unknown } | null)?.code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upstream's answer to a submission (its body read as `text`), as the client should see it. */
+function passThrough(res: Response, text: string): Response {
   const location = res.headers.get("location");
   // A full node's hint for when to come back (MEMPOOL_FULL): the client's SDK waits for it.
   const retryAfter = res.headers.get("retry-after");
-  return respond(res.status, await res.text(), {
+  return respond(res.status, text, {
     "content-type": res.headers.get("content-type") ?? JSON_TYPE,
     "cache-control": "no-store",
     [UNVERIFIED]: "*",

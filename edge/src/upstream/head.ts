@@ -54,6 +54,7 @@ export class HeadTracker {
   #checkedAt = Number.NEGATIVE_INFINITY;
   #refreshing: Promise<Head> | null = null;
   #following: AbortController | null = null;
+  readonly #listeners = new Set<(head: Head) => void>();
 
   constructor(options: HeadTrackerOptions) {
     this.#o = options;
@@ -68,7 +69,20 @@ export class HeadTracker {
   /** A verified header: moves the head up if it is higher. */
   observe(header: BlockHeader): void {
     if (this.#head && header.height <= this.#head.height) return;
-    this.#head = { height: header.height, hash: toHex(blockHash(header)), time: header.time };
+    const head = { height: header.height, hash: toHex(blockHash(header)), time: header.time };
+    this.#head = head;
+    for (const listener of this.#listeners) listener(head);
+  }
+
+  /**
+   * Calls `listener` each time the head moves up (a verified header only),
+   * until the returned function is called. On Workers a listener runs in
+   * the request that moved the head: one that writes to another request's
+   * stream must not be added there (routes/heads.ts polls instead).
+   */
+  onHead(listener: (head: Head) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The head if it needs no check now (see `current`), at once; else null. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UpstreamPool } from "./pool.ts";
+import { isBusyAnswer, UpstreamPool } from "./pool.ts";
 
 describe("upstream pool", () => {
   it("tries healthy upstreams first from the last good one, then those put aside", () => {
@@ -34,5 +34,13 @@ describe("upstream pool", () => {
     expect(pool.isHealthy(0)).toBe(true);
     pool.succeeded(0);
     expect(pool.health()[0]).toEqual({ url: "a", healthy: true, failures: 0 });
+  });
+
+  it("takes a full mempool for a busy upstream, not a failing one; any other 5xx or 429 fails", () => {
+    expect(isBusyAnswer(503, "MEMPOOL_FULL")).toBe(true);
+    expect(isBusyAnswer(503, "UNAVAILABLE")).toBe(false);
+    expect(isBusyAnswer(500, "MEMPOOL_FULL")).toBe(false);
+    expect(isBusyAnswer(429, "EDGE_RATE_LIMITED")).toBe(false);
+    expect(isBusyAnswer(503, undefined)).toBe(false);
   });
 });

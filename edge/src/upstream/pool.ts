@@ -12,6 +12,13 @@
  * light client stays warm), then the ones put aside, soonest back first:
  * when every upstream is put aside, the edge still tries them rather than
  * refuse outright.
+ *
+ * A busy answer is not a failure (`isBusyAnswer`): a node whose mempool is
+ * full answers 503 MEMPOOL_FULL with a Retry-After, working as designed.
+ * Putting it aside would shift every read and write onto the others (whose
+ * mempools fill from the same gossip) and show a working node as unhealthy
+ * in /health and the metrics; it is counted as busy instead, and the
+ * submission offered to the next upstream.
  */
 
 export interface UpstreamPoolOptions {
@@ -23,6 +30,11 @@ export interface UpstreamPoolOptions {
 }
 
 export const defaultUpstreamPoolOptions = { backoffMs: 1000, maxBackoffMs: 30_000 } as const;
+
+/** An answer that says the upstream works and declines for now (see above): not a failure. */
+export function isBusyAnswer(status: number, code: string | undefined): boolean {
+  return status === 503 && code === "MEMPOOL_FULL";
+}
 
 export interface UpstreamHealth {
   readonly url: string;

@@ -21,6 +21,7 @@ export async function edgeHandler(opts: EdgeArgs): Promise<void> {
     hostname: opts.host,
     port: opts.port,
     cache: memoryCache({ maxBytes: opts.cacheMb * 1024 * 1024 }),
+    readyMaxHeadAgeMs: Math.max(1, opts.readyMaxHeadAge) * 1000,
     rateLimit:
       opts.rateLimit === 0
         ? false

@@ -16,6 +16,8 @@ export interface EdgeArgs {
   rateLimit: number;
   rateLimitBurst: number;
   cacheMb: number;
+  /** GET /health's bound on the verified head's age, in seconds. */
+  readyMaxHeadAge: number;
   /** True: rate limits key by cf-connecting-ip / x-forwarded-for, set by a proxy in front. */
   trustProxyHeaders: boolean;
 }
@@ -55,6 +57,13 @@ export const edgeOptions: CliOptions<EdgeArgs> = {
     description: "memory for cached answers, in MiB",
     parse: whole,
     default: 64,
+  },
+  readyMaxHeadAge: {
+    flags: "--ready-max-head-age <s>",
+    description:
+      "GET /health answers 503 (not ready) once the verified head is older than this, in seconds",
+    parse: whole,
+    default: 120,
   },
   trustProxyHeaders: {
     flags: "--trust-proxy-headers",

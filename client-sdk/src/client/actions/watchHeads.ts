@@ -18,24 +18,28 @@ export interface WatchHeadsOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** How a head was learned: from the server's head stream, or by polling its status. */
+export type HeadSource = "stream" | "poll";
+
 /**
  * Calls `onHead` with each new final header, verified and in height order
- * (heights may be skipped when several finalize between two looks). Runs
- * until `signal` aborts; returns a function that stops it too.
+ * (heights may be skipped when several finalize between two looks), and
+ * how it was learned. Runs until `signal` aborts; returns a function that
+ * stops it too.
  */
 export function watchHeads(
   client: BaseClient,
-  onHead: (header: BlockHeader) => void,
+  onHead: (header: BlockHeader, via: HeadSource) => void,
   options: WatchHeadsOptions = {},
 ): () => void {
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const pollMs = options.pollMs ?? 1000;
   let last = -1;
-  const deliver = (header: BlockHeader) => {
+  const deliver = (header: BlockHeader, via: HeadSource) => {
     if (header.height <= last) return;
     last = header.height;
-    onHead(header);
+    onHead(header, via);
   };
   const poll = async () => {
     const status = await client.transport.request<StatusJson>({
@@ -44,14 +48,14 @@ export function watchHeads(
       signal,
     });
     if (status.height > last && status.height > 0)
-      deliver(await client.lightClient.header(status.height));
+      deliver(await client.lightClient.header(status.height), "poll");
   };
   void (async () => {
     while (!signal.aborted) {
       try {
         for await (const event of client.transport.events(paths.subscribeHeads, signal)) {
           if (event.event !== "head") continue;
-          deliver(await client.lightClient.verifyCertified(headEvent(event.data)));
+          deliver(await client.lightClient.verifyCertified(headEvent(event.data)), "stream");
         }
       } catch (err) {
         if (signal.aborted) return;
