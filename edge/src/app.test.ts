@@ -35,7 +35,7 @@ const fakeHeader = (height: number): BlockHeader => ({
   proposer: zero,
 });
 
-type Mode = "honest" | "tampered" | "down" | "lagging";
+type Mode = "honest" | "tampered" | "down" | "lagging" | "endless";
 
 interface Upstream {
   mode: Mode;
@@ -47,6 +47,8 @@ interface Upstream {
   post?: () => Response;
   /** What status says the tip is. */
   tip: number;
+  /** Bytes an "endless" upstream's bodies had read from them. */
+  sent: number;
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -55,12 +57,26 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
     headers: { "content-type": "application/json", ...headers },
   });
 
+/** A body of 1 MiB chunks for as long as it is read, up to 64 MiB (so a missing bound fails, not hangs). */
+const endlessAnswer = (up: Upstream) =>
+  new Response(
+    new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (up.sent >= 64 * 1024 * 1024) return c.close();
+        up.sent += 1024 * 1024;
+        c.enqueue(new Uint8Array(1024 * 1024).fill(0x20));
+      },
+    }),
+    { status: 200, headers: { "content-type": "application/json" } },
+  );
+
 /** Upstreams at http://up0, http://up1…: a fake chain whose answers say whether they are good. */
 function fakeNetwork(count: number) {
   const ups: Upstream[] = Array.from({ length: count }, () => ({
     mode: "honest",
     seen: [],
     tip: 5,
+    sent: 0,
   }));
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(String(input));
@@ -69,6 +85,7 @@ function fakeNetwork(count: number) {
     up.seen.push(`${method} ${url.pathname}${url.search}`);
     if (up.gate) await up.gate;
     if (up.mode === "down") throw new TypeError("fetch failed");
+    if (up.mode === "endless" && method === "GET") return endlessAnswer(up);
     const good = up.mode !== "tampered";
     if (method === "POST")
       return (
@@ -358,6 +375,29 @@ describe("edge app: failover and verification", () => {
     expect(((await res.json()) as { code: string }).code).toBe("EDGE_UPSTREAM_UNAVAILABLE");
     // The cached answer still serves.
     expect((await t.get("/v1/headers/1")).status).toBe(200);
+  });
+
+  it("reads a bounded part of an upstream's answer without end, and serves the next upstream's (reads and writes)", async () => {
+    const t = setup(2);
+    t.ups[0]!.mode = "endless";
+    expect((await t.get("/v1/headers/1")).status).toBe(200);
+    expect(t.asked(1, "/v1/headers/1")).toHaveLength(1);
+    // Cut off near the 32 MiB bound (a few chunks the stream reads ahead), not read to
+    // the end (64 MiB here, none in an attack).
+    expect(t.ups[0]!.sent).toBeLessThanOrEqual(40 * 1024 * 1024);
+    const w = setup(2);
+    w.ups[0]!.mode = "endless";
+    w.ups[0]!.post = () => endlessAnswer(w.ups[0]!);
+    const submit = await w.app.request("/v1/transactions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"tx":"00"}',
+    });
+    expect(submit.status).toBe(202);
+    expect(w.ups[1]!.seen).toContain("POST /v1/transactions");
+    // A submission's answer is cut off near 1 MiB.
+    expect(w.ups[0]!.sent).toBeGreaterThan(0);
+    expect(w.ups[0]!.sent).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 
   it("asks the next upstream when one lags behind a height the edge has verified", async () => {

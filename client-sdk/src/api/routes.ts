@@ -885,7 +885,8 @@ export const routes = {
     method: "GET",
     path: "/health",
     operationId: "getHealth",
-    summary: "Liveness: answers while the HTTP server runs.",
+    summary:
+      "A node: liveness, answers while the HTTP server runs. An edge: readiness, 200 when it can serve verified reads and 503 with the reason otherwise; `?probe=live` is its liveness (edge/README.md).",
     response: { 200: healthSchema, ...errors },
   },
 } as const satisfies Record<string, RouteDefinition>;

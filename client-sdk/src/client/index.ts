@@ -18,6 +18,7 @@ export * from "./clients/baseClient.ts";
 export * from "./clients/createClient.ts";
 export * from "./decorators.ts";
 export * from "./nonceManager.ts";
+export * from "./transports/body.ts";
 export * from "./transports/http.ts";
 export * from "./transports/transport.ts";
 export * from "./verify/genesis.ts";

@@ -13,6 +13,8 @@ export type TransportErrorCode =
   | "TRANSPORT_UNREACHABLE"
   /** An answer that is not the JSON the API defines. */
   | "TRANSPORT_BAD_RESPONSE"
+  /** An answer (or one server-sent event) larger than the transport reads (maxResponseBytes, maxEventBytes). */
+  | "TRANSPORT_TOO_LARGE"
   /** The caller's AbortSignal fired. */
   | "TRANSPORT_ABORTED";
 

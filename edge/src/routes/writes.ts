@@ -5,6 +5,7 @@
  * (sending a transaction again is safe: it is identified by its hash); when
  * none takes it, the last server answer is passed on, or a 502.
  */
+import { readBoundedText } from "@edgeledger/sdk";
 import {
   bodyLimitOf,
   bodyTooLarge,
@@ -30,6 +31,13 @@ export interface WritesDeps {
 /** The body limits of the route table (the node's too). */
 export const SUBMIT_BODY_LIMIT = bodyLimitOf(routes.submitTransaction);
 export const SUBMIT_BATCH_BODY_LIMIT = bodyLimitOf(routes.submitTransactions);
+
+/**
+ * The largest answer to a submission read from an upstream: a batch's is up
+ * to MAX_BATCH_TXS (1000) results of a hash and a code with its message,
+ * under 512 KiB.
+ */
+const MAX_WRITE_ANSWER_BYTES = 1024 * 1024;
 
 export const WRITE_PATHS: readonly string[] = [
   routes.submitTransaction.path,
@@ -80,9 +88,16 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
       metrics.inc("upstream_errors_total", { upstream: i });
       continue;
     }
+    // An answer to a submission is a few hashes and codes: one larger is no
+    // answer (an upstream sending without end), and costs a bounded read.
+    const text = await readBoundedText(res, MAX_WRITE_ANSWER_BYTES).catch(() => null);
+    if (text === null) {
+      pool.failed(i);
+      metrics.inc("upstream_errors_total", { upstream: i });
+      continue;
+    }
     if (res.status === 429 || res.status >= 500) {
       // Full or failing here; another node may take it. Kept in case none does.
-      const text = await res.text();
       lastServerAnswer = passThrough(res, text);
       if (isBusyAnswer(res.status, errorCodeOf(text))) {
         // Busy, not broken (pool.ts): nothing to put aside.
@@ -95,7 +110,7 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
     }
     pool.succeeded(i);
     metrics.inc("writes_forwarded_total");
-    return passThrough(res, await res.text());
+    return passThrough(res, text);
   }
   if (lastServerAnswer) return lastServerAnswer;
   throw new EdgeError(

@@ -2,9 +2,13 @@
  * One HTTP exchange with one upstream, with a deadline. Sorts what comes
  * back into an answer (2xx JSON), a refusal (a 4xx in the API's error
  * shape: the request's fault, the same on every upstream) or a failure
- * (no answer, 429, 5xx, not JSON: this upstream's fault, try another),
- * thrown as EdgeError EDGE_UPSTREAM_UNAVAILABLE with the reason.
+ * (no answer, 429, 5xx, not JSON, larger than any answer of the API: this
+ * upstream's fault, try another), thrown as EdgeError
+ * EDGE_UPSTREAM_UNAVAILABLE with the reason. An answer's size is bounded
+ * as it is read (the SDK's readBoundedJson): an upstream that sends a body
+ * without end costs the edge a bounded read, not its memory.
  */
+import { DEFAULT_MAX_RESPONSE_BYTES, readBoundedJson, TransportError } from "@edgeledger/sdk";
 import type { ErrorJson } from "@edgeledger/sdk/api";
 import { EdgeError } from "../errors.ts";
 
@@ -19,7 +23,7 @@ export interface RequestOptions {
   readonly upstream: number;
 }
 
-export type FailureReason = "timeout" | "unreachable" | "status" | "not-json";
+export type FailureReason = "timeout" | "unreachable" | "status" | "not-json" | "too-large";
 
 function failure(
   reason: FailureReason,
@@ -68,9 +72,10 @@ export async function getJson(url: string, o: RequestOptions): Promise<UpstreamR
   const res = await exchange(url, { headers: { accept: "application/json" } }, o);
   let json: unknown;
   try {
-    json = await res.json();
+    json = await readBoundedJson(res, DEFAULT_MAX_RESPONSE_BYTES);
   } catch (err) {
-    throw failure("not-json", o.upstream, { status: res.status, cause: err });
+    const reason = err instanceof TransportError ? "too-large" : "not-json";
+    throw failure(reason, o.upstream, { status: res.status, cause: err });
   }
   if (res.ok) return { ok: true, status: res.status, json };
   if (!isErrorJson(json)) throw failure("not-json", o.upstream, { status: res.status });

@@ -109,6 +109,68 @@ describe("http transport", () => {
     expect((broken as TransportError).code).toBe("TRANSPORT_BAD_RESPONSE");
   });
 
+  it("refuses an answer without end: by its content-length unread, or once what arrives passes the bound; the next server is tried", async () => {
+    let pulled = 0;
+    /** A body of 64 KiB chunks for as long as it is read (up to 12.5 MiB, so a broken bound fails, not hangs). */
+    const endless = () =>
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (++pulled > 200) return c.close();
+          c.enqueue(new TextEncoder().encode(`[${"1,".repeat(32 * 1024)}`));
+        },
+      });
+    const { fetch, calls } = fakeFetch((url) =>
+      url.startsWith("http://liar")
+        ? new Response(endless(), { status: 200 })
+        : json(200, { ok: true }),
+    );
+    const t = http(["http://liar", "http://honest"], { fetch, maxResponseBytes: 1024 * 1024 });
+    expect(await t.request(get)).toEqual({ ok: true });
+    expect(calls).toEqual(["http://liar/v1/status", "http://honest/v1/status"]);
+    // It stopped reading at the bound (16 chunks of 64 KiB), not at the end there is none of.
+    expect(pulled).toBeLessThan(40);
+    const declared = fakeFetch(
+      () => new Response("{}", { status: 200, headers: { "content-length": String(2 ** 40) } }),
+    );
+    const refused = await failure(
+      http("http://a", { fetch: declared.fetch, retries: 0 }).request(get),
+    );
+    expect((refused as TransportError).code).toBe("TRANSPORT_TOO_LARGE");
+    expect((refused as TransportError).details).toMatchObject({ limit: 32 * 1024 * 1024 });
+  });
+
+  it("ends a Server-Sent Events stream whose event never ends, at maxEventBytes", async () => {
+    let pulled = 0;
+    const { fetch } = fakeFetch(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(c) {
+              c.enqueue(new TextEncoder().encode('event: head\ndata: {"h":1}\n\n'));
+            },
+            // 8 MiB at most, so a broken bound fails rather than hangs.
+            pull(c) {
+              if (++pulled > 1000) return c.close();
+              c.enqueue(new TextEncoder().encode(`data: ${"x".repeat(8192)}\n`));
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    );
+    const seen: string[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const e of http("http://a", { fetch, maxEventBytes: 64 * 1024 }).events(
+          "/v1/heads",
+          new AbortController().signal,
+        ))
+          seen.push(`${e.event} ${e.data}`);
+      })(),
+    );
+    expect(seen).toEqual(['head {"h":1}']);
+    expect((err as TransportError).code).toBe("TRANSPORT_TOO_LARGE");
+  });
+
   it("parses a Server-Sent Events stream into events", async () => {
     const { fetch } = fakeFetch(
       () =>

@@ -17,6 +17,12 @@ import type { BaseError } from "../../errors/base.ts";
 import { TransportError, VerificationError } from "../../errors/client.ts";
 import { ApiError, type ApiErrorCode, TransactionError } from "../../errors/protocol.ts";
 import { sleep } from "../utils/sleep.ts";
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  readBoundedJson,
+  tooLarge,
+} from "./body.ts";
 import type { ServerEvent, Transport, TransportRequest } from "./transport.ts";
 
 export interface HttpTransportOptions {
@@ -34,6 +40,14 @@ export interface HttpTransportOptions {
    * server cannot stall a client. Default 10 000.
    */
   readonly maxRetryAfterMs?: number;
+  /**
+   * The largest answer read (bytes); a larger one is refused
+   * (TRANSPORT_TOO_LARGE) without reading the rest, and the next server is
+   * tried. Default 32 MiB (a full block as JSON is under 16 MiB).
+   */
+  readonly maxResponseBytes?: number;
+  /** The largest server-sent event read (bytes); a larger one ends the stream. Default 1 MiB. */
+  readonly maxEventBytes?: number;
 }
 
 /**
@@ -93,6 +107,8 @@ export function http(
   const baseDelay = options.retryDelayMs ?? 100;
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const maxRetryAfter = options.maxRetryAfterMs ?? 10_000;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   let preferred = 0;
 
   const urlFor = (base: string, path: string, query?: TransportRequest["query"]) => {
@@ -146,9 +162,14 @@ export function http(
         }
         let body: unknown;
         try {
-          body = await res.json();
+          body = await readBoundedJson(res, maxResponseBytes, { url: list[index] });
         } catch (err) {
           if (req.signal?.aborted) throw aborted(req.signal);
+          // A body without end costs this server a retry elsewhere, as a broken answer does.
+          if (err instanceof TransportError) {
+            last = err;
+            continue;
+          }
           const details = { url: list[index], status: res.status };
           // A 2xx claims to be the answer: one that is not JSON is a malformed
           // answer (VerificationError, as the README promises for every forged
@@ -212,6 +233,11 @@ export function http(
             }
             if (data.length > 0) yield { event, data: data.join("\n") };
           }
+          // What is left is one unfinished event: it may not grow without end (a
+          // server that never sends the blank line). Counted in characters, at
+          // most the bytes they came as.
+          if (buffer.length > maxEventBytes)
+            throw tooLarge(maxEventBytes, { url: list[preferred] });
         }
       } catch (err) {
         if (signal.aborted) return;
