@@ -116,8 +116,14 @@ async function open(
   return { page, errors };
 }
 
-async function ready(page: Page): Promise<void> {
-  await page.waitForSelector("main[data-ready=true]", { timeout: PAGE_TIMEOUT_MS });
+/**
+ * Waits until the page has rendered (and, given `name`, that it is that
+ * page: right after a search moves the URL on, the search page is still the
+ * one marked ready until the hashchange renders the next).
+ */
+async function ready(page: Page, name?: string): Promise<void> {
+  const which = name === undefined ? "" : `[data-page=${name}]`;
+  await page.waitForSelector(`main[data-ready=true]${which}`, { timeout: PAGE_TIMEOUT_MS });
 }
 
 const text = async (page: Page, selector: string) =>
@@ -230,15 +236,15 @@ describe("the explorer in headless Chromium, against a live network", () => {
 
       // Search: a transaction hash, a height, an address; by keyboard (Enter submits).
       const search = page.getByLabel("Search by height, hash or address");
-      for (const [query, fragment] of [
-        [txHash, `#/tx/${txHash}`],
-        [String(tx.height), `#/block/${tx.height}`],
-        [recipient, `#/account/${recipient}`],
+      for (const [query, fragment, name] of [
+        [txHash, `#/tx/${txHash}`, "tx"],
+        [String(tx.height), `#/block/${tx.height}`, "block"],
+        [recipient, `#/account/${recipient}`, "account"],
       ] as const) {
         await search.fill(query);
         await search.press("Enter");
         await page.waitForURL((url) => url.hash === fragment, { timeout: PAGE_TIMEOUT_MS });
-        await ready(page);
+        await ready(page, name);
         expect(await page.locator("section[data-verified=true]").count()).toBeGreaterThanOrEqual(1);
       }
       expect(await page.locator("[role=alert]").count()).toBe(0);
