@@ -190,6 +190,8 @@ export class Database {
   readonly #stale: Bucket;
   readonly #headers: Bucket;
   readonly retention: RetentionOptions;
+  /** The database's folder. */
+  readonly path: string;
   /** Commits and prune steps, one at a time: a step's decision must not race a commit's writes. */
   #writes: Promise<unknown> = Promise.resolve();
   #pruned: PrunedRecord = { state: 0, blocks: 0 };
@@ -215,6 +217,7 @@ export class Database {
     path: string,
     options: { nodeCacheBytes?: number; retention?: RetentionOptions } = {},
   ) {
+    this.path = path;
     this.retention = options.retention ?? { keepRecent: 0, retainBlocks: 0 };
     this.#notesRetention = options.retention !== undefined;
     this.#nodeCache = new NodeCache(options.nodeCacheBytes ?? DEFAULT_NODE_CACHE_BYTES);
@@ -743,9 +746,52 @@ export class Database {
   }
 
   /**
+   * Bytes of LevelDB's current tables (its estimate over every key): not the
+   * log, nor files a compaction replaced that an open iterator still holds
+   * (LevelDB deletes those at its next flush or compaction). Right after a
+   * compaction, about what the live records take on disk.
+   */
+  tableBytes(): Promise<number> {
+    return this.#db.approximateSize(new Uint8Array([0x00]), new Uint8Array([0xff]));
+  }
+
+  /**
+   * Bytes of the records each bucket holds now (keys and values, as
+   * written): what is live, whatever LevelDB's files still carry of
+   * deleted or overwritten records. Reads every record: benches and tests.
+   */
+  async bucketLiveBytes(): Promise<Record<BucketName, number>> {
+    const out = {} as Record<BucketName, number>;
+    for (const b of BUCKETS) {
+      let bytes = 0;
+      for await (const [key, value] of this.#bucket(b).iterator())
+        bytes += key.length + value.length;
+      out[b] = bytes;
+    }
+    return out;
+  }
+
+  #bucket(b: BucketName): Bucket {
+    const buckets: Record<BucketName, Bucket> = {
+      blocks: this.#blocks,
+      certs: this.#certs,
+      hashes: this.#hashes,
+      txs: this.#txs,
+      state: this.#state,
+      meta: this.#meta,
+      signing: this.#signing,
+      stale: this.#stale,
+      headers: this.#headers,
+    };
+    return buckets[b];
+  }
+
+  /**
    * LevelDB's compactRange over the whole database: rewrites the files so
    * that deleted records give their space back now, not when LevelDB's own
-   * compactions reach them.
+   * compactions reach them. Not serialized with commits: it changes no
+   * record, and LevelDB goes on taking writes (flushing the memtable first)
+   * while its background thread rewrites the files.
    */
   compact(): Promise<void> {
     return this.#db.compactRange(new Uint8Array([0x00]), new Uint8Array([0xff]));
