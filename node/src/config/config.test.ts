@@ -65,6 +65,10 @@ describe("config.json", () => {
       retainHeaders: 0,
       compactGrowthPercent: 50,
     });
+    expect(load({ pruning: { compactGrowthPercent: 0 } }).pruning.compactGrowthPercent).toBe(0);
+    expect(() => load({ pruning: { compactGrowthPercent: 0.5 } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("pruning.compactGrowthPercent") }),
+    );
     expect(() => load({ pruning: { keepRecent: "archive" } })).toThrow(
       expect.objectContaining({ message: expect.stringContaining("pruning.keepRecent") }),
     );
