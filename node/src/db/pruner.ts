@@ -82,6 +82,8 @@ export interface PrunePass {
   readonly nodesDeleted: number;
   readonly blocksDropped: number;
   readonly headersDropped: number;
+  /** Records of dropped transactions deleted. */
+  readonly dropsDeleted: number;
   /** When it ended, unix ms. */
   readonly endedAt: number;
 }
@@ -124,6 +126,7 @@ export class Pruner {
     nodesDeleted: 0,
     blocksDropped: 0,
     headersDropped: 0,
+    dropsDeleted: 0,
     compactions: 0,
     passes: 0,
   };
@@ -195,6 +198,7 @@ export class Pruner {
       nodesDeleted: t.nodesDeleted - before.nodesDeleted,
       blocksDropped: t.blocksDropped - before.blocksDropped,
       headersDropped: t.headersDropped - before.headersDropped,
+      dropsDeleted: t.dropsDeleted - before.dropsDeleted,
       endedAt: this.lastPassAt,
     });
     this.#maybeCompact();
@@ -247,6 +251,13 @@ export class Pruner {
         this.totals.nodesDeleted += step.deleted;
         this.#sinceCompaction += step.deleted;
       }
+      // Dropped transactions' records go with the state of their height (database.ts recordDropped).
+      for (;;) {
+        if (this.#stopped) break;
+        const step = await db.pruneDrops(db.oldestState(head), MAX_BLOCKS_PER_STEP);
+        if (step.scanned === 0) break;
+        this.totals.dropsDeleted += step.deleted;
+      }
       // What went stale during an archive run, listed nowhere (database.ts sweepState).
       if (db.sweepPending !== null && !this.#stopped) {
         const swept = await db.sweepState(oldest, SWEEP_STEP_KEYS, () => this.#stopped);
@@ -282,5 +293,5 @@ export class Pruner {
 /** State keys a sweep step reads (its deletions are one batch). */
 const SWEEP_STEP_KEYS = 4096;
 
-/** Blocks dropped per batch: each is read and its header rewritten. */
+/** Blocks (or drop records) per batch: each block is read and its header rewritten. */
 const MAX_BLOCKS_PER_STEP = 256;

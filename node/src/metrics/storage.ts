@@ -57,6 +57,10 @@ export function registerStorageMetrics(
     "edgeledger_pruned_headers_total",
     "Headers and certificates dropped (retainHeaders)",
   );
+  const drops = counter(
+    "edgeledger_pruned_dropped_txs_total",
+    "Records of dropped transactions deleted with the state of their height (keepRecent)",
+  );
   const compactions = counter(
     "edgeledger_db_compactions_total",
     "LevelDB compactions by the pruner (pruning.compactGrowthPercent, compactAfterNodes)",
@@ -91,6 +95,7 @@ export function registerStorageMetrics(
       nodes.inc(p.nodesDeleted);
       blocks.inc(p.blocksDropped);
       headers.inc(p.headersDropped);
+      drops.inc(p.dropsDeleted);
       seconds.observe(p.seconds);
       last.set(p.endedAt / 1000);
     },
