@@ -57,8 +57,8 @@ export interface NodeConfig {
    * older ones keep only header and certificate (light clients verify those);
    * 0 keeps every body, so the node can serve block sync from genesis.
    * compactGrowthPercent: compact LevelDB in the background once its files
-   * exceed the smallest size seen since the last compaction (about the live
-   * data) by this many percent and by at least 512 KiB; 0 never. Default 50:
+   * exceed the smallest size of the files or of LevelDB's tables seen since
+   * the last compaction (about the live data) by this many percent and by at least 512 KiB; 0 never. Default 50:
    * disk within ×1.5 of the live data, each live byte rewritten once per
    * half its size deleted (db/pruner.ts compactionDue; LevelDB's own
    * compactions left 4–20× the live data in the bench).
