@@ -23,8 +23,8 @@
  * serialized with commits (it is not one of the database's write steps), so
  * commits go on meanwhile. Prune passes wait for it (and catch up after):
  * a prune step's iterator open when a compaction ends keeps the files it
- * replaced on disk until LevelDB's next flush, which made the peaks of the
- * bench about twice what they are otherwise.
+ * replaced on disk until LevelDB's next flush (seen in autoCompaction.test.ts:
+ * 57 KB of tables in 2.9 MB of files).
  */
 import type { Logger } from "pino";
 import { databaseBytes } from "./compact.ts";
@@ -53,8 +53,8 @@ export const defaultPrunerOptions: PrunerOptions = {
   compactGrowthPercent: 50,
   // LevelDB's write buffer (classic-level's default): at most one compaction
   // per memtable's worth of writes, so its info LOG and MANIFEST (which grow
-  // by ~1.5 KB a compaction until the next open) grow at most about as fast
-  // as LevelDB's own flushes make them.
+  // by ~2.5 KB a compaction until the next open: 0.8 MiB over the bench's
+  // 100 000 blocks, against 0.3 MiB without the policy) stay small.
   compactMinBytes: 4 * 2 ** 20,
   compactAfterNodes: 0,
 };
