@@ -22,7 +22,7 @@
  * Run: node bench/storage.bench.ts (npm run bench runs it); BENCH_QUICK=1 for
  * a short run. Writes bench/out/storage.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -37,7 +37,7 @@ import { Chain } from "../src/chain/chain.ts";
 import type { Genesis } from "../src/chain/genesis.ts";
 import { databaseBytes } from "../src/db/compact.ts";
 import { type BucketName, Database, type RetentionOptions } from "../src/db/database.ts";
-import { Pruner } from "../src/db/pruner.ts";
+import { defaultPrunerOptions, Pruner, type PrunerOptions } from "../src/db/pruner.ts";
 import type { PendingTx } from "../src/mempool/mempool.ts";
 import { certifyAlone } from "../src/testing/fixtures.ts";
 
@@ -81,20 +81,63 @@ function random(seed: number): () => number {
 interface Sample {
   blocks: number;
   bytes: number;
+  /** The files by kind: LevelDB's write-ahead log (the memtable's), its tables, the rest. */
+  files: { log: number; tables: number; other: number };
   buckets: Record<BucketName, number>;
+  /** What the records take (keys and values): the live data, without LevelDB's garbage. */
+  live: number;
+}
+
+function filesByKind(dir: string): Sample["files"] {
+  const files = { log: 0, tables: 0, other: 0 };
+  for (const f of readdirSync(dir)) {
+    const size = statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0;
+    if (f.endsWith(".log") && f !== "LOG") files.log += size;
+    else if (f.endsWith(".ldb") || f.endsWith(".sst")) files.tables += size;
+    else files.other += size;
+  }
+  return files;
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+/** Blocks between two looks at the files' size for the peak (not waiting for the pruner: what a scrape would see). */
+const PEAK_EVERY = 100;
+
+interface Run {
+  samples: Sample[];
+  /** The largest size seen after 1000 blocks, and where. */
+  peak: { bytes: number; blocks: number };
+  /** The largest size seen in the first 1000 blocks, and in the last 1000 (a compaction cycle is shorter). */
+  window: { first: number; last: number };
+  msPerBlock: number;
+  /** After an explicit compactRange at the end. */
+  compacted: number;
+  pruner: Pruner["totals"];
+  /** Seconds the pruner's compactions took, in all. */
+  compactionSeconds: number;
 }
 
 async function run(
   retention: RetentionOptions,
   blocks: number,
   checkpoints: readonly number[],
-): Promise<{ samples: Sample[]; msPerBlock: number; compacted: number; pruner: Pruner["totals"] }> {
+  prunerOptions: Partial<PrunerOptions> = {},
+): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "storage-bench-"));
   const db = new Database(dir, { retention });
   await db.open();
   const chain = new Chain(db, genesis);
   await chain.init();
-  const pruner = new Pruner(db);
+  let compactionSeconds = 0;
+  const pruner = new Pruner(db, prunerOptions, {
+    onCompaction: (c) => {
+      compactionSeconds += c.seconds;
+    },
+  });
+  const peak = { bytes: 0, blocks: 0 };
+  const window = { first: 0, last: 0 };
+  let sampling = 0;
   const next = random(15);
   const nonces = new Array<number>(ACCOUNTS).fill(0);
   const signature = new Uint8Array(64); // never checked here: buildBlock leaves signatures to its caller
@@ -122,65 +165,114 @@ async function run(
       durable: false,
     });
     pruner.onCommit(h);
+    if (h % PEAK_EVERY === 0) {
+      const bytes = databaseBytes(dir);
+      if (h >= 1000 && bytes > peak.bytes) Object.assign(peak, { bytes, blocks: h });
+      if (h <= 1000) window.first = Math.max(window.first, bytes);
+      if (h > blocks - 1000) window.last = Math.max(window.last, bytes);
+    }
     if (checkpoints.includes(h)) {
+      const t = performance.now();
       await pruner.idle();
-      samples.push({ blocks: h, bytes: databaseBytes(dir), buckets: await db.bucketBytes() });
+      samples.push({
+        blocks: h,
+        bytes: databaseBytes(dir),
+        files: filesByKind(dir),
+        buckets: await db.bucketBytes(),
+        live: sum(await db.bucketLiveBytes()),
+      });
+      sampling += performance.now() - t;
     }
   }
   await pruner.idle();
-  const msPerBlock = (performance.now() - started) / blocks;
+  const msPerBlock = (performance.now() - started - sampling) / blocks;
+  await pruner.stop();
   await db.compact();
   const compacted = databaseBytes(dir);
   await db.close();
   rmSync(dir, { recursive: true, force: true });
-  return { samples, msPerBlock, compacted, pruner: pruner.totals };
+  return {
+    samples,
+    peak,
+    window,
+    msPerBlock,
+    compacted,
+    pruner: pruner.totals,
+    compactionSeconds,
+  };
 }
 
 const MiB = 2 ** 20;
 const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
 const wall = performance.now();
+const { compactGrowthPercent, compactMinBytes } = defaultPrunerOptions;
 
 console.log(
-  `\nstorage bench${QUICK ? " (BENCH_QUICK)" : ""}: ${ACCOUNTS} accounts, ${TXS_PER_BLOCK} transfers a block, one validator, no network`,
+  `\nstorage bench${QUICK ? " (BENCH_QUICK)" : ""}: ${ACCOUNTS} accounts, ${TXS_PER_BLOCK} transfers a block, one validator, no network; automatic compaction at +${compactGrowthPercent}% and +${mib(compactMinBytes)} (the default) unless said`,
 );
 const archive = await run(ARCHIVE, ARCHIVE_BLOCKS, [1000, ARCHIVE_BLOCKS]);
 const pruned = await run(PRUNED, BLOCKS, CHECKPOINTS);
 const bounded = await run(HEADERS_PRUNED, BLOCKS, CHECKPOINTS);
+// The same without the automatic compaction: LevelDB's own compactions alone, as before it existed.
+const uncompacted = await run(HEADERS_PRUNED, BLOCKS, CHECKPOINTS, { compactGrowthPercent: 0 });
 
-const first = pruned.samples[0]!;
-const last = pruned.samples[pruned.samples.length - 1]!;
-const factor = last.bytes / first.bytes;
-/** Headers, certificates and the block-hash index: kept for light clients whatever the settings. */
+/** Headers, certificates and the block-hash index: kept for light clients unless retainHeaders. */
 const history = (x: Sample) => x.buckets.headers + x.buckets.certs + x.buckets.hashes;
-// What pruning bounds: the rest (state, stale lists, recent bodies, indexes, LevelDB's log).
-const boundedFactor = (last.bytes - history(last)) / (first.bytes - history(first));
-const historyPerBlock = (history(last) - history(first)) / (last.blocks - first.blocks);
 const printSamples = (samples: readonly Sample[]) => {
   for (const s of samples) {
     const b = s.buckets;
-    const kept = b.headers + b.certs + b.hashes;
     console.log(
-      `  ${String(s.blocks).padStart(6)} blocks: ${mib(s.bytes).padStart(9)}  (LevelDB estimate: state ${mib(b.state)}, stale lists ${mib(b.stale)}, bodies ${mib(b.blocks)}, txs ${mib(b.txs)}, headers+certs+hashes ${mib(kept)})`,
+      `  ${String(s.blocks).padStart(6)} blocks: ${mib(s.bytes).padStart(9)}  (records ${mib(s.live)}; files: log ${mib(s.files.log)}, tables ${mib(s.files.tables)}, LOG+MANIFEST+… ${mib(s.files.other)}; LevelDB's estimate: state ${mib(b.state)}, stale lists ${mib(b.stale)}, bodies ${mib(b.blocks)}, txs ${mib(b.txs)}, headers+certs+hashes ${mib(history(s))})`,
     );
   }
 };
-console.log(
-  `pruned, every header kept (keepRecent ${PRUNED.keepRecent}, retainBlocks ${PRUNED.retainBlocks}):`,
+const ratio = (factor: number) =>
+  `×${factor.toFixed(2)}, ratio to the ×${TARGET_FACTOR} limit ${(factor / TARGET_FACTOR).toFixed(2)} (holds if ≤ 1)`;
+/** The factors of a run: last ÷ first checkpoint, the peak after 1000 blocks ÷ the first, the records'. */
+function factors(r: Run) {
+  const first = r.samples[0]!;
+  const last = r.samples[r.samples.length - 1]!;
+  return {
+    first,
+    last,
+    factor: last.bytes / first.bytes,
+    peakFactor: r.peak.bytes / first.bytes,
+    windowFactor: r.window.last / r.window.first,
+    liveFactor: last.live / first.live,
+  };
+}
+function printRun(title: string, r: Run): ReturnType<typeof factors> {
+  const f = factors(r);
+  console.log(title);
+  printSamples(r.samples);
+  console.log(
+    `  factor ${f.last.blocks} ÷ ${f.first.blocks} blocks: ${ratio(f.factor)}; the peak (${mib(r.peak.bytes)} at ${r.peak.blocks}, looked at every ${PEAK_EVERY} blocks) ÷ ${f.first.blocks} blocks: ${ratio(f.peakFactor)}; the records: ×${f.liveFactor.toFixed(2)}`,
+  );
+  console.log(
+    `  the largest size in the last 1000 blocks (${mib(r.window.last)}) ÷ in the first 1000 (${mib(r.window.first)}): ${ratio(f.windowFactor)}`,
+  );
+  console.log(
+    `  ${r.pruner.compactions} automatic compactions (${r.compactionSeconds.toFixed(1)} s in all, beside the commits); after a compactRange at the end ${mib(r.compacted)}; deleted ${r.pruner.nodesDeleted} state nodes, dropped ${r.pruner.blocksDropped} bodies, ${r.pruner.headersDropped} headers`,
+  );
+  return f;
+}
+
+const p = printRun(
+  `pruned, every header kept (keepRecent ${PRUNED.keepRecent}, retainBlocks ${PRUNED.retainBlocks}; headers grow by design):`,
+  pruned,
 );
-printSamples(pruned.samples);
+const historyPerBlock = (history(p.last) - history(p.first)) / (p.last.blocks - p.first.blocks);
+const boundedFactor = (p.last.bytes - history(p.last)) / (p.first.bytes - history(p.first));
 console.log(
-  `  factor ${last.blocks} ÷ ${first.blocks} blocks, all of it: ×${factor.toFixed(2)}, ratio to the ×${TARGET_FACTOR} limit ${(factor / TARGET_FACTOR).toFixed(2)} (holds if ≤ 1); without the headers and certificates (${(historyPerBlock / 1024).toFixed(2)} KiB a block): ×${boundedFactor.toFixed(2)}, ratio ${(boundedFactor / TARGET_FACTOR).toFixed(2)}`,
+  `  without the headers and certificates (${(historyPerBlock / 1024).toFixed(2)} KiB a block): ${ratio(boundedFactor)}`,
 );
-const b0 = bounded.samples[0]!;
-const b1 = bounded.samples[bounded.samples.length - 1]!;
-const headersFactor = b1.bytes / b0.bytes;
-console.log(`pruned, retainHeaders ${HEADERS_PRUNED.retainHeaders} too:`);
-printSamples(bounded.samples);
-console.log(
-  `  factor ${b1.blocks} ÷ ${b0.blocks} blocks, all of it: ×${headersFactor.toFixed(2)}, ratio to the ×${TARGET_FACTOR} limit ${(headersFactor / TARGET_FACTOR).toFixed(2)} (holds if ≤ 1); dropped ${bounded.pruner.headersDropped} headers; after compactRange ${mib(bounded.compacted)}`,
+const b = printRun(
+  `pruned, retainHeaders ${HEADERS_PRUNED.retainHeaders} too (the whole disk bounded):`,
+  bounded,
 );
-console.log(
-  `  after compactRange: ${mib(pruned.compacted)} (${((100 * pruned.compacted) / last.bytes).toFixed(0)}% of before: what an automatic compaction would give back); deleted ${pruned.pruner.nodesDeleted} state nodes, dropped ${pruned.pruner.blocksDropped} bodies`,
+const u = printRun(
+  "the same, automatic compaction off (LevelDB's own compactions only):",
+  uncompacted,
 );
 const a0 = archive.samples[0]!;
 const a1 = archive.samples[archive.samples.length - 1]!;
@@ -188,11 +280,24 @@ console.log(
   `archive (no pruning): ${mib(a0.bytes)} at ${a0.blocks} blocks, ${mib(a1.bytes)} at ${a1.blocks}: ×${(a1.bytes / a0.bytes).toFixed(2)} and growing (${((a1.bytes - a0.bytes) / (a1.blocks - a0.blocks) / 1024).toFixed(2)} KiB a block)`,
 );
 console.log(
-  `commit cost: ${pruned.msPerBlock.toFixed(3)} ms a block with pruning, ${archive.msPerBlock.toFixed(3)} without: ratio ${(pruned.msPerBlock / archive.msPerBlock).toFixed(2)} (same run; a shared machine is noisy)`,
+  `commit cost a block: ${pruned.msPerBlock.toFixed(3)} ms pruned, ${archive.msPerBlock.toFixed(3)} archive: ratio ${(pruned.msPerBlock / archive.msPerBlock).toFixed(2)}; retainHeaders with automatic compaction ${bounded.msPerBlock.toFixed(3)} ms, without ${uncompacted.msPerBlock.toFixed(3)}: ratio ${(bounded.msPerBlock / uncompacted.msPerBlock).toFixed(2)} (same run; a shared machine is noisy)`,
 );
 const seconds = (performance.now() - wall) / 1000;
 console.log(`storage bench took ${seconds.toFixed(0)} s`);
 
+const summary = (r: Run, f: ReturnType<typeof factors>) => ({
+  samples: r.samples,
+  peak: r.peak,
+  factor: f.factor,
+  peakFactor: f.peakFactor,
+  window: r.window,
+  windowFactor: f.windowFactor,
+  liveFactor: f.liveFactor,
+  compactions: r.pruner.compactions,
+  compactionSeconds: r.compactionSeconds,
+  compactedBytes: r.compacted,
+  msPerBlock: r.msPerBlock,
+});
 mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
 writeFileSync(
   new URL("./out/storage.json", import.meta.url),
@@ -203,21 +308,15 @@ writeFileSync(
       seconds,
       accounts: ACCOUNTS,
       txsPerBlock: TXS_PER_BLOCK,
-      retention: PRUNED,
-      pruned: pruned.samples,
-      archive: archive.samples,
-      factor,
-      boundedFactor,
-      retainHeaders: {
-        retention: HEADERS_PRUNED,
-        samples: bounded.samples,
-        factor: headersFactor,
-        compactedBytes: bounded.compacted,
-      },
-      historyPerBlock,
+      compaction: { compactGrowthPercent, compactMinBytes },
       targetFactor: TARGET_FACTOR,
-      compactedBytes: pruned.compacted,
-      msPerBlock: { pruned: pruned.msPerBlock, archive: archive.msPerBlock },
+      retention: PRUNED,
+      pruned: summary(pruned, p),
+      boundedFactor,
+      historyPerBlock,
+      retainHeaders: { retention: HEADERS_PRUNED, ...summary(bounded, b) },
+      retainHeadersWithoutCompaction: summary(uncompacted, u),
+      archive: { samples: archive.samples, msPerBlock: archive.msPerBlock },
     },
     null,
     2,

@@ -60,7 +60,8 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   const { paths, config, log, genesis, key } = loadNodeSetup(home, overrides);
   const hooks = overrides.hooks ?? {};
   const chainId = genesis.chainId;
-  const { keepRecent, retainBlocks, retainHeaders, compactAfterNodes } = config.pruning;
+  const { keepRecent, retainBlocks, retainHeaders, compactAfterNodes, compactGrowthPercent } =
+    config.pruning;
   const db = new Database(paths.data, {
     nodeCacheBytes: config.storage.stateCacheMB * 2 ** 20,
     retention: { keepRecent, retainBlocks, retainHeaders },
@@ -82,7 +83,15 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
   // Before the chain opens (a state sync join writing the state) there is no storage part.
   const storage = () => (chain.opened ? storageOf() : undefined);
   const storageMetrics = registerStorageMetrics(metrics.registry, storage);
-  const pruner = new Pruner(db, { compactAfterNodes }, log, (pass) => storageMetrics.pass(pass));
+  const pruner = new Pruner(
+    db,
+    { compactAfterNodes, compactGrowthPercent },
+    {
+      log,
+      onPass: (pass) => storageMetrics.pass(pass),
+      onCompaction: (c) => storageMetrics.compaction(c),
+    },
+  );
   const checks = createSignatureChecks(chainId, (height) => chain.validatorsAt(height));
   const { verifier, verifyBlockSignatures } = checks;
   const mempool = new Mempool(config.mempool, {

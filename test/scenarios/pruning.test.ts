@@ -7,7 +7,9 @@
  * joins late syncs the whole chain from the archive validators (the pruned
  * one refuses the old range with SYNC_PRUNED, at no cost to it). Killed
  * with -9 and started again, it serves verifiable proofs at the oldest and
- * newest heights it keeps.
+ * newest heights it keeps. Its automatic compaction (set to run after
+ * every deleted node here) runs while it commits: the metrics count
+ * compactions, and blocks keep coming.
  */
 import { genesisHashOf } from "@edgeledger/node/testing";
 import { ApiError, createClient } from "@edgeledger/sdk";
@@ -24,7 +26,11 @@ describe("a pruning validator", () => {
         validators: 4,
         fullNodes: 1,
         startLater: [4],
-        config: { 0: { pruning: { keepRecent: KEEP_RECENT, retainBlocks: RETAIN_BLOCKS } } },
+        config: {
+          0: {
+            pruning: { keepRecent: KEEP_RECENT, retainBlocks: RETAIN_BLOCKS, compactAfterNodes: 1 },
+          },
+        },
       },
       async (net) => {
         const sent: string[] = [];
@@ -68,6 +74,17 @@ describe("a pruning validator", () => {
         expect(
           (await fetch(`${net.urls[1]}/v1/accounts/${net.fundedAddress}?height=1`)).status,
         ).toBe(200);
+
+        // Compactions ran (the first 30 blocks each deleted nodes), and the node committed meanwhile.
+        const compactions = async () => {
+          const text = await (await fetch(`${net.urls[0]}/metrics`)).text();
+          return Number(/^edgeledger_db_compactions_total (\d+)$/m.exec(text)?.[1] ?? -1);
+        };
+        const compacted = await compactions();
+        expect(compacted).toBeGreaterThan(0);
+        const more = [await net.transfer(1), await net.transfer(2)];
+        await net.waitCommitted(more, 0);
+        expect(await compactions()).toBeGreaterThanOrEqual(compacted);
 
         // A late full node syncs from genesis (from the archive peers).
         await net.start(4);

@@ -71,12 +71,15 @@ describe("chain", () => {
     const built = await a.chain.buildBlock([tx], NOW, validator.publicKey);
     await a.chain.commit(built, certify(built.block, built.blockHash));
     // A stale mempool copy of the same transaction is dropped later (e.g. after block sync).
-    await a.db.recordDropped([
-      {
-        hash: tx.hash,
-        record: { status: "dropped", code: "TX_NONCE_TOO_LOW", message: "stale", tx: "" },
-      },
-    ]);
+    await a.db.recordDropped(
+      [
+        {
+          hash: tx.hash,
+          record: { status: "dropped", code: "TX_NONCE_TOO_LOW", message: "stale", tx: "" },
+        },
+      ],
+      1,
+    );
     expect(a.db.getTx(tx.hash)).toEqual({ status: "committed", height: 1, index: 0 });
     await a.db.close();
   });

@@ -55,6 +55,7 @@ describe("config.json", () => {
       retainBlocks: 0,
       compactAfterNodes: 0,
       retainHeaders: 0,
+      compactGrowthPercent: 50,
     });
     expect(load({ pruning: { keepRecent: 0 } }).pruning.keepRecent).toBe(0);
     expect(load({ pruning: { retainBlocks: 5000 } }).pruning).toEqual({
@@ -62,7 +63,12 @@ describe("config.json", () => {
       retainBlocks: 5000,
       compactAfterNodes: 0,
       retainHeaders: 0,
+      compactGrowthPercent: 50,
     });
+    expect(load({ pruning: { compactGrowthPercent: 0 } }).pruning.compactGrowthPercent).toBe(0);
+    expect(() => load({ pruning: { compactGrowthPercent: 0.5 } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("pruning.compactGrowthPercent") }),
+    );
     expect(() => load({ pruning: { keepRecent: "archive" } })).toThrow(
       expect.objectContaining({ message: expect.stringContaining("pruning.keepRecent") }),
     );

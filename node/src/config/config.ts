@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { type BlockOptions, defaultBlockOptions } from "../consensus/driver.ts";
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from "../consensus/engine.ts";
 import { DEFAULT_NODE_CACHE_BYTES } from "../db/nodeCache.ts";
+import { defaultPrunerOptions } from "../db/pruner.ts";
 import { defaultMempoolOptions, type MempoolOptions } from "../mempool/mempool.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -55,8 +56,14 @@ export interface NodeConfig {
    * retainBlocks: block bodies of this many most recent heights are kept,
    * older ones keep only header and certificate (light clients verify those);
    * 0 keeps every body, so the node can serve block sync from genesis.
-   * compactAfterNodes: compact LevelDB after this many deleted state nodes,
-   * 0 never (LevelDB's own compactions reclaim the space: see the bench).
+   * compactGrowthPercent: compact LevelDB in the background once its files
+   * exceed the smallest size of the files or of LevelDB's tables seen since
+   * the last compaction (about the live data) by this many percent and by at least 512 KiB; 0 never. Default 50:
+   * disk within ×1.5 of the live data, each live byte rewritten once per
+   * half its size deleted (db/pruner.ts compactionDue; LevelDB's own
+   * compactions left 4–20× the live data in the bench).
+   * compactAfterNodes: compact after this many deleted state nodes too
+   * (0: no such trigger).
    * retainHeaders: headers and certificates of this many most recent heights
    * are kept, older ones only where the validator set changes (what a
    * skipping light client needs from genesis); others answer HEADER_PRUNED.
@@ -68,6 +75,7 @@ export interface NodeConfig {
     retainBlocks: number;
     compactAfterNodes: number;
     retainHeaders: number;
+    compactGrowthPercent: number;
   };
   // -- state sync (statesync) --
   /**
@@ -110,7 +118,13 @@ export const defaultConfig: NodeConfig = {
   haltHeight: 0,
   // -- remote signer (signer) --
   signer: { address: "", publicKey: "" },
-  pruning: { keepRecent: 1000, retainBlocks: 0, compactAfterNodes: 0, retainHeaders: 0 },
+  pruning: {
+    keepRecent: 1000,
+    retainBlocks: 0,
+    compactAfterNodes: 0,
+    retainHeaders: 0,
+    compactGrowthPercent: defaultPrunerOptions.compactGrowthPercent,
+  },
   // -- state sync (statesync) --
   statesync: {
     enable: false,

@@ -17,6 +17,9 @@
  *   stale    height                 → hashes (32 bytes each) of the nodes that left the tree there
  *   headers  height                 → encoded header of a block whose body was dropped
  *                                     (or of a state-sync node's first height: it has no body)
+ *   drops    height ‖ tx hash       → nothing: a dropped transaction's record in `txs`, by the
+ *                                     head height when it was dropped, so that it goes with
+ *                                     the state of that height (pruneDrops)
  *
  * With pruning.retainHeaders the headers, certificates and hash index
  * entries below the window go too, except each header where the validator
@@ -165,6 +168,7 @@ const BUCKETS = [
   "signing",
   "stale",
   "headers",
+  "drops",
 ] as const;
 export type BucketName = (typeof BUCKETS)[number];
 const PRUNED_META = "pruned";
@@ -189,7 +193,10 @@ export class Database {
   readonly #signing: Bucket;
   readonly #stale: Bucket;
   readonly #headers: Bucket;
+  readonly #drops: Bucket;
   readonly retention: RetentionOptions;
+  /** The database's folder. */
+  readonly path: string;
   /** Commits and prune steps, one at a time: a step's decision must not race a commit's writes. */
   #writes: Promise<unknown> = Promise.resolve();
   #pruned: PrunedRecord = { state: 0, blocks: 0 };
@@ -215,6 +222,7 @@ export class Database {
     path: string,
     options: { nodeCacheBytes?: number; retention?: RetentionOptions } = {},
   ) {
+    this.path = path;
     this.retention = options.retention ?? { keepRecent: 0, retainBlocks: 0 };
     this.#notesRetention = options.retention !== undefined;
     this.#nodeCache = new NodeCache(options.nodeCacheBytes ?? DEFAULT_NODE_CACHE_BYTES);
@@ -229,6 +237,7 @@ export class Database {
     this.#signing = bucket("signing");
     this.#stale = bucket("stale");
     this.#headers = bucket("headers");
+    this.#drops = bucket("drops");
   }
 
   async open(): Promise<void> {
@@ -245,6 +254,7 @@ export class Database {
         this.#signing,
         this.#stale,
         this.#headers,
+        this.#drops,
       ].map((b) => b.open()),
     );
     this.#pruned = this.getMeta<PrunedRecord>(PRUNED_META) ?? { state: 0, blocks: 0 };
@@ -395,19 +405,69 @@ export class Database {
     return v ? unjson<TxRecord>(v) : undefined;
   }
 
-  async recordDropped(entries: readonly { hash: Bytes; record: TxRecord }[]): Promise<void> {
+  /**
+   * Records drops at `height` (the head when they were dropped). A pruning
+   * node indexes them by that height too: any client can have transactions
+   * admitted and then dropped (a nonce gap, a short expiry) at no cost, so
+   * their records must not outlive the state of that height (pruneDrops).
+   */
+  async recordDropped(
+    entries: readonly { hash: Bytes; record: TxRecord }[],
+    height: number,
+  ): Promise<void> {
     // A drop never overwrites a commit: the same transaction can be on chain
     // (committed through another path) and dropped from a stale mempool copy.
+    // Serialized with commits, so that none lands between the check and the write.
+    await this.#exclusive(() => this.#putDropped(entries, height));
+  }
+
+  async #putDropped(
+    entries: readonly { hash: Bytes; record: TxRecord }[],
+    height: number,
+  ): Promise<void> {
     const fresh = entries.filter((e) => this.getTx(e.hash)?.status !== "committed");
     if (fresh.length === 0) return;
+    const indexed = this.retention.keepRecent > 0;
     await this.#db.batch(
-      fresh.map((e) => ({
-        type: "put" as const,
-        sublevel: this.#txs,
-        key: e.hash,
-        value: json(e.record),
-      })),
+      fresh.flatMap((e): Op[] => [
+        { type: "put", sublevel: this.#txs, key: e.hash, value: json(e.record) },
+        ...(indexed
+          ? [
+              {
+                type: "put" as const,
+                sublevel: this.#drops,
+                key: dropKey(height, e.hash),
+                value: new Uint8Array(0),
+              },
+            ]
+          : []),
+      ]),
     );
+  }
+
+  /**
+   * Deletes the records of up to `limit` transactions dropped at heights
+   * below `oldest` (the oldest height whose state is kept), and their index
+   * entries; a record that a commit replaced since stays. One batch,
+   * serialized with commits (a commit's record must not be lost to a stale
+   * read). Returns the records deleted.
+   */
+  pruneDrops(oldest: number, limit: number): Promise<{ scanned: number; deleted: number }> {
+    return this.#exclusive(async () => {
+      const keys = await this.#drops.keys({ lt: heightKey(oldest), limit }).all();
+      if (keys.length === 0) return { scanned: 0, deleted: 0 };
+      const hashes = keys.map((k) => k.subarray(8));
+      const records = await this.#txs.getMany(hashes);
+      const ops: Op[] = keys.map((key) => ({ type: "del", sublevel: this.#drops, key }));
+      let deleted = 0;
+      for (const [i, value] of records.entries()) {
+        if (!value || unjson<TxRecord>(value).status !== "dropped") continue;
+        ops.push({ type: "del", sublevel: this.#txs, key: hashes[i]! });
+        deleted++;
+      }
+      await this.#db.batch(ops);
+      return { scanned: keys.length, deleted };
+    });
   }
 
   /**
@@ -743,9 +803,53 @@ export class Database {
   }
 
   /**
+   * Bytes of LevelDB's current tables (its estimate over every key): not the
+   * log, nor files a compaction replaced that an open iterator still holds
+   * (LevelDB deletes those at its next flush or compaction). Right after a
+   * compaction, about what the live records take on disk.
+   */
+  tableBytes(): Promise<number> {
+    return this.#db.approximateSize(new Uint8Array([0x00]), new Uint8Array([0xff]));
+  }
+
+  /**
+   * Bytes of the records each bucket holds now (keys and values, as
+   * written): what is live, whatever LevelDB's files still carry of
+   * deleted or overwritten records. Reads every record: benches and tests.
+   */
+  async bucketLiveBytes(): Promise<Record<BucketName, number>> {
+    const out = {} as Record<BucketName, number>;
+    for (const b of BUCKETS) {
+      let bytes = 0;
+      for await (const [key, value] of this.#bucket(b).iterator())
+        bytes += key.length + value.length;
+      out[b] = bytes;
+    }
+    return out;
+  }
+
+  #bucket(b: BucketName): Bucket {
+    const buckets: Record<BucketName, Bucket> = {
+      blocks: this.#blocks,
+      certs: this.#certs,
+      hashes: this.#hashes,
+      txs: this.#txs,
+      state: this.#state,
+      meta: this.#meta,
+      signing: this.#signing,
+      stale: this.#stale,
+      headers: this.#headers,
+      drops: this.#drops,
+    };
+    return buckets[b];
+  }
+
+  /**
    * LevelDB's compactRange over the whole database: rewrites the files so
    * that deleted records give their space back now, not when LevelDB's own
-   * compactions reach them.
+   * compactions reach them. Not serialized with commits: it changes no
+   * record, and LevelDB goes on taking writes (flushing the memtable first)
+   * while its background thread rewrites the files.
    */
   compact(): Promise<void> {
     return this.#db.compactRange(new Uint8Array([0x00]), new Uint8Array([0xff]));
@@ -834,6 +938,14 @@ async function markedPrefixes(tree: SparseMerkleTree, root: Bytes): Promise<BigU
   for (const [i, c] of chunks.entries()) all.set(c, i * CHUNK);
   all.set(chunk.subarray(0, n), chunks.length * CHUNK);
   return all.sort();
+}
+
+/** A drops index key: the height, then the transaction's hash (so a range by height reads the oldest first). */
+function dropKey(height: number, hash: Bytes): Bytes {
+  const key = new Uint8Array(8 + hash.length);
+  key.set(heightKey(height));
+  key.set(hash, 8);
+  return key;
 }
 
 function heightOf(key: Bytes): number {

@@ -18,6 +18,7 @@ import {
   formatAddress,
   fromHex,
   toHex,
+  transactionHash,
   verifyAccountProof,
 } from "@edgeledger/sdk/protocol";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,6 +35,7 @@ import {
   removeTestDirs,
   signed,
   testNodeService,
+  transfer,
 } from "../testing/fixtures.ts";
 import type { RetentionOptions } from "./database.ts";
 import { Pruner } from "./pruner.ts";
@@ -94,6 +96,49 @@ describe("reads of a pruning node", () => {
     expect(account.statusCode).toBe(200);
     await app.close();
     await db.close();
+  });
+});
+
+describe("dropped transactions on a pruning node", () => {
+  it("forgets a drop's record with the state of its height, keeps newer ones and a commit that replaced one", async () => {
+    const t = await openTestChain(genesis, { retention: { keepRecent: 3, retainBlocks: 0 } });
+    const withHash = (x: ReturnType<typeof signed>) => ({ ...x, hash: transactionHash(x.stx.tx) });
+    const drop = (tx: { hash: Uint8Array; bytes: Uint8Array }, height: number) =>
+      t.db.recordDropped(
+        [
+          {
+            hash: tx.hash,
+            record: { status: "dropped", code: "TX_EXPIRED", message: "late", tx: toHex(tx.bytes) },
+          },
+        ],
+        height,
+      );
+    const old = withHash(signed(keyOf(3), 0, transfer(addressOf(2), 1n)));
+    await drop(old, 1);
+    // Dropped from a stale copy, then committed at height 2 (commitTransfers' second transfer):
+    // the commit's record replaces the drop's, which stays indexed at height 1.
+    const replaced = withHash(signed(keyOf(1), 1, transfer(addressOf(2), 10n)));
+    await drop(replaced, 1);
+    const committed = await commitTransfers(t, validator, 8);
+    expect(toHex(committed[1]!)).toBe(toHex(replaced.hash));
+    const recent = withHash(signed(keyOf(3), 1, transfer(addressOf(2), 1n)));
+    await drop(recent, 7);
+    const pruner = new Pruner(t.db);
+    pruner.onCommit(t.chain.head.height);
+    await pruner.idle();
+    // The state of 6, 7 and 8 is kept (keepRecent 3): drops at 5 and below go.
+    expect(t.db.oldestState(t.chain.head.height)).toBe(6);
+    expect(t.db.getTx(old.hash)).toBeUndefined();
+    expect(t.db.getTx(recent.hash)).toMatchObject({ status: "dropped", code: "TX_EXPIRED" });
+    expect(t.db.getTx(replaced.hash)).toMatchObject({ status: "committed", height: 2 });
+    expect(pruner.totals.dropsDeleted).toBe(1);
+    const app = createApiServer(testNodeService(t, pruner));
+    expect((await app.inject({ url: `/v1/transactions/${toHex(old.hash)}` })).statusCode).toBe(404);
+    const kept = await app.inject({ url: `/v1/transactions/${toHex(recent.hash)}` });
+    expect(kept.json()).toMatchObject({ status: "dropped", error: { code: "TX_EXPIRED" } });
+    await app.close();
+    await pruner.stop();
+    await t.db.close();
   });
 });
 

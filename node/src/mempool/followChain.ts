@@ -34,12 +34,15 @@ export function followChain(deps: FollowChainDeps): () => void {
       void mempool.dropStale(exec.senders);
     }),
     mempool.onDrop((e) => {
-      void db.recordDropped([
-        {
-          hash: e.tx.hash,
-          record: { status: "dropped", code: e.code, message: e.message, tx: toHex(e.tx.bytes) },
-        },
-      ]);
+      void db.recordDropped(
+        [
+          {
+            hash: e.tx.hash,
+            record: { status: "dropped", code: e.code, message: e.message, tx: toHex(e.tx.bytes) },
+          },
+        ],
+        chain.head.height,
+      );
     }),
   ];
   const timer = setInterval(() => mempool.dropExpired(deps.now()), EXPIRY_SWEEP_MS);

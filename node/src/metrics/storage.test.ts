@@ -50,7 +50,7 @@ describe("storage metrics", () => {
         dbSizeBytes: databaseSize(t.dir, 0),
       });
     const metrics = registerStorageMetrics(registry, report);
-    pruner = new Pruner(t.db, {}, undefined, (p) => metrics.pass(p));
+    pruner = new Pruner(t.db, {}, { onPass: (p) => metrics.pass(p) });
     const read = (name: string) => metric(registry, name);
 
     expect(await read("edgeledger_pruned_state_nodes_total")).toBe(0);
@@ -76,6 +76,42 @@ describe("storage metrics", () => {
     expect(await read("edgeledger_snapshots")).toBe(2);
     expect(await read("edgeledger_snapshot_latest_height")).toBe(8);
     expect(await read("edgeledger_db_size_bytes")).toBeGreaterThan(0);
+  });
+
+  it("count the pruner's compactions: how many, bytes given back, the last one's duration and end", async () => {
+    const t = await openTestChain(genesis, { retention: { keepRecent: 3, retainBlocks: 3 } });
+    await commitTransfers(t, validator, 8);
+    const registry = new Registry();
+    const report = () =>
+      storageReport({
+        db: t.db,
+        pruner: pruner,
+        head: () => t.chain.head.height,
+        snapshots: () => [],
+        dbSizeBytes: databaseSize(t.dir, 0),
+      });
+    const metrics = registerStorageMetrics(registry, report);
+    // Due after the first deleted node, so that this pass compacts.
+    const pruner: Pruner = new Pruner(
+      t.db,
+      { compactAfterNodes: 1 },
+      { onPass: (p) => metrics.pass(p), onCompaction: (c) => metrics.compaction(c) },
+    );
+    const read = (name: string) => metric(registry, name);
+    expect(await read("edgeledger_db_compactions_total")).toBe(0);
+    expect(await read("edgeledger_db_compaction_last_timestamp_seconds")).toBe(0);
+    const before = Date.now();
+    pruner.onCommit(t.chain.head.height);
+    await pruner.idle();
+    expect(pruner.totals.compactions).toBe(1);
+    expect(await read("edgeledger_db_compactions_total")).toBe(1);
+    expect(await read("edgeledger_db_compaction_last_seconds")).toBeGreaterThan(0);
+    expect(await read("edgeledger_db_compaction_last_timestamp_seconds")).toBeGreaterThanOrEqual(
+      Math.floor(before / 1000),
+    );
+    expect(await read("edgeledger_db_compaction_reclaimed_bytes_total")).toBeGreaterThanOrEqual(0);
+    await pruner.stop();
+    await t.db.close();
   });
 
   it("reads the database's size at most once per max age", () => {

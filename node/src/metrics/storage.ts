@@ -8,12 +8,14 @@
  */
 import type { StorageHealthJson } from "@edgeledger/sdk/api";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { PrunePass } from "../db/pruner.ts";
+import type { Compaction, PrunePass } from "../db/pruner.ts";
 import { scrapedGauge } from "./scraped.ts";
 
 export interface StorageMetrics {
   /** Counts one pruner pass. */
   pass(pass: PrunePass): void;
+  /** Counts one automatic compaction. */
+  compaction(compaction: Compaction): void;
 }
 
 export function registerStorageMetrics(
@@ -55,10 +57,28 @@ export function registerStorageMetrics(
     "edgeledger_pruned_headers_total",
     "Headers and certificates dropped (retainHeaders)",
   );
+  const drops = counter(
+    "edgeledger_pruned_dropped_txs_total",
+    "Records of dropped transactions deleted with the state of their height (keepRecent)",
+  );
   const compactions = counter(
     "edgeledger_db_compactions_total",
-    "LevelDB compactions by the pruner",
+    "LevelDB compactions by the pruner (pruning.compactGrowthPercent, compactAfterNodes)",
   );
+  const reclaimed = counter(
+    "edgeledger_db_compaction_reclaimed_bytes_total",
+    "Bytes of the database's files that the pruner's compactions gave back",
+  );
+  const lastCompaction = new Gauge({
+    name: "edgeledger_db_compaction_last_seconds",
+    help: "How long the last compaction took (0: none this run); commits go on meanwhile",
+    registers: [registry],
+  });
+  const lastCompactionAt = new Gauge({
+    name: "edgeledger_db_compaction_last_timestamp_seconds",
+    help: "When the last compaction ended (unix seconds; 0: none this run)",
+    registers: [registry],
+  });
   const seconds = new Histogram({
     name: "edgeledger_prune_pass_seconds",
     help: "Duration of a pruner pass (its count is the passes run)",
@@ -75,9 +95,15 @@ export function registerStorageMetrics(
       nodes.inc(p.nodesDeleted);
       blocks.inc(p.blocksDropped);
       headers.inc(p.headersDropped);
-      if (p.compacted) compactions.inc();
+      drops.inc(p.dropsDeleted);
       seconds.observe(p.seconds);
       last.set(p.endedAt / 1000);
+    },
+    compaction(c) {
+      compactions.inc();
+      reclaimed.inc(Math.max(0, c.bytesBefore - c.bytesAfter));
+      lastCompaction.set(c.seconds);
+      lastCompactionAt.set(c.endedAt / 1000);
     },
   };
 }
