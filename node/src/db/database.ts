@@ -67,7 +67,7 @@ import {
   SparseMerkleTree,
   transactionHash,
 } from "@edgeledger/sdk/protocol";
-import { type BatchOperation, ClassicLevel } from "classic-level";
+import { type BatchOperation, ClassicLevel, type GetManyOptions } from "classic-level";
 import { DEFAULT_NODE_CACHE_BYTES, NodeCache } from "./nodeCache.ts";
 
 type Bytes = Uint8Array;
@@ -177,6 +177,8 @@ const STATE_FORMAT_META = "stateFormat";
 const STATE_FORMAT = 2;
 /** Bytes after a node in its value: the height of its last write, u32 BE. */
 const BORN_BYTES = 4;
+/** Reads that must not push out LevelDB's block cache (the sublevel passes the option on to classic-level). */
+const NO_FILL: GetManyOptions<Bytes, Bytes> = { fillCache: false };
 
 export class Database {
   readonly #db: ClassicLevel<Bytes, Bytes>;
@@ -341,6 +343,35 @@ export class Database {
       return node;
     },
   };
+
+  /**
+   * Many state nodes at once (undefined where absent), for walks that read a
+   * whole subtree (state sync's serving side). The cache answers what it
+   * holds; the rest is one getMany, which LevelDB runs on libuv's thread
+   * pool: at 10^6 accounts a chunk's ~9 500 random reads cost ~12 µs each
+   * through getSync, on the event loop (about 60 % of a join, profiled).
+   * What LevelDB reads here is not cached (neither in the node cache nor in
+   * LevelDB's block cache): a joiner reads the whole state once, and would
+   * only push out the upper levels that every block's execution walks.
+   */
+  async getStateNodes(hashes: readonly Bytes[]): Promise<(Bytes | undefined)[]> {
+    const out: (Bytes | undefined)[] = new Array(hashes.length);
+    const missing: Bytes[] = [];
+    const at: number[] = [];
+    for (const [i, hash] of hashes.entries()) {
+      const hit = this.#nodeCache.get(hash);
+      if (hit) out[i] = hit;
+      else {
+        missing.push(hash);
+        at.push(i);
+      }
+    }
+    if (missing.length === 0) return out;
+    const values = await this.#state.getMany(missing, NO_FILL);
+    for (const [j, value] of values.entries())
+      out[at[j]!] = value ? value.subarray(0, value.length - BORN_BYTES) : undefined;
+    return out;
+  }
 
   /** Bytes the state-node cache holds (slabs and index). */
   get nodeCacheBytes(): number {

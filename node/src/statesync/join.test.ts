@@ -67,7 +67,7 @@ async function hostilePeer(behaviour: Behaviour): Promise<Host> {
         const rest = [0, 8, 9, 13][first[0]!]!;
         const tail = rest > 0 ? (await reader.read(rest))! : new Uint8Array();
         const request = decodeRequest(new Uint8Array([...first, ...tail]));
-        const frames = honestServer.reply(request);
+        const frames = await honestServer.reply(request);
         if (request.kind !== "chunk") {
           for (const f of frames) await send(stream, frame(f), deadline);
           return;
