@@ -18,6 +18,10 @@
  *   headers  height                 → encoded header of a block whose body was dropped
  *                                     (or of a state-sync node's first height: it has no body)
  *
+ * State sync serving (statesync/snapshots.ts):
+ *   chunks   height ‖ u32 index     → a snapshot's encoded chunk, written once after the
+ *                                     snapshot is taken, deleted when it rotates out
+ *
  * With pruning.retainHeaders the headers, certificates and hash index
  * entries below the window go too, except each header where the validator
  * set changes (nextValidatorsHash ≠ validatorsHash): a skipping light client
@@ -102,6 +106,15 @@ const name = (s: string): Bytes => text.encode(s);
 export function heightKey(height: number): Bytes {
   const k = new Uint8Array(8);
   new DataView(k.buffer).setBigUint64(0, BigInt(height));
+  return k;
+}
+
+/** u64 height ‖ u32 index: a snapshot's chunks in order, heights apart. */
+function chunkKey(height: number, index: number): Bytes {
+  const k = new Uint8Array(12);
+  const view = new DataView(k.buffer);
+  view.setBigUint64(0, BigInt(height));
+  view.setUint32(8, index);
   return k;
 }
 
@@ -191,6 +204,7 @@ export class Database {
   readonly #signing: Bucket;
   readonly #stale: Bucket;
   readonly #headers: Bucket;
+  readonly #chunks: Bucket;
   readonly retention: RetentionOptions;
   /** Commits and prune steps, one at a time: a step's decision must not race a commit's writes. */
   #writes: Promise<unknown> = Promise.resolve();
@@ -231,6 +245,7 @@ export class Database {
     this.#signing = bucket("signing");
     this.#stale = bucket("stale");
     this.#headers = bucket("headers");
+    this.#chunks = bucket("chunks");
   }
 
   async open(): Promise<void> {
@@ -247,6 +262,7 @@ export class Database {
         this.#signing,
         this.#stale,
         this.#headers,
+        this.#chunks,
       ].map((b) => b.open()),
     );
     this.#pruned = this.getMeta<PrunedRecord>(PRUNED_META) ?? { state: 0, blocks: 0 };
@@ -371,6 +387,30 @@ export class Database {
     for (const [j, value] of values.entries())
       out[at[j]!] = value ? value.subarray(0, value.length - BORN_BYTES) : undefined;
     return out;
+  }
+
+  /**
+   * A snapshot's chunks (statesync/snapshots.ts), in one batch. Not synced
+   * nor serialized with commits: no decision reads them back but serving,
+   * and a chunk lost in a crash is read from the tree instead.
+   */
+  async putSnapshotChunks(
+    height: number,
+    chunks: readonly { readonly index: number; readonly bytes: Bytes }[],
+  ): Promise<void> {
+    await this.#chunks.batch(
+      chunks.map((c) => ({ type: "put", key: chunkKey(height, c.index), value: c.bytes })),
+    );
+  }
+
+  /** One stored chunk (a single read, on the thread pool), or undefined. */
+  async getSnapshotChunk(height: number, index: number): Promise<Bytes | undefined> {
+    return (await this.#chunks.get(chunkKey(height, index))) ?? undefined;
+  }
+
+  /** Deletes the chunks of every height below `height` (snapshots that rotated out). */
+  async deleteSnapshotChunksBelow(height: number): Promise<void> {
+    await this.#chunks.clear({ lt: chunkKey(height, 0) });
   }
 
   /** Bytes the state-node cache holds (slabs and index). */

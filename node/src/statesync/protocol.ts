@@ -111,13 +111,19 @@ export class StateSyncServer {
     const snapshot = snapshots.at(r.height);
     if (!snapshot) return none;
     if (r.kind === "manifest") return [encodeManifest(tree.frontier(snapshot.stateRoot, r.depth))];
-    // Off the event loop, a level of the subtree at a time (chunkLeaves.ts).
+    const wrap = (chunk: Uint8Array) => [this.#deps.wrapChunk?.(chunk) ?? chunk];
+    // Written once after the snapshot was taken (snapshots.ts): one read.
+    if (r.depth === snapshot.depth && snapshots.exported(r.height)) {
+      const stored = await db.getSnapshotChunk(r.height, r.index);
+      if (stored) return wrap(stored);
+    }
+    // Not written (yet), or another cut: off the event loop, a level of the subtree at a time (chunkLeaves.ts).
     const leaves = await readChunkLeaves(db, snapshot.stateRoot, r.depth, r.index, MAX_CHUNK_BYTES);
     // Beyond what a receiver reads: a deeper cut (more, smaller chunks) serves this state.
     if (leaves === null) return none;
     const chunk = encodeChunk({ height: r.height, depth: r.depth, index: r.index, leaves });
     if (chunk.length > MAX_CHUNK_BYTES) return none;
-    return [this.#deps.wrapChunk?.(chunk) ?? chunk];
+    return wrap(chunk);
   }
 }
 
