@@ -573,6 +573,14 @@ export class Database {
     certificate: FinalityCertificate;
     head: HeadRecord;
     meta: readonly { key: string; value: unknown }[];
+    /** Meta records the join kept while it ran, deleted in this batch. */
+    dropMeta?: readonly string[];
+    /**
+     * An earlier, killed join wrote nodes of another snapshot that this one
+     * may not use: a sweep (sweepState) of what was written at or before
+     * this height and is not in the tree, recorded in this batch.
+     */
+    sweep?: number;
   }): Promise<void> {
     const h = heightKey(c.head.height);
     const pruned: PrunedRecord = {
@@ -592,9 +600,16 @@ export class Database {
       ...[...c.meta, { key: "head", value: c.head }, { key: PRUNED_META, value: pruned }].map(
         (m): Op => ({ type: "put", sublevel: this.#meta, key: name(m.key), value: json(m.value) }),
       ),
+      ...(c.dropMeta ?? []).map(
+        (key): Op => ({ type: "del", sublevel: this.#meta, key: name(key) }),
+      ),
     ];
+    const sweep = c.sweep === undefined ? this.#sweep : Math.max(this.#sweep ?? 0, c.sweep);
+    if (sweep !== null)
+      ops.push({ type: "put", sublevel: this.#meta, key: name(SWEEP_META), value: json(sweep) });
     await this.#exclusive(() => this.#db.batch(ops, { sync: true }));
     this.#pruned = pruned;
+    this.#sweep = sweep;
   }
 
   /** Below these heights a prune pass may have deleted state / block bodies. */

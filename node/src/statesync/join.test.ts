@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { accountKey, blockHash, type SparseMerkleTree, toHex } from "@edgeledger/sdk/protocol";
+import { accountKey, blockHash, SparseMerkleTree, toHex } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
 import type { PeerId, Stream } from "@libp2p/interface";
 import { pino } from "pino";
@@ -206,6 +206,68 @@ describe("joining by state sync", () => {
       expect(toHex(exec.block.header.stateRoot)).toBe(toHex(server.db.getHeader(9)!.stateRoot));
       await node.db.close();
     });
+
+  it("after a join killed at one snapshot, a join of another deletes the nodes the first left (only the snapshot's tree stays)", async () => {
+    // A peer that offers only the older snapshot (4) for the first run.
+    const olderHost = await newHost();
+    const older = snapshots.at(4)!;
+    const olderServer = new StateSyncServer({
+      ctx: createSyncContext(olderHost, CHAIN, OPTIONS, log, undefined),
+      db: server.db,
+      tree: server.chain.tree,
+      snapshots: {
+        list: () => [older],
+        at: (h) => (h === 4 ? older : undefined),
+        exported: () => false,
+      },
+      validatorsAt: (h) => server.chain.validatorsAt(h),
+      genesisRoot: server.chain.genesisHeader.stateRoot,
+    });
+    await olderServer.start();
+    const node = await emptyNode();
+    await node.host.dial(olderHost.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    const trust = { height: 2, hash: blockHash(server.db.getHeader(2)!) };
+    let writes = 0;
+    // "Killed" after three chunks of snapshot 4 are written.
+    const killed = joinByStateSync(
+      {
+        ctx: node.ctx,
+        db: node.db,
+        verifier,
+        genesis,
+        beforeChunkWrite: async () => {
+          if (++writes > 3) throw new Error("killed");
+        },
+      },
+      { trust, perPeer: 1, waitMs: 10_000 },
+    );
+    await expect(killed).rejects.toThrow("killed");
+    expect(node.db.getMeta("head")).toBeUndefined();
+    const tree = new SparseMerkleTree(node.db.stateStore);
+    const reachable = (root: Uint8Array) => {
+      let n = 0;
+      tree.forEachNode(root, () => {
+        n++;
+      });
+      return n;
+    };
+    // The next run finds snapshot 8 (the honest peer's newest) on another host over the same database.
+    const host = await newHost();
+    await host.dial(honestHost.getMultiaddrs()[0]!);
+    const ctx = createSyncContext(host, CHAIN, OPTIONS, log, undefined);
+    await waitFor("the honest peer", () => ctx.candidates().length === 1);
+    const result = await joinByStateSync(
+      { ctx, db: node.db, verifier, genesis },
+      { trust, perPeer: 2, waitMs: 10_000 },
+    );
+    expect(result.height).toBe(8);
+    const root8 = server.db.getHeader(8)!.stateRoot;
+    expect(await node.db.stateNodeCount()).toBe(reachable(root8));
+    expect(node.db.getMeta("statesyncAttempt")).toBeUndefined();
+    expect(node.db.sweepPending).toBeNull();
+    await node.db.close();
+  });
 
   it("refuses a snapshot whose trusted header does not hash to trustHash (SYNC_BAD_SNAPSHOT) and gives up with STATESYNC_NO_SNAPSHOT", async () => {
     await expectSnapshotRefused({ height: 2, hash: blockHash(server.db.getHeader(3)!) });

@@ -25,7 +25,15 @@
  * A crash (kill -9) before step 4 leaves no head, so the next start joins
  * again; a chunk whose subtree root is already in the state store was
  * written whole by the killed run (one batch a chunk, the root in it) and
- * is not fetched again: the join resumes.
+ * is not fetched again: the join resumes. Each run records the snapshot
+ * height it fetches (meta "statesyncAttempt"); a run that finds another
+ * height there (the killed run took an older or newer snapshot) knows that
+ * nodes of that snapshot's changed subtrees are on disk, in no tree it
+ * will have, so step 4's batch records a sweep (Database.sweepState) and the
+ * join runs it before it returns: nothing but the tree at the snapshot
+ * height stays. (A killed run at a height above this one's leaves its
+ * nodes born above it: the pruner's sweep takes them once the oldest kept
+ * height passes that one, on a pruning node.)
  */
 import {
   BaseError,
@@ -226,9 +234,22 @@ async function tryJoin(
   progress?.phase("finishing", height);
   await deps.db.putStateNodes(manifest.top, height);
   const genesisRoot = await adoptGenesis({ ...deps, ctx }, honest);
-  await recordSnapshotHead(deps, certified, root, genesisRoot);
-  return { height, ...fetched };
+  await recordSnapshotHead(deps, certified, root, genesisRoot, fetched.leftoversFrom);
+  if (fetched.leftoversFrom !== null) {
+    // The sweep's record is in the batch above: a crash here leaves it to the pruner.
+    const swept = await deps.db.sweepState(height, SWEEP_STEP_KEYS, () => false);
+    ctx.log.info(
+      { height, earlierAttempt: fetched.leftoversFrom, deleted: swept },
+      "state sync: deleted the nodes an earlier join of another snapshot left",
+    );
+  }
+  return { height, chunks: fetched.chunks, bytes: fetched.bytes, peers: fetched.peers };
 }
+
+/** The snapshot height a join is fetching (module comment: a later run sweeps what it leaves). */
+const ATTEMPT_META = "statesyncAttempt";
+/** State keys a sweep step reads (the pruner's step). */
+const SWEEP_STEP_KEYS = 4096;
 
 /** `attempt` on each offering peer in turn until one answers well; faults are reported. */
 async function firstGood<T>(
@@ -340,8 +361,19 @@ async function fetchChunks(
   height: number,
   depth: number,
   refs: readonly SubtreeRef[],
-): Promise<{ chunks: number; bytes: number; peers: number } | null> {
+): Promise<{
+  chunks: number;
+  bytes: number;
+  peers: number;
+  /** The height an earlier, killed run fetched, if another than this one's. */
+  leftoversFrom: number | null;
+} | null> {
   const { ctx, db, progress } = deps;
+  const attempt = db.getMeta<number>(ATTEMPT_META);
+  // Before the first chunk: a run killed after it is known to have written at this height.
+  if (attempt !== height) await db.putMeta(ATTEMPT_META, height);
+  // Kept over a run that gives up (no peer left): the earlier run's nodes are still on disk.
+  const leftoversFrom = attempt !== undefined && attempt !== height ? attempt : null;
   const nonEmpty = refs.flatMap((ref, index) => (ref.kind === "empty" ? [] : [index]));
   // Written whole by a killed earlier run (module comment): not asked again.
   const queue = nonEmpty.filter((index) => db.stateStore.get(refs[index]!.hash) === undefined);
@@ -405,7 +437,7 @@ async function fetchChunks(
   await Promise.all(
     peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
   );
-  return queue.length === 0 ? { chunks, bytes, peers: served.size } : null;
+  return queue.length === 0 ? { chunks, bytes, peers: served.size, leftoversFrom } : null;
 }
 
 /**
@@ -452,6 +484,7 @@ export async function recordSnapshotHead(
   certified: HeaderReply,
   root: Uint8Array,
   genesisRoot: Uint8Array | null = null,
+  leftoversFrom: number | null = null,
 ): Promise<void> {
   const { header, certificate } = certified;
   const h = header.height;
@@ -480,5 +513,8 @@ export async function recordSnapshotHead(
       { key: SCHEDULE_META, value: schedule },
       ...(genesisRoot ? [{ key: "genesis", value: genesisRecord(deps.genesis, genesisRoot) }] : []),
     ],
+    dropMeta: [ATTEMPT_META],
+    // At or below the snapshot height: every node on disk was written by a join, none by a block yet.
+    ...(leftoversFrom !== null && { sweep: Math.max(h, leftoversFrom) }),
   });
 }

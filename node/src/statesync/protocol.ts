@@ -37,7 +37,8 @@ export interface StateSyncServeDeps {
   readonly ctx: SyncContext;
   readonly db: Database;
   readonly tree: SparseMerkleTree;
-  readonly snapshots: Snapshots;
+  /** What the server reads of the snapshots (tests serve a chosen few). */
+  readonly snapshots: Pick<Snapshots, "list" | "at" | "exported">;
   readonly validatorsAt: (height: number) => ValidatorSet;
   /** This node's genesis state root (a joining node checks it against header 1 and skips the genesis build). */
   readonly genesisRoot: Uint8Array;
