@@ -15,7 +15,8 @@
  *      are SYNC_BAD_SNAPSHOT.
  *   3. The manifest (chunks.ts) must join to that root; then the chunks
  *      are fetched from all offering peers in parallel, each checked as it
- *      arrives and written in a batch of its own. A peer whose chunk fails
+ *      arrives (on a worker thread, chunkVerifier.ts) and written in a
+ *      batch of its own. A peer whose chunk fails
  *      is scored and asked nothing more; its chunk goes to another peer.
  *   4. One synced batch records the header, certificate, validator
  *      schedule, genesis record and head (Database.finishStateSync);
@@ -42,6 +43,7 @@ import {
   encodeValidatorSet,
   equalBytes,
   HeaderChainError,
+  type NodeWrite,
   type SignatureVerifier,
   SparseMerkleTree,
   type SubtreeRef,
@@ -59,15 +61,14 @@ import { VALIDATOR_SET_KEY } from "../state/ledger.ts";
 import type { SyncContext } from "../sync/context.ts";
 import { SyncError } from "../sync/errors.ts";
 import {
-  decodeChunk,
   decodeHeaderReply,
   decodeManifest,
   decodeSnapshotList,
   type HeaderReply,
   type SnapshotInfo,
-  verifyChunk,
   verifyManifest,
 } from "./chunks.ts";
+import { inlineVerifier, startChunkVerifier } from "./chunkVerifier.ts";
 import type { StateSyncProgress } from "./progress.ts";
 import { requestStateSync } from "./protocol.ts";
 import { StateSyncTrustError } from "./rpcTrust.ts";
@@ -404,7 +405,7 @@ async function fetchChunks(
       }
       inFlight++;
       let raw: Uint8Array;
-      let writes: ReturnType<typeof verifyChunk>;
+      let writes: readonly NodeWrite[];
       try {
         [raw] = (await requestStateSync(ctx, peer, {
           kind: "chunk",
@@ -412,7 +413,8 @@ async function fetchChunks(
           depth,
           index,
         })) as [Uint8Array];
-        writes = verifyChunk(refs[index]!, decodeChunk(raw, { height, depth, index }));
+        // On the verifier's thread (chunkVerifier.ts): the same decodeChunk and verifyChunk.
+        writes = await verifier.verify(refs[index]!, raw, { height, depth, index });
       } catch (err) {
         // Its fault (scored) or gone (a dial error): ask it nothing more; another peer takes the chunk.
         queue.push(index);
@@ -434,9 +436,14 @@ async function fetchChunks(
       progress?.chunkWritten(peer.toString(), raw.length);
     }
   };
-  await Promise.all(
-    peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
-  );
+  const verifier = queue.length > 0 ? startChunkVerifier() : inlineVerifier;
+  try {
+    await Promise.all(
+      peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
+    );
+  } finally {
+    await verifier.close();
+  }
   return queue.length === 0 ? { chunks, bytes, peers: served.size, leftoversFrom } : null;
 }
 

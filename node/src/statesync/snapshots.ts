@@ -96,10 +96,10 @@ export class Snapshots {
     }
   }
 
-  /** Stops the pass at its next chunk, and waits for it (before the database closes). */
-  async stop(): Promise<void> {
+  /** Stops the pass at its next chunk (at once, before the first await), and waits for it. */
+  stop(): Promise<void> {
     this.#stopped = true;
-    await this.idle();
+    return this.idle();
   }
 
   /** Newest first. */

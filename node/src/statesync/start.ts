@@ -194,8 +194,10 @@ export async function startStateSync(deps: {
     snapshots,
     stop: async () => {
       off();
+      // The pass stops at its next chunk from now on (node.ts does not await this stop before the database closes).
+      const passDone = snapshots.stop();
       await server.stop();
-      await snapshots.stop();
+      await passDone;
     },
   };
 }
