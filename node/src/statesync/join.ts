@@ -247,6 +247,15 @@ async function tryJoin(
   return { height, chunks: fetched.chunks, bytes: fetched.bytes, peers: fetched.peers };
 }
 
+/**
+ * Verified chunks held for their batch at most (their nodes, ~0.6 MB each
+ * at the usual cut), beside one chunk per fetch worker in flight or in
+ * verification: with the fetch, the check (on its thread) and the write
+ * (LevelDB's thread pool) apart, a worker that waited for its own write
+ * left the other threads idle.
+ */
+const MAX_PENDING_WRITES = 4;
+
 /** The snapshot height a join is fetching (module comment: a later run sweeps what it leaves). */
 const ATTEMPT_META = "statesyncAttempt";
 /** State keys a sweep step reads (the pruner's step). */
@@ -395,8 +404,34 @@ async function fetchChunks(
       wake = r;
     });
   };
+  // Verified chunks waiting for their batch (Database serializes them): a worker hands
+  // its chunk over and fetches the next, unless MAX_PENDING_WRITES already wait.
+  const writing = new Set<Promise<void>>();
+  let writeError: unknown = null;
+  const write = (peer: PeerId, writes: readonly NodeWrite[], length: number): void => {
+    // Assigned before its first await resumes: the finally below always sees it.
+    let done!: Promise<void>;
+    done = (async () => {
+      try {
+        await deps.beforeChunkWrite?.();
+        await db.putStateNodes(writes, height);
+        bytes += length;
+        served.add(peer.toString());
+        progress?.chunkWritten(peer.toString(), length);
+      } catch (err) {
+        // Ours, not the peer's (the disk): the join stops with it.
+        writeError ??= err;
+      } finally {
+        writing.delete(done);
+        inFlight--;
+        notify();
+      }
+    })();
+    writing.add(done);
+  };
   const worker = async (peer: PeerId): Promise<void> => {
     while (!dropped.has(peer.toString())) {
+      if (writeError !== null) throw writeError;
       const index = queue.shift();
       if (index === undefined) {
         if (inFlight === 0) return;
@@ -424,16 +459,8 @@ async function fetchChunks(
         ctx.report(peer, err, "state sync chunk");
         return;
       }
-      try {
-        await deps.beforeChunkWrite?.();
-        await db.putStateNodes(writes, height);
-      } finally {
-        inFlight--;
-        notify();
-      }
-      bytes += raw.length;
-      served.add(peer.toString());
-      progress?.chunkWritten(peer.toString(), raw.length);
+      while (writing.size >= MAX_PENDING_WRITES) await Promise.race(writing);
+      write(peer, writes, raw.length);
     }
   };
   const verifier = queue.length > 0 ? startChunkVerifier() : inlineVerifier;
@@ -442,8 +469,10 @@ async function fetchChunks(
       peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
     );
   } finally {
+    await Promise.all(writing);
     await verifier.close();
   }
+  if (writeError !== null) throw writeError;
   return queue.length === 0 ? { chunks, bytes, peers: served.size, leftoversFrom } : null;
 }
 
