@@ -38,7 +38,9 @@ const log = pino({ level: "silent" });
 const DEADLINES = { idleMs: 2000, totalMs: 10_000 };
 const OPTIONS = { ...defaultSyncOptions, requestDeadlines: DEADLINES, serveDeadlines: DEADLINES };
 
-type Behaviour = "tamper" | "otherHeight" | "truncate" | "oversized";
+type Behaviour = "tamper" | "otherHeight" | "truncate" | "oversized" | "honest";
+/** Chunks the proxy peers served (the "honest" behaviour serves them as they are). */
+let chunksServed = 0;
 
 const hosts: Host[] = [];
 const dirs: string[] = [];
@@ -73,7 +75,10 @@ async function hostilePeer(behaviour: Behaviour): Promise<Host> {
           return;
         }
         const honest = frames[0]!;
-        if (behaviour === "tamper") {
+        chunksServed++;
+        if (behaviour === "honest") {
+          await send(stream, frame(honest), deadline);
+        } else if (behaviour === "tamper") {
           const bad = honest.slice();
           bad[bad.length - 1]! ^= 1;
           await send(stream, frame(bad), deadline);
@@ -266,6 +271,47 @@ describe("joining by state sync", () => {
     expect(await node.db.stateNodeCount()).toBe(reachable(root8));
     expect(node.db.getMeta("statesyncAttempt")).toBeUndefined();
     expect(node.db.sweepPending).toBeNull();
+    await node.db.close();
+  });
+
+  it("holds at most four verified chunks for their write, while fetching goes on", async () => {
+    const peer = await hostilePeer("honest");
+    const node = await emptyNode();
+    await node.host.dial(peer.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    chunksServed = 0;
+    let held = 0;
+    let maxHeld = 0;
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const joined = joinByStateSync(
+      {
+        ctx: node.ctx,
+        db: node.db,
+        verifier,
+        genesis,
+        beforeChunkWrite: async () => {
+          held++;
+          maxHeld = Math.max(maxHeld, held);
+          await released;
+          held--;
+        },
+      },
+      {
+        trust: { height: 2, hash: blockHash(server.db.getHeader(2)!) },
+        perPeer: 2,
+        waitMs: 10_000,
+      },
+    );
+    // Four held, and each of the two fetch workers has one more chunk checked and waiting.
+    await waitFor("four held writes and six chunks served", () => held >= 4 && chunksServed >= 6);
+    release();
+    const result = await joined;
+    expect(result.chunks).toBe(8);
+    expect(chunksServed).toBe(8);
+    expect(maxHeld).toBe(4);
     await node.db.close();
   });
 
