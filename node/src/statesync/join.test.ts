@@ -307,6 +307,11 @@ describe("joining by state sync", () => {
     );
     // Four held, and each of the two fetch workers has one more chunk checked and waiting.
     await waitFor("four held writes and six chunks served", () => held >= 4 && chunksServed >= 6);
+    // Then nothing moves (the two chunks left are neither fetched nor handed over) until a write
+    // ends. The pause cannot make this pass by chance: it only gives an unbounded join time to
+    // fetch and hand over the rest (milliseconds here), which would fail the check.
+    await new Promise((r) => setTimeout(r, 500));
+    expect({ held, chunksServed }).toEqual({ held: 4, chunksServed: 6 });
     release();
     const result = await joined;
     expect(result.chunks).toBe(8);
