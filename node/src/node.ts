@@ -183,7 +183,7 @@ export function createNode(home: string, overrides: NodeOverrides = {}): Edgeled
     );
     await chain.init();
     // Before the pruner's first pass: snapshot heights keep their state.
-    const opened = openSnapshots(config, db, chain);
+    const opened = openSnapshots(config, db, chain, log);
     snapshots = opened;
     // Resumes what a previous run left to prune (a stop or crash between steps).
     pruner.onCommit(chain.head.height);

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { accountKey, blockHash, type SparseMerkleTree, toHex } from "@edgeledger/sdk/protocol";
+import { accountKey, blockHash, SparseMerkleTree, toHex } from "@edgeledger/sdk/protocol";
 import { createNativeVerifier } from "@edgeledger/sdk/protocol/node";
 import type { PeerId, Stream } from "@libp2p/interface";
 import { pino } from "pino";
@@ -38,7 +38,9 @@ const log = pino({ level: "silent" });
 const DEADLINES = { idleMs: 2000, totalMs: 10_000 };
 const OPTIONS = { ...defaultSyncOptions, requestDeadlines: DEADLINES, serveDeadlines: DEADLINES };
 
-type Behaviour = "tamper" | "otherHeight" | "truncate" | "oversized";
+type Behaviour = "tamper" | "otherHeight" | "truncate" | "oversized" | "honest";
+/** Chunks the proxy peers served (the "honest" behaviour serves them as they are). */
+let chunksServed = 0;
 
 const hosts: Host[] = [];
 const dirs: string[] = [];
@@ -67,13 +69,16 @@ async function hostilePeer(behaviour: Behaviour): Promise<Host> {
         const rest = [0, 8, 9, 13][first[0]!]!;
         const tail = rest > 0 ? (await reader.read(rest))! : new Uint8Array();
         const request = decodeRequest(new Uint8Array([...first, ...tail]));
-        const frames = honestServer.reply(request);
+        const frames = await honestServer.reply(request);
         if (request.kind !== "chunk") {
           for (const f of frames) await send(stream, frame(f), deadline);
           return;
         }
         const honest = frames[0]!;
-        if (behaviour === "tamper") {
+        chunksServed++;
+        if (behaviour === "honest") {
+          await send(stream, frame(honest), deadline);
+        } else if (behaviour === "tamper") {
           const bad = honest.slice();
           bad[bad.length - 1]! ^= 1;
           await send(stream, frame(bad), deadline);
@@ -206,6 +211,114 @@ describe("joining by state sync", () => {
       expect(toHex(exec.block.header.stateRoot)).toBe(toHex(server.db.getHeader(9)!.stateRoot));
       await node.db.close();
     });
+
+  it("after a join killed at one snapshot, a join of another deletes the nodes the first left (only the snapshot's tree stays)", async () => {
+    // A peer that offers only the older snapshot (4) for the first run.
+    const olderHost = await newHost();
+    const older = snapshots.at(4)!;
+    const olderServer = new StateSyncServer({
+      ctx: createSyncContext(olderHost, CHAIN, OPTIONS, log, undefined),
+      db: server.db,
+      tree: server.chain.tree,
+      snapshots: {
+        list: () => [older],
+        at: (h) => (h === 4 ? older : undefined),
+        exported: () => false,
+      },
+      validatorsAt: (h) => server.chain.validatorsAt(h),
+      genesisRoot: server.chain.genesisHeader.stateRoot,
+    });
+    await olderServer.start();
+    const node = await emptyNode();
+    await node.host.dial(olderHost.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    const trust = { height: 2, hash: blockHash(server.db.getHeader(2)!) };
+    let writes = 0;
+    // "Killed" after three chunks of snapshot 4 are written.
+    const killed = joinByStateSync(
+      {
+        ctx: node.ctx,
+        db: node.db,
+        verifier,
+        genesis,
+        beforeChunkWrite: async () => {
+          if (++writes > 3) throw new Error("killed");
+        },
+      },
+      { trust, perPeer: 1, waitMs: 10_000 },
+    );
+    await expect(killed).rejects.toThrow("killed");
+    expect(node.db.getMeta("head")).toBeUndefined();
+    const tree = new SparseMerkleTree(node.db.stateStore);
+    const reachable = (root: Uint8Array) => {
+      let n = 0;
+      tree.forEachNode(root, () => {
+        n++;
+      });
+      return n;
+    };
+    // The next run finds snapshot 8 (the honest peer's newest) on another host over the same database.
+    const host = await newHost();
+    await host.dial(honestHost.getMultiaddrs()[0]!);
+    const ctx = createSyncContext(host, CHAIN, OPTIONS, log, undefined);
+    await waitFor("the honest peer", () => ctx.candidates().length === 1);
+    const result = await joinByStateSync(
+      { ctx, db: node.db, verifier, genesis },
+      { trust, perPeer: 2, waitMs: 10_000 },
+    );
+    expect(result.height).toBe(8);
+    const root8 = server.db.getHeader(8)!.stateRoot;
+    expect(await node.db.stateNodeCount()).toBe(reachable(root8));
+    expect(node.db.getMeta("statesyncAttempt")).toBeUndefined();
+    expect(node.db.sweepPending).toBeNull();
+    await node.db.close();
+  });
+
+  it("holds at most four verified chunks for their write, while fetching goes on", async () => {
+    const peer = await hostilePeer("honest");
+    const node = await emptyNode();
+    await node.host.dial(peer.getMultiaddrs()[0]!);
+    await waitFor("the peer", () => node.ctx.candidates().length === 1);
+    chunksServed = 0;
+    let held = 0;
+    let maxHeld = 0;
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const joined = joinByStateSync(
+      {
+        ctx: node.ctx,
+        db: node.db,
+        verifier,
+        genesis,
+        beforeChunkWrite: async () => {
+          held++;
+          maxHeld = Math.max(maxHeld, held);
+          await released;
+          held--;
+        },
+      },
+      {
+        trust: { height: 2, hash: blockHash(server.db.getHeader(2)!) },
+        perPeer: 2,
+        waitMs: 10_000,
+      },
+    );
+    // Four held, and each of the two fetch workers has one more chunk checked and waiting.
+    await waitFor("four held writes and six chunks served", () => held >= 4 && chunksServed >= 6);
+    // Then nothing moves (the two chunks left are neither fetched nor handed over) until a write
+    // ends. The pause cannot make this pass by chance: it only gives an unbounded join time to
+    // fetch and hand over the rest (milliseconds here), which would fail the check.
+    await new Promise((r) => setTimeout(r, 500));
+    expect({ held, chunksServed }).toEqual({ held: 4, chunksServed: 6 });
+    release();
+    const result = await joined;
+    expect(result.chunks).toBe(8);
+    expect(chunksServed).toBe(8);
+    expect(maxHeld).toBe(4);
+    await node.db.close();
+  });
 
   it("refuses a snapshot whose trusted header does not hash to trustHash (SYNC_BAD_SNAPSHOT) and gives up with STATESYNC_NO_SNAPSHOT", async () => {
     await expectSnapshotRefused({ height: 2, hash: blockHash(server.db.getHeader(3)!) });

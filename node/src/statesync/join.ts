@@ -15,7 +15,8 @@
  *      are SYNC_BAD_SNAPSHOT.
  *   3. The manifest (chunks.ts) must join to that root; then the chunks
  *      are fetched from all offering peers in parallel, each checked as it
- *      arrives and written in a batch of its own. A peer whose chunk fails
+ *      arrives (on a worker thread, chunkVerifier.ts) and written in a
+ *      batch of its own. A peer whose chunk fails
  *      is scored and asked nothing more; its chunk goes to another peer.
  *   4. One synced batch records the header, certificate, validator
  *      schedule, genesis record and head (Database.finishStateSync);
@@ -25,7 +26,15 @@
  * A crash (kill -9) before step 4 leaves no head, so the next start joins
  * again; a chunk whose subtree root is already in the state store was
  * written whole by the killed run (one batch a chunk, the root in it) and
- * is not fetched again: the join resumes.
+ * is not fetched again: the join resumes. Each run records the snapshot
+ * height it fetches (meta "statesyncAttempt"); a run that finds another
+ * height there (the killed run took an older or newer snapshot) knows that
+ * nodes of that snapshot's changed subtrees are on disk, in no tree it
+ * will have, so step 4's batch records a sweep (Database.sweepState) and the
+ * join runs it before it returns: nothing but the tree at the snapshot
+ * height stays. (A killed run at a height above this one's leaves its
+ * nodes born above it: the pruner's sweep takes them once the oldest kept
+ * height passes that one, on a pruning node.)
  */
 import {
   BaseError,
@@ -34,6 +43,7 @@ import {
   encodeValidatorSet,
   equalBytes,
   HeaderChainError,
+  type NodeWrite,
   type SignatureVerifier,
   SparseMerkleTree,
   type SubtreeRef,
@@ -51,15 +61,14 @@ import { VALIDATOR_SET_KEY } from "../state/ledger.ts";
 import type { SyncContext } from "../sync/context.ts";
 import { SyncError } from "../sync/errors.ts";
 import {
-  decodeChunk,
   decodeHeaderReply,
   decodeManifest,
   decodeSnapshotList,
   type HeaderReply,
   type SnapshotInfo,
-  verifyChunk,
   verifyManifest,
 } from "./chunks.ts";
+import { inlineVerifier, startChunkVerifier } from "./chunkVerifier.ts";
 import type { StateSyncProgress } from "./progress.ts";
 import { requestStateSync } from "./protocol.ts";
 import { StateSyncTrustError } from "./rpcTrust.ts";
@@ -226,9 +235,31 @@ async function tryJoin(
   progress?.phase("finishing", height);
   await deps.db.putStateNodes(manifest.top, height);
   const genesisRoot = await adoptGenesis({ ...deps, ctx }, honest);
-  await recordSnapshotHead(deps, certified, root, genesisRoot);
-  return { height, ...fetched };
+  await recordSnapshotHead(deps, certified, root, genesisRoot, fetched.leftoversFrom);
+  if (fetched.leftoversFrom !== null) {
+    // The sweep's record is in the batch above: a crash here leaves it to the pruner.
+    const swept = await deps.db.sweepState(height, SWEEP_STEP_KEYS, () => false);
+    ctx.log.info(
+      { height, earlierAttempt: fetched.leftoversFrom, deleted: swept },
+      "state sync: deleted the nodes an earlier join of another snapshot left",
+    );
+  }
+  return { height, chunks: fetched.chunks, bytes: fetched.bytes, peers: fetched.peers };
 }
+
+/**
+ * Verified chunks held for their batch at most (their nodes, ~0.6 MB each
+ * at the usual cut), beside one chunk per fetch worker in flight or in
+ * verification: with the fetch, the check (on its thread) and the write
+ * (LevelDB's thread pool) apart, a worker that waited for its own write
+ * left the other threads idle.
+ */
+const MAX_PENDING_WRITES = 4;
+
+/** The snapshot height a join is fetching (module comment: a later run sweeps what it leaves). */
+const ATTEMPT_META = "statesyncAttempt";
+/** State keys a sweep step reads (the pruner's step). */
+const SWEEP_STEP_KEYS = 4096;
 
 /** `attempt` on each offering peer in turn until one answers well; faults are reported. */
 async function firstGood<T>(
@@ -340,8 +371,19 @@ async function fetchChunks(
   height: number,
   depth: number,
   refs: readonly SubtreeRef[],
-): Promise<{ chunks: number; bytes: number; peers: number } | null> {
+): Promise<{
+  chunks: number;
+  bytes: number;
+  peers: number;
+  /** The height an earlier, killed run fetched, if another than this one's. */
+  leftoversFrom: number | null;
+} | null> {
   const { ctx, db, progress } = deps;
+  const attempt = db.getMeta<number>(ATTEMPT_META);
+  // Before the first chunk: a run killed after it is known to have written at this height.
+  if (attempt !== height) await db.putMeta(ATTEMPT_META, height);
+  // Kept over a run that gives up (no peer left): the earlier run's nodes are still on disk.
+  const leftoversFrom = attempt !== undefined && attempt !== height ? attempt : null;
   const nonEmpty = refs.flatMap((ref, index) => (ref.kind === "empty" ? [] : [index]));
   // Written whole by a killed earlier run (module comment): not asked again.
   const queue = nonEmpty.filter((index) => db.stateStore.get(refs[index]!.hash) === undefined);
@@ -362,8 +404,34 @@ async function fetchChunks(
       wake = r;
     });
   };
+  // Verified chunks waiting for their batch (Database serializes them): a worker hands
+  // its chunk over and fetches the next, unless MAX_PENDING_WRITES already wait.
+  const writing = new Set<Promise<void>>();
+  let writeError: unknown = null;
+  const write = (peer: PeerId, writes: readonly NodeWrite[], length: number): void => {
+    // Assigned before its first await resumes: the finally below always sees it.
+    let done!: Promise<void>;
+    done = (async () => {
+      try {
+        await deps.beforeChunkWrite?.();
+        await db.putStateNodes(writes, height);
+        bytes += length;
+        served.add(peer.toString());
+        progress?.chunkWritten(peer.toString(), length);
+      } catch (err) {
+        // Ours, not the peer's (the disk): the join stops with it.
+        writeError ??= err;
+      } finally {
+        writing.delete(done);
+        inFlight--;
+        notify();
+      }
+    })();
+    writing.add(done);
+  };
   const worker = async (peer: PeerId): Promise<void> => {
     while (!dropped.has(peer.toString())) {
+      if (writeError !== null) throw writeError;
       const index = queue.shift();
       if (index === undefined) {
         if (inFlight === 0) return;
@@ -372,7 +440,7 @@ async function fetchChunks(
       }
       inFlight++;
       let raw: Uint8Array;
-      let writes: ReturnType<typeof verifyChunk>;
+      let writes: readonly NodeWrite[];
       try {
         [raw] = (await requestStateSync(ctx, peer, {
           kind: "chunk",
@@ -380,7 +448,8 @@ async function fetchChunks(
           depth,
           index,
         })) as [Uint8Array];
-        writes = verifyChunk(refs[index]!, decodeChunk(raw, { height, depth, index }));
+        // On the verifier's thread (chunkVerifier.ts): the same decodeChunk and verifyChunk.
+        writes = await verifier.verify(refs[index]!, raw, { height, depth, index });
       } catch (err) {
         // Its fault (scored) or gone (a dial error): ask it nothing more; another peer takes the chunk.
         queue.push(index);
@@ -390,22 +459,21 @@ async function fetchChunks(
         ctx.report(peer, err, "state sync chunk");
         return;
       }
-      try {
-        await deps.beforeChunkWrite?.();
-        await db.putStateNodes(writes, height);
-      } finally {
-        inFlight--;
-        notify();
-      }
-      bytes += raw.length;
-      served.add(peer.toString());
-      progress?.chunkWritten(peer.toString(), raw.length);
+      while (writing.size >= MAX_PENDING_WRITES) await Promise.race(writing);
+      write(peer, writes, raw.length);
     }
   };
-  await Promise.all(
-    peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
-  );
-  return queue.length === 0 ? { chunks, bytes, peers: served.size } : null;
+  const verifier = queue.length > 0 ? startChunkVerifier() : inlineVerifier;
+  try {
+    await Promise.all(
+      peers.flatMap((peer) => Array.from({ length: options.perPeer }, () => worker(peer))),
+    );
+  } finally {
+    await Promise.all(writing);
+    await verifier.close();
+  }
+  if (writeError !== null) throw writeError;
+  return queue.length === 0 ? { chunks, bytes, peers: served.size, leftoversFrom } : null;
 }
 
 /**
@@ -452,6 +520,7 @@ export async function recordSnapshotHead(
   certified: HeaderReply,
   root: Uint8Array,
   genesisRoot: Uint8Array | null = null,
+  leftoversFrom: number | null = null,
 ): Promise<void> {
   const { header, certificate } = certified;
   const h = header.height;
@@ -480,5 +549,8 @@ export async function recordSnapshotHead(
       { key: SCHEDULE_META, value: schedule },
       ...(genesisRoot ? [{ key: "genesis", value: genesisRecord(deps.genesis, genesisRoot) }] : []),
     ],
+    dropMeta: [ATTEMPT_META],
+    // At or below the snapshot height: every node on disk was written by a join, none by a block yet.
+    ...(leftoversFrom !== null && { sweep: Math.max(h, leftoversFrom) }),
   });
 }

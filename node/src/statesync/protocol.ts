@@ -17,6 +17,7 @@ import type { SyncContext } from "../sync/context.ts";
 import { SyncError } from "../sync/errors.ts";
 import { finish, frame, openRequest, ServingSlots, send } from "../sync/frames.ts";
 import { stateSyncProtocol } from "../sync/protocols.ts";
+import { readChunkLeaves } from "./chunkLeaves.ts";
 import {
   decodeRequest,
   encodeChunk,
@@ -36,7 +37,8 @@ export interface StateSyncServeDeps {
   readonly ctx: SyncContext;
   readonly db: Database;
   readonly tree: SparseMerkleTree;
-  readonly snapshots: Snapshots;
+  /** What the server reads of the snapshots (tests serve a chosen few). */
+  readonly snapshots: Pick<Snapshots, "list" | "at" | "exported">;
   readonly validatorsAt: (height: number) => ValidatorSet;
   /** This node's genesis state root (a joining node checks it against header 1 and skips the genesis build). */
   readonly genesisRoot: Uint8Array;
@@ -84,14 +86,14 @@ export class StateSyncServer {
         if (tail === null) throw SyncError.malformed("a truncated state sync request");
         await reader.end();
         const request = decodeRequest(new Uint8Array([...bytes, ...tail]));
-        for (const f of this.reply(request)) await send(stream, frame(f), deadline);
+        for (const f of await this.reply(request)) await send(stream, frame(f), deadline);
       },
       MAX_REQUEST_BYTES,
     );
   }
 
   /** The reply's frames; one empty frame when this node does not keep what was asked. */
-  reply(r: StateSyncRequest): Uint8Array[] {
+  async reply(r: StateSyncRequest): Promise<Uint8Array[]> {
     const { db, tree, snapshots, validatorsAt } = this.#deps;
     const none = [new Uint8Array()];
     if (r.kind === "list") return [encodeSnapshotList(snapshots.list())];
@@ -110,11 +112,19 @@ export class StateSyncServer {
     const snapshot = snapshots.at(r.height);
     if (!snapshot) return none;
     if (r.kind === "manifest") return [encodeManifest(tree.frontier(snapshot.stateRoot, r.depth))];
-    const leaves = tree.leavesUnder(snapshot.stateRoot, r.depth, r.index);
-    const chunk = encodeChunk({ height: r.height, depth: r.depth, index: r.index, leaves });
+    const wrap = (chunk: Uint8Array) => [this.#deps.wrapChunk?.(chunk) ?? chunk];
+    // Written once after the snapshot was taken (snapshots.ts): one read.
+    if (r.depth === snapshot.depth && snapshots.exported(r.height)) {
+      const stored = await db.getSnapshotChunk(r.height, r.index);
+      if (stored) return wrap(stored);
+    }
+    // Not written (yet), or another cut: off the event loop, a level of the subtree at a time (chunkLeaves.ts).
+    const leaves = await readChunkLeaves(db, snapshot.stateRoot, r.depth, r.index, MAX_CHUNK_BYTES);
     // Beyond what a receiver reads: a deeper cut (more, smaller chunks) serves this state.
+    if (leaves === null) return none;
+    const chunk = encodeChunk({ height: r.height, depth: r.depth, index: r.index, leaves });
     if (chunk.length > MAX_CHUNK_BYTES) return none;
-    return [this.#deps.wrapChunk?.(chunk) ?? chunk];
+    return wrap(chunk);
   }
 }
 

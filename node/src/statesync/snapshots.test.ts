@@ -47,6 +47,7 @@ describe("snapshots under pruning", () => {
     // Rotated out (10 and 5), and below keepRecent: pruned as usual.
     expect(missingNodes(db, roots[10]!)).not.toEqual([]);
     expect(missingNodes(db, roots[12]!)).not.toEqual([]);
+    await snapshots.stop();
     await db.close();
     const reopened = new Database(dir, { retention });
     await reopened.open();

@@ -142,10 +142,17 @@ export interface RunningStateSync {
  * The snapshots config.json asks for. Made before the pruner's first pass:
  * it tells the database which heights' state to keep (keepStateFrom).
  */
-export function openSnapshots(config: NodeConfig, db: Database, chain: Chain): Snapshots {
+export function openSnapshots(
+  config: NodeConfig,
+  db: Database,
+  chain: Chain,
+  log: Logger,
+): Snapshots {
   return new Snapshots(db, chain.tree, {
     interval: config.statesync.snapshotInterval,
     keep: config.statesync.keep,
+    onExportError: (err, height) =>
+      log.warn({ err, height }, "writing a snapshot's chunks failed: they are read from the tree"),
   });
 }
 
@@ -176,6 +183,8 @@ export async function startStateSync(deps: {
     ...(deps.wrapChunk && { wrapChunk: deps.wrapChunk }),
   });
   await server.start();
+  // Chunks a stopped or killed run did not finish writing (snapshots.ts).
+  snapshots.resume();
   const off = chain.onHead((head) => {
     snapshots
       .onCommit(head.height, head.header.stateRoot)
@@ -185,7 +194,10 @@ export async function startStateSync(deps: {
     snapshots,
     stop: async () => {
       off();
+      // The pass stops at its next chunk from now on (node.ts does not await this stop before the database closes).
+      const passDone = snapshots.stop();
       await server.stop();
+      await passDone;
     },
   };
 }
