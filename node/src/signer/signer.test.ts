@@ -117,6 +117,18 @@ async function waitFor(done: () => boolean): Promise<void> {
   }
 }
 
+/** One signer and two validator processes of its key (an active one and a hot standby), both connected. */
+async function activeAndStandby() {
+  const active = await generateKeyPair("Ed25519");
+  const standby = await generateKeyPair("Ed25519");
+  const s = await signer([active, standby]);
+  const a = await client(s.server.address, s.key, active);
+  const b = await client(s.server.address, s.key, standby);
+  expect(await a.ready(5000)).toBe(true);
+  expect(await b.ready(5000)).toBe(true);
+  return { a, b };
+}
+
 describe("remote signer", () => {
   it("signs for a validator whose connection key it lists, and the signature verifies", async () => {
     const own = await generateKeyPair("Ed25519");
@@ -224,13 +236,7 @@ describe("remote signer", () => {
   });
 
   it("two validators racing conflicting votes get one signature between them; a repeat gets the same one", async () => {
-    const active = await generateKeyPair("Ed25519");
-    const standby = await generateKeyPair("Ed25519");
-    const s = await signer([active, standby]);
-    const a = await client(s.server.address, s.key, active);
-    const b = await client(s.server.address, s.key, standby);
-    expect(await a.ready(5000)).toBe(true);
-    expect(await b.ready(5000)).toBe(true);
+    const { a, b } = await activeAndStandby();
     for (let round = 0; round < 5; round++) {
       const results = await Promise.allSettled([
         a.request({ kind: "vote", chainId: CHAIN, vote: prevote(1, round), polRound: null }),
@@ -252,13 +258,7 @@ describe("remote signer", () => {
   });
 
   it("a standby that does not know its twin locked cannot prevote against the lock through the signer", async () => {
-    const active = await generateKeyPair("Ed25519");
-    const standby = await generateKeyPair("Ed25519");
-    const s = await signer([active, standby]);
-    const a = await client(s.server.address, s.key, active);
-    const b = await client(s.server.address, s.key, standby);
-    expect(await a.ready(5000)).toBe(true);
-    expect(await b.ready(5000)).toBe(true);
+    const { a, b } = await activeAndStandby();
     const vote = (type: Vote["type"], round: number, block: number | null): Vote => ({
       ...prevote(block, round),
       type,
