@@ -126,11 +126,15 @@ describe("automatic compaction", () => {
     // meanwhile, and a compaction's inputs that a prune step's iterator held
     // stay on disk until LevelDB's next flush.
     expect(compactions.some((c) => c.bytesAfter < c.bytesBefore / 4)).toBe(true);
-    // The records are few; the files, at their largest, the records and the policy's allowance.
+    // The records are few; the files, at their largest, the records, the
+    // policy's allowance and what commits write while a compaction runs beside
+    // them (by design): 2 MiB of that, as a clean-clone npm test on a loaded
+    // 2-core machine saw 5.8 MB against 4.8 MB without it. With the policy off
+    // the same churn reaches 10.9 MB.
     const live = Object.values(await db.bucketLiveBytes()).reduce((a, b) => a + b, 0);
     expect(live).toBeLessThan(256 * 1024);
     const allowance = Math.max((live * compactGrowthPercent) / 100, compactMinBytes);
-    expect(largest).toBeLessThan(live + allowance + 512 * 1024);
+    expect(largest).toBeLessThan(live + allowance + 2 * 1024 * 1024);
     await pruner.stop();
     await db.close();
   });
