@@ -110,15 +110,19 @@ export class StateSyncServer {
       ];
     }
     const snapshot = snapshots.at(r.height);
-    if (!snapshot) return none;
+    // Only the cut the list advertises: what a joiner asks for. Another cut
+    // would be a hostile peer's way to make this node walk the whole tree
+    // for one request (depth 0 is the whole state: ~10^6 random reads and
+    // as many nodes held at 10^6 accounts, before the size bound could tell).
+    if (!snapshot || r.depth !== snapshot.depth) return none;
     if (r.kind === "manifest") return [encodeManifest(tree.frontier(snapshot.stateRoot, r.depth))];
     const wrap = (chunk: Uint8Array) => [this.#deps.wrapChunk?.(chunk) ?? chunk];
     // Written once after the snapshot was taken (snapshots.ts): one read.
-    if (r.depth === snapshot.depth && snapshots.exported(r.height)) {
+    if (snapshots.exported(r.height)) {
       const stored = await db.getSnapshotChunk(r.height, r.index);
       if (stored) return wrap(stored);
     }
-    // Not written (yet), or another cut: off the event loop, a level of the subtree at a time (chunkLeaves.ts).
+    // Not written yet: off the event loop, a level of the subtree at a time (chunkLeaves.ts).
     const leaves = await readChunkLeaves(db, snapshot.stateRoot, r.depth, r.index, MAX_CHUNK_BYTES);
     // Beyond what a receiver reads: a deeper cut (more, smaller chunks) serves this state.
     if (leaves === null) return none;

@@ -14,9 +14,10 @@
  * writes every non-empty chunk, encoded, to the `chunks` bucket; a joiner's
  * request is then one read. Cost: the chunks' bytes on disk per kept
  * snapshot (58 MiB at 10^6 accounts) and one walk per snapshot, however
- * many nodes join. Until the pass is done (and for a cut at another depth,
- * or a chunk over MAX_CHUNK_BYTES) the chunk is read from the tree as
- * before (chunkLeaves.ts): the answer is the same bytes either way. The
+ * many nodes join. Until the pass is done (and for a chunk over
+ * MAX_CHUNK_BYTES) the chunk is read from the tree as before
+ * (chunkLeaves.ts): the answer is the same bytes either way. A cut at
+ * another depth than the record's is not served (protocol.ts). The
  * record says `chunks: true` once every chunk is written; a pass cut short
  * (a stop, a crash) runs again on the next start (resume()).
  */
