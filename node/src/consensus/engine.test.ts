@@ -372,6 +372,23 @@ describe("ConsensusEngine: locking", () => {
     expect(ofType(round2, "vote")[0]!.polRound).toBe(1);
   });
 
+  it("keeps a lock taken from its twin's later round when it locks in an earlier one", () => {
+    const s = scripted({ validators: 4, self: 0 });
+    s.feed({ type: "start" });
+    // The twin is ahead: it precommitted B in round 2 while we are in round 0.
+    s.feed(s.vote(0, "precommit", 2, B));
+    expect(s.engine.state).toMatchObject({ lockedRound: 2, lockedValue: B });
+    // A polka for A in round 0 (we prevoted nil: locked) makes us precommit A
+    // (the signer refuses it: it signed round 2), but does not lower the lock.
+    s.feed(
+      s.proposal(0, A),
+      s.vote(1, "prevote", 0, A),
+      s.vote(2, "prevote", 0, A),
+      s.vote(3, "prevote", 0, A),
+    );
+    expect(s.engine.state).toMatchObject({ lockedRound: 2, lockedValue: B, validRound: 0 });
+  });
+
   it("the proposer of a later round re-proposes its validValue with polRound = validRound", () => {
     const s = scripted({ validators: 4, self: 0 });
     s.feed(

@@ -733,8 +733,12 @@ export class ConsensusEngine {
     if (!this.#hasQuorum("prevote", this.#round, blockHash)) return false;
     this.#polkaHandled = true;
     if (this.#step === "prevote") {
-      this.#lockedValue = blockHash; // L38
-      this.#lockedRound = this.#round; // L39
+      // L38-L39. Only ever raised: a lock taken from our key's precommit in a
+      // later round (a twin's, #adoptOwnLock) is what the signer holds.
+      if (this.#round >= this.#lockedRound) {
+        this.#lockedValue = blockHash; // L38
+        this.#lockedRound = this.#round; // L39
+      }
       this.#vote("precommit", blockHash); // L40
       this.#step = "precommit"; // L41
     }
