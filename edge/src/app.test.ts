@@ -495,6 +495,17 @@ describe("edge app: writes, limits and requests", () => {
     ]);
     expect(t.app.edge.metrics.get("upstream_errors_total", { upstream: 0 })).toBe(0);
     expect(t.app.edge.metrics.get("upstream_busy_total", { upstream: 0 })).toBe(1);
+    // Until its Retry-After (2 s) the busy one is asked after the others: a hostile
+    // upstream that answers "full" slowly to every write costs the next ones nothing.
+    // (Its reads go well meanwhile, so it is the preferred upstream.)
+    const posts = (i: number) => t.ups[i]!.seen.filter((x) => x.startsWith("POST")).length;
+    t.app.edge.pool.succeeded(0);
+    expect((await submit()).status).toBe(202);
+    expect([posts(0), posts(1)]).toEqual([1, 2]);
+    t.advance(2001);
+    t.app.edge.pool.succeeded(0);
+    expect((await submit()).status).toBe(202);
+    expect([posts(0), posts(1)]).toEqual([2, 3]);
     // Both full: the client gets the node's answer and its Retry-After; still nobody put aside.
     t.ups[1]!.post = full;
     const refused = await submit();

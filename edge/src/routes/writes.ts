@@ -5,7 +5,7 @@
  * (sending a transaction again is safe: it is identified by its hash); when
  * none takes it, the last server answer is passed on, or a 502.
  */
-import { readBoundedText } from "@edgeledger/sdk";
+import { readBoundedText, retryAfterMs } from "@edgeledger/sdk";
 import {
   bodyLimitOf,
   bodyTooLarge,
@@ -71,7 +71,7 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
     throw bodyCutOff(err);
   });
   let lastServerAnswer: Response | null = null;
-  for (const i of pool.order()) {
+  for (const i of pool.writeOrder()) {
     const timeout = AbortSignal.timeout(deps.timeoutMs);
     let res: Response;
     try {
@@ -100,7 +100,8 @@ export async function forward(deps: WritesDeps, c: Context, path: string): Promi
       // Full or failing here; another node may take it. Kept in case none does.
       lastServerAnswer = passThrough(res, text);
       if (isBusyAnswer(res.status, errorCodeOf(text))) {
-        // Busy, not broken (pool.ts): nothing to put aside.
+        // Busy, not broken (pool.ts): nothing put aside, asked after the others for a while.
+        pool.busy(i, retryAfterMs(res.headers.get("retry-after"), Date.now()));
         metrics.inc("upstream_busy_total", { upstream: i });
         continue;
       }

@@ -18,7 +18,11 @@
  * Putting it aside would shift every read and write onto the others (whose
  * mempools fill from the same gossip) and show a working node as unhealthy
  * in /health and the metrics; it is counted as busy instead, and the
- * submission offered to the next upstream.
+ * submission offered to the next upstream. Writes then go to the others
+ * first until its Retry-After (at most the longest backoff) has passed
+ * (`writeOrder`): an upstream that answers reads well but every write
+ * "full" after a slow wait (a hostile one can) costs the next writes
+ * nothing, where putting nothing aside would have it asked first each time.
  */
 
 export interface UpstreamPoolOptions {
@@ -50,6 +54,8 @@ export class UpstreamPool {
   readonly #now: () => number;
   readonly #failures: number[];
   readonly #downUntil: number[];
+  /** Until when a busy upstream comes after the others for writes (ms). */
+  readonly #busyUntil: number[];
   #preferred = 0;
 
   constructor(urls: readonly string[], options: UpstreamPoolOptions = {}) {
@@ -59,6 +65,7 @@ export class UpstreamPool {
     this.#now = options.now ?? Date.now;
     this.#failures = urls.map(() => 0);
     this.#downUntil = urls.map(() => 0);
+    this.#busyUntil = urls.map(() => 0);
   }
 
   isHealthy(i: number): boolean {
@@ -74,6 +81,26 @@ export class UpstreamPool {
       .filter((i) => !this.isHealthy(i))
       .sort((a, b) => this.#downUntil[a]! - this.#downUntil[b]!);
     return [...healthy, ...aside];
+  }
+
+  /** The order for a submission: order(), with upstreams still busy (see busy()) after the rest. */
+  writeOrder(): number[] {
+    const now = this.#now();
+    const all = this.order();
+    return [
+      ...all.filter((i) => this.#busyUntil[i]! <= now),
+      ...all.filter((i) => this.#busyUntil[i]! > now),
+    ];
+  }
+
+  /**
+   * A busy answer (isBusyAnswer): not a failure, but writes try the others
+   * first for `retryAfterMs` (the answer's Retry-After; the first backoff
+   * without one), at most the longest backoff.
+   */
+  busy(i: number, retryAfterMs: number | undefined): void {
+    const ms = Math.min(this.#maxBackoffMs, Math.max(0, retryAfterMs ?? this.#backoffMs));
+    this.#busyUntil[i] = this.#now() + ms;
   }
 
   succeeded(i: number): void {
