@@ -26,7 +26,7 @@ import { stateSyncProtocol } from "../sync/protocols.ts";
 import { addressOf, CHAIN, openTestChain, removeTestDirs } from "../testing/fixtures.ts";
 import { commitTransferBlocks, stateSyncGenesis } from "../testing/stateSyncChain.ts";
 import { decodeChunk, decodeRequest, encodeChunk, MAX_CHUNK_BYTES } from "./chunks.ts";
-import { type JoinTrust, joinByStateSync } from "./join.ts";
+import { type JoinTrust, joinByStateSync, nextAttempt } from "./join.ts";
 import { StateSyncProgress } from "./progress.ts";
 import { StateSyncServer } from "./protocol.ts";
 import { Snapshots } from "./snapshots.ts";
@@ -167,6 +167,24 @@ async function expectSnapshotRefused(trust: JoinTrust): Promise<void> {
 /** The account of addressOf(i) under `root`, encoded: what the snapshot holds. */
 const stateAt = (tree: SparseMerkleTree, root: Uint8Array, i: number) =>
   tree.get(root, accountKey(addressOf(i)));
+
+describe("the join's attempt record", () => {
+  it("keeps the highest earlier height until the join finishes, over any number of killed runs", () => {
+    expect(nextAttempt(undefined, 1000)).toEqual({ height: 1000, others: null });
+    // Killed at 1000, then at 2000: a third run at 2000 still knows of 1000's nodes.
+    const second = nextAttempt(nextAttempt(undefined, 1000), 2000);
+    expect(second).toEqual({ height: 2000, others: 1000 });
+    expect(nextAttempt(second, 2000)).toEqual({ height: 2000, others: 1000 });
+    expect(nextAttempt(second, 3000)).toEqual({ height: 3000, others: 2000 });
+    expect(nextAttempt({ height: 500, others: 3000 }, 1000)).toEqual({
+      height: 1000,
+      others: 3000,
+    });
+    // A record written before `others` was kept: a bare height.
+    expect(nextAttempt(1000, 1000)).toEqual({ height: 1000, others: null });
+    expect(nextAttempt(1000, 2000)).toEqual({ height: 2000, others: 1000 });
+  });
+});
 
 describe("joining by state sync", () => {
   for (const [behaviour, code] of [

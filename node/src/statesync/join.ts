@@ -27,7 +27,8 @@
  * again; a chunk whose subtree root is already in the state store was
  * written whole by the killed run (one batch a chunk, the root in it) and
  * is not fetched again: the join resumes. Each run records the snapshot
- * height it fetches (meta "statesyncAttempt"); a run that finds another
+ * height it fetches (meta "statesyncAttempt", with the highest height an
+ * earlier killed run fetched, kept until the join finishes); a run that finds another
  * height there (the killed run took an older or newer snapshot) knows that
  * nodes of that snapshot's changed subtrees are on disk, in no tree it
  * will have, so step 4's batch records a sweep (Database.sweepState) and the
@@ -258,6 +259,32 @@ const MAX_PENDING_WRITES = 4;
 
 /** The snapshot height a join is fetching (module comment: a later run sweeps what it leaves). */
 const ATTEMPT_META = "statesyncAttempt";
+
+/** What ATTEMPT_META holds: this run's height, and the highest other height an earlier killed run fetched. */
+export interface JoinAttempt {
+  readonly height: number;
+  readonly others: number | null;
+}
+
+/**
+ * The record a run at `height` writes over `before` (a bare number: a record
+ * of a run before `others` was kept). `others` is sticky until the join
+ * finishes: killed at 1000, then at 2000, a third run at 2000 still sweeps
+ * what the run at 1000 left.
+ */
+export function nextAttempt(before: JoinAttempt | number | undefined, height: number): JoinAttempt {
+  const prev = typeof before === "number" ? { height: before, others: null } : before;
+  if (prev === undefined) return { height, others: null };
+  const earlier = prev.height !== height ? prev.height : null;
+  const others =
+    earlier === null
+      ? prev.others
+      : prev.others === null
+        ? earlier
+        : Math.max(earlier, prev.others);
+  return { height, others };
+}
+
 /** State keys a sweep step reads (the pruner's step). */
 const SWEEP_STEP_KEYS = 4096;
 
@@ -379,11 +406,12 @@ async function fetchChunks(
   leftoversFrom: number | null;
 } | null> {
   const { ctx, db, progress } = deps;
-  const attempt = db.getMeta<number>(ATTEMPT_META);
+  const before = db.getMeta<JoinAttempt | number>(ATTEMPT_META);
+  const attempt = nextAttempt(before, height);
   // Before the first chunk: a run killed after it is known to have written at this height.
-  if (attempt !== height) await db.putMeta(ATTEMPT_META, height);
-  // Kept over a run that gives up (no peer left): the earlier run's nodes are still on disk.
-  const leftoversFrom = attempt !== undefined && attempt !== height ? attempt : null;
+  if (JSON.stringify(attempt) !== JSON.stringify(before)) await db.putMeta(ATTEMPT_META, attempt);
+  // Kept over a run that gives up (no peer left): the earlier runs' nodes are still on disk.
+  const leftoversFrom = attempt.others;
   const nonEmpty = refs.flatMap((ref, index) => (ref.kind === "empty" ? [] : [index]));
   // Written whole by a killed earlier run (module comment): not asked again.
   const queue = nonEmpty.filter((index) => db.stateStore.get(refs[index]!.hash) === undefined);
